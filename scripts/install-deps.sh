@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Vigil needs, skipping what is present.
+#   scripts/install-deps.sh run    the wasm target, the pinned wasm-bindgen CLI, PostgreSQL
+#   scripts/install-deps.sh test   the same, plus Chromium and the end-to-end npm packages
+# Only package registries are used (crates.io, Debian, npm); nothing downloads a browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-run}"
+say() { printf '==> %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------
+missing=()
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if [[ "$mode" == test ]]; then
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Vigil needs these Debian packages: ${missing[*]}" >&2
+    echo "Install them as root, then run this again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a system-wide cluster on install; Vigil runs its own, so leave
+  # the port free and the machine quiet.
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+      pg_ctlcluster "$version" "$name" stop 2>/dev/null || true
+    done
+  fi
+fi
+
+# --- Rust: the wasm target and the wasm-bindgen CLI pinned by Cargo.lock ---
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ -z "$wbg_version" ]]; then
+  echo "cannot find the wasm-bindgen version in Cargo.lock" >&2
+  exit 1
+fi
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wbg_version" ]]; then
+  say "installing wasm-bindgen-cli $wbg_version (once; takes several minutes)"
+  # Not --locked: the CLI's own lock file pins a crate the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$wbg_version" --quiet
+fi
+
+# --- npm packages for the browser tests ------------------------------------
+if [[ "$mode" == test ]]; then
+  if [[ ! -d end2end/node_modules/@playwright/test ]] || [[ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]]; then
+    say "installing end-to-end test packages"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

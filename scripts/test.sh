@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Everything `make test` checks, in order, against real components: formatting,
+# clippy (native and wasm), unit and integration tests on a real Postgres, the
+# offline query data, the release build, and the browser tests in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SQLX_OFFLINE=true
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export BUILD_GIT_COMMIT="${BUILD_GIT_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+step() { printf '\n==> %s   [%s]\n' "$*" "$(date +%T)"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "clippy (server and shared core, all targets)"
+cargo clippy -p app -p server --all-targets --locked -- -D warnings
+step "clippy (SPA and shared core for wasm32)"
+cargo clippy -p app -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "release build of the server"
+cargo build -p server --release --locked
+
+step "test database (the embedded Postgres supervisor, as vigil runs it)"
+pgdir="$PWD/target/test-pg"
+rm -f "$pgdir.url"
+VIGIL_DATA_DIR="$pgdir" VIGIL_LOG=warn target/release/vigil postgres --url-file "$pgdir.url" &
+pg_pid=$!
+trap 'kill -TERM $pg_pid 2>/dev/null; wait $pg_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do
+  [[ -s "$pgdir.url" ]] && break
+  kill -0 $pg_pid 2>/dev/null || { echo "the test database did not start" >&2; exit 1; }
+  sleep 0.1
+done
+TEST_DATABASE_URL="$(cat "$pgdir.url")"
+export TEST_DATABASE_URL
+
+step "unit and integration tests"
+cargo test -p app -p server --locked
+
+step "offline query data (.sqlx) matches the code and migrations"
+scripts/check-sqlx.sh
+
+step "SPA build (wasm)"
+scripts/build-spa.sh
+
+step "browser tests (Playwright in /usr/bin/chromium against the release binary)"
+(cd end2end && npx playwright test)
+
+step "all checks passed"

@@ -1,0 +1,95 @@
+//! HTTP handlers for API key administration.
+
+use super::{DISPLAY_PREFIX_LEN, generate_key, hash_key, repo};
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::auth::access::context_from_parts;
+use crate::auth::{AuthedUser, Principal};
+use crate::error::{ApiError, AppJson, AppPath};
+use crate::state::AppState;
+use app::api_keys::{ApiKeySummary, CreateApiKeyRequest, CreatedApiKey};
+use app::ids::ApiKeyId;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+/// `POST /api/v1/api-keys`: creates a key and shows its secret once.
+#[tracing::instrument(skip_all, fields(user = %user.username))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppJson(request): AppJson<CreateApiKeyRequest>,
+) -> Result<(StatusCode, AppJson<CreatedApiKey>), ApiError> {
+    let (name, scopes) = request.validate().map_err(|e| {
+        ApiError::validation(
+            if matches!(e, app::api_keys::ApiKeyRequestError::NoScopes) {
+                "scopes"
+            } else {
+                "name"
+            },
+            e.to_string(),
+        )
+    })?;
+    let key = generate_key()?;
+    let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
+    let id = ApiKeyId(Uuid::new_v4());
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+
+    let mut tx = state.pool.begin().await?;
+    let created_at = repo::insert_api_key(
+        &mut *tx,
+        id,
+        &name,
+        &prefix,
+        &hash_key(&key),
+        &scopes,
+        Some(user.id),
+    )
+    .await?;
+    let record = AuditRecord::by(&Principal::User(user), "api_key.create", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!({ "name": name, "scopes": scopes, "prefix": prefix }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+
+    Ok((
+        StatusCode::CREATED,
+        AppJson(CreatedApiKey {
+            id,
+            name,
+            key,
+            prefix,
+            scopes,
+            created_at,
+        }),
+    ))
+}
+
+/// `GET /api/v1/api-keys`: every key, without secrets.
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<ApiKeySummary>>, ApiError> {
+    Ok(AppJson(repo::fetch_api_keys(&state.pool).await?))
+}
+
+/// `DELETE /api/v1/api-keys/{id}`: revokes a key at once.
+#[tracing::instrument(skip_all, fields(user = %user.username))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppPath(id): AppPath<ApiKeyId>,
+) -> Result<StatusCode, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let Some(name) = repo::revoke_api_key(&mut *tx, id).await? else {
+        return Err(ApiError::not_found("no live API key has this id"));
+    };
+    let record = AuditRecord::by(&Principal::User(user), "api_key.revoke", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!({ "name": name }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,49 @@
+//! HTTP handlers for reading and verifying the audit trail.
+
+use super::repo;
+use crate::error::{ApiError, AppJson, AppQuery};
+use crate::state::AppState;
+use app::audit::{AuditPage, AuditVerification};
+use axum::extract::State;
+use serde::Deserialize;
+
+/// Returns the query string of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only records older than this sequence number.
+    pub before: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit`: a page of audit records, newest first.
+pub async fn list_audit(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<AuditQuery>,
+) -> Result<AppJson<AuditPage>, ApiError> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::validation(
+            "limit",
+            "limit must be between 1 and 500",
+        ));
+    }
+    let entries = repo::fetch_audit_page(&state.pool, query.before, limit).await?;
+    let next_before = if entries.len() as i64 == limit {
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok(AppJson(AuditPage {
+        entries,
+        next_before,
+    }))
+}
+
+/// `GET /api/v1/audit/verify`: recomputes the hash chain over every record.
+pub async fn verify_audit(
+    State(state): State<AppState>,
+) -> Result<AppJson<AuditVerification>, ApiError> {
+    Ok(AppJson(repo::verify_audit_chain(&state.pool).await?))
+}

@@ -1,0 +1,196 @@
+//! SQL for the audit trail.
+
+use super::AuditRecord;
+use app::audit::{ActorKind, AuditEntry, AuditOutcome, AuditVerification};
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use sqlx::types::ipnet::IpNet;
+
+fn outcome_str(outcome: AuditOutcome) -> &'static str {
+    match outcome {
+        AuditOutcome::Success => "success",
+        AuditOutcome::Failure => "failure",
+        AuditOutcome::Denied => "denied",
+    }
+}
+
+fn actor_kind_str(kind: ActorKind) -> &'static str {
+    match kind {
+        ActorKind::User => "user",
+        ActorKind::ApiKey => "api_key",
+        ActorKind::System => "system",
+        ActorKind::Anonymous => "anonymous",
+    }
+}
+
+/// Appends `record`; the database assigns its sequence number, time and chain hash.
+#[tracing::instrument(skip_all, fields(action = record.action))]
+pub async fn insert_audit_record(
+    db: impl PgExecutor<'_>,
+    record: &AuditRecord,
+) -> sqlx::Result<i64> {
+    let client_ip = record.client_ip.map(IpNet::from);
+    // seq, ts, prev_hash and hash are overwritten by the chaining trigger.
+    sqlx::query_scalar!(
+        r#"INSERT INTO audit_log
+               (seq, ts, actor_kind, actor_id, actor_name, action, outcome, target,
+                client_ip, request_id, details, prev_hash, hash)
+           VALUES (0, now(), $1, $2, $3, $4, $5, $6, $7, $8, $9, '\x'::bytea, '\x'::bytea)
+           RETURNING seq"#,
+        actor_kind_str(record.actor_kind),
+        record.actor_id,
+        record.actor_name,
+        record.action,
+        outcome_str(record.outcome),
+        record.target,
+        client_ip as Option<IpNet>,
+        record.request_id,
+        record.details,
+    )
+    .fetch_one(db)
+    .await
+}
+
+struct AuditRow {
+    seq: i64,
+    ts: DateTime<Utc>,
+    actor_kind: String,
+    actor_name: Option<String>,
+    action: String,
+    outcome: String,
+    target: Option<String>,
+    client_ip: Option<IpNet>,
+    request_id: Option<String>,
+    details: serde_json::Value,
+    hash: Vec<u8>,
+}
+
+impl AuditRow {
+    fn into_entry(self) -> AuditEntry {
+        let actor_kind = match self.actor_kind.as_str() {
+            "user" => ActorKind::User,
+            "api_key" => ActorKind::ApiKey,
+            "system" => ActorKind::System,
+            _ => ActorKind::Anonymous,
+        };
+        let outcome = match self.outcome.as_str() {
+            "success" => AuditOutcome::Success,
+            "failure" => AuditOutcome::Failure,
+            _ => AuditOutcome::Denied,
+        };
+        AuditEntry {
+            seq: self.seq,
+            ts: self.ts,
+            actor_kind,
+            actor_name: self.actor_name,
+            action: self.action,
+            outcome,
+            target: self.target,
+            client_ip: self.client_ip.map(|ip| ip.addr().to_string()),
+            request_id: self.request_id,
+            details: self.details,
+            hash: hex::encode(self.hash),
+        }
+    }
+}
+
+/// Returns up to `limit` records older than `before` (or the newest), newest first.
+#[tracing::instrument(skip(db))]
+pub async fn fetch_audit_page(
+    db: impl PgExecutor<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEntry>> {
+    let rows = sqlx::query_as!(
+        AuditRow,
+        r#"SELECT seq, ts, actor_kind, actor_name, action, outcome, target,
+                  client_ip AS "client_ip: IpNet", request_id, details, hash
+           FROM audit_log
+           WHERE $1::bigint IS NULL OR seq < $1
+           ORDER BY seq DESC
+           LIMIT $2"#,
+        before,
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(AuditRow::into_entry).collect())
+}
+
+/// Returns whether every record's hash matches its content and links to its predecessor.
+#[tracing::instrument(skip(db))]
+pub async fn verify_audit_chain(db: impl PgExecutor<'_>) -> sqlx::Result<AuditVerification> {
+    let row = sqlx::query!(
+        r#"WITH checked AS (
+               SELECT seq,
+                      hash = sha256(prev_hash || convert_to(audit_log_canonical(a), 'UTF8')) AS hash_ok,
+                      prev_hash = coalesce(lag(hash) OVER (ORDER BY seq),
+                                           '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+                          AS link_ok
+               FROM audit_log a
+           )
+           SELECT count(*) AS "checked!",
+                  min(seq) FILTER (WHERE NOT (hash_ok AND link_ok)) AS first_broken
+           FROM checked"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(AuditVerification {
+        checked: row.checked,
+        intact: row.first_broken.is_none(),
+        first_broken_seq: row.first_broken,
+    })
+}
+
+/// Returns how many failed logins match `username` from `client_ip`, and `client_ip`
+/// alone, since `since`, with the oldest of each, for throttling.
+#[tracing::instrument(skip(db, username))]
+pub async fn count_recent_login_failures(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    client_ip: Option<std::net::IpAddr>,
+    since: DateTime<Utc>,
+) -> sqlx::Result<LoginFailureCounts> {
+    let ip = client_ip.map(IpNet::from);
+    let row = sqlx::query!(
+        r#"SELECT
+               count(*) FILTER (WHERE target = $1 AND client_ip IS NOT DISTINCT FROM $2) AS "per_user!",
+               min(ts) FILTER (WHERE target = $1 AND client_ip IS NOT DISTINCT FROM $2) AS oldest_per_user,
+               count(*) FILTER (WHERE $2::inet IS NOT NULL AND client_ip = $2) AS "per_ip!",
+               min(ts) FILTER (WHERE $2::inet IS NOT NULL AND client_ip = $2) AS oldest_per_ip
+           FROM audit_log
+           WHERE action = 'auth.login' AND outcome = 'failure' AND ts >= $3
+             AND (target = $1 OR client_ip = $2)"#,
+        username,
+        ip as Option<IpNet>,
+        since,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(LoginFailureCounts {
+        per_user: row.per_user,
+        oldest_per_user: row.oldest_per_user,
+        per_ip: row.per_ip,
+        oldest_per_ip: row.oldest_per_ip,
+    })
+}
+
+/// Returns recent failed-login counts.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginFailureCounts {
+    /// Failures for this username from this address.
+    pub per_user: i64,
+    /// The oldest of those.
+    pub oldest_per_user: Option<DateTime<Utc>>,
+    /// Failures from this address, any username.
+    pub per_ip: i64,
+    /// The oldest of those.
+    pub oldest_per_ip: Option<DateTime<Utc>>,
+}
+
+/// Returns the id of the newest record; used by tests and the status page.
+pub async fn fetch_latest_seq(db: impl PgExecutor<'_>) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!("SELECT max(seq) FROM audit_log")
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,205 @@
+//! Login, logout, the current user and key introspection.
+
+use super::access::context_from_parts;
+use super::{AuthedKey, AuthedUser, password, repo, token};
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::error::{ApiError, AppJson};
+use crate::state::AppState;
+use app::ErrorCode;
+use app::api_keys::ApiKeyIdentity;
+use app::audit::AuditOutcome;
+use app::auth::{CurrentUser, LoginRequest, Username};
+use app::ids::{SessionId, UserId};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+/// `POST /api/v1/auth/login`: checks a username and password and starts a session.
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    AppJson(request): AppJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    // Usernames are recorded as typed (bounded) so failed guesses show in the audit log.
+    let typed: String = request.username.trim().chars().take(64).collect();
+    let username = Username::parse(&request.username).ok();
+    let throttle_key = username.as_ref().map_or(typed.clone(), |u| u.to_string());
+
+    let since =
+        Utc::now() - chrono::Duration::from_std(state.settings.login.window).unwrap_or_default();
+    let counts =
+        audit_repo::count_recent_login_failures(&state.pool, &throttle_key, ctx.client_ip, since)
+            .await?;
+    let limits = &state.settings.login;
+    let blocked_since = if counts.per_user >= limits.max_failures_per_user {
+        counts.oldest_per_user
+    } else if counts.per_ip >= limits.max_failures_per_ip {
+        counts.oldest_per_ip
+    } else {
+        None
+    };
+    if let Some(oldest) = blocked_since {
+        let window = chrono::Duration::from_std(limits.window).unwrap_or_default();
+        let retry_after = (oldest + window - Utc::now()).num_seconds().max(1) as u64;
+        let record = AuditRecord::anonymous("auth.login", &ctx)
+            .outcome(AuditOutcome::Denied)
+            .target(throttle_key)
+            .details(serde_json::json!({ "reason": "throttled", "retry_after_secs": retry_after }));
+        audit_repo::insert_audit_record(&state.pool, &record).await?;
+        return Err(ApiError::too_many_requests(
+            "too many failed sign-in attempts; wait before trying again",
+            retry_after,
+        ));
+    }
+
+    let account = match &username {
+        Some(name) => repo::fetch_login_user(&state.pool, name.as_str()).await?,
+        None => None,
+    };
+    let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let password_ok = password::verify_password(
+        stored_hash,
+        state.dummy_hash.to_string(),
+        SecretString::from(request.password),
+    )
+    .await?;
+
+    let (Some(account), Some(username)) = (account, username) else {
+        return fail_login(&state, &ctx, &throttle_key, "unknown user").await;
+    };
+    if !password_ok {
+        return fail_login(&state, &ctx, &throttle_key, "wrong password").await;
+    }
+    if account.disabled {
+        return fail_login(&state, &ctx, &throttle_key, "account disabled").await;
+    }
+
+    // A new session id at every login; a session the browser still carried is ended.
+    let previous = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(token::token_from_cookie_header)
+        .and_then(|t| state.tokens.verify(t));
+    let user_id = UserId(account.id);
+    let session_id = SessionId(Uuid::new_v4());
+    let now = Utc::now();
+    let session_end =
+        now + chrono::Duration::from_std(state.settings.session.max_lifetime).unwrap_or_default();
+
+    let mut tx = state.pool.begin().await?;
+    if let Some(previous) = previous {
+        repo::revoke_session(&mut *tx, previous.sid).await?;
+    }
+    repo::insert_session(
+        &mut *tx,
+        session_id,
+        user_id,
+        session_end,
+        ctx.client_ip,
+        ctx.user_agent.as_deref(),
+    )
+    .await?;
+    repo::set_last_login(&mut *tx, user_id).await?;
+    let record = AuditRecord::anonymous("auth.login", &ctx)
+        .target(username.to_string())
+        .details(serde_json::json!({ "session_id": session_id }));
+    let record = AuditRecord {
+        actor_kind: app::audit::ActorKind::User,
+        actor_id: Some(account.id),
+        actor_name: Some(username.to_string()),
+        ..record
+    };
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    let session = repo::fetch_live_session(&mut *tx, session_id, user_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("session vanished right after insert"))
+        })?;
+    tx.commit().await?;
+
+    let user = super::access::session_user(session, session_id)?;
+    let (jwt, expires) = state.tokens.issue(
+        user_id,
+        session_id,
+        now,
+        state.settings.session.token_ttl,
+        session_end,
+    )?;
+    let cookie = token::session_cookie(
+        &jwt,
+        (expires - now).to_std().unwrap_or_default(),
+        state.settings.session.cookie_secure,
+    );
+    tracing::info!(user = %user.username, "user signed in");
+    let mut response = AppJson(user.to_current_user()).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+    );
+    Ok(response)
+}
+
+async fn fail_login(
+    state: &AppState,
+    ctx: &crate::audit::RequestContext,
+    target: &str,
+    reason: &str,
+) -> Result<Response, ApiError> {
+    let record = AuditRecord::anonymous("auth.login", ctx)
+        .outcome(AuditOutcome::Failure)
+        .target(target)
+        .details(serde_json::json!({ "reason": reason }));
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
+    // One answer for every cause, so the response does not reveal which accounts exist.
+    Err(ApiError::new(
+        ErrorCode::InvalidCredentials,
+        "invalid username or password",
+    ))
+}
+
+/// `POST /api/v1/auth/logout`: ends the current session at once.
+#[tracing::instrument(skip_all, fields(user = %user.username))]
+pub async fn logout(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    user: AuthedUser,
+) -> Result<Response, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    repo::revoke_session(&mut *tx, user.session_id).await?;
+    let record = AuditRecord::by(&super::Principal::User(user.clone()), "auth.logout", &ctx)
+        .details(serde_json::json!({ "session_id": user.session_id }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&token::clearing_cookie(
+            state.settings.session.cookie_secure,
+        ))
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+    );
+    Ok(response)
+}
+
+/// `GET /api/v1/auth/me`: the signed-in user, roles and permissions.
+pub async fn me(user: AuthedUser) -> AppJson<CurrentUser> {
+    AppJson(user.to_current_user())
+}
+
+/// `GET /api/v1/auth/key`: the API key that authenticated this request, so a
+/// shipper's configuration can be checked without sending events.
+pub async fn key_identity(key: AuthedKey) -> AppJson<ApiKeyIdentity> {
+    AppJson(ApiKeyIdentity {
+        id: key.id,
+        name: key.name,
+        scopes: key.scopes,
+    })
+}

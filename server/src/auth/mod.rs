@@ -1,0 +1,142 @@
+//! Authentication and authorisation: passwords, session tokens, API keys, and
+//! the route guard that enforces each route's declared access.
+
+pub mod access;
+pub mod handlers;
+pub mod password;
+pub mod repo;
+pub mod token;
+
+use crate::error::ApiError;
+use app::api_keys::ApiKeyScope;
+use app::auth::{AuthSource, CurrentUser, Username};
+use app::ids::{ApiKeyId, SessionId, UserId};
+use app::permissions::Permission;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+
+pub use access::{Access, RouteSpec};
+
+/// Returns a signed-in user, resolved from the session cookie against its session row.
+#[derive(Debug, Clone)]
+pub struct AuthedUser {
+    /// The account id.
+    pub id: UserId,
+    /// The login name.
+    pub username: Username,
+    /// The name to show.
+    pub display_name: Option<String>,
+    /// Where the account authenticates.
+    pub auth_source: AuthSource,
+    /// Role names, sorted.
+    pub roles: Vec<String>,
+    /// The union of the roles' permissions, sorted.
+    pub permissions: Vec<Permission>,
+    /// The session the request belongs to.
+    pub session_id: SessionId,
+    /// When the session ends at the latest.
+    pub session_expires_at: DateTime<Utc>,
+}
+
+impl AuthedUser {
+    /// Returns the user as the API shows it.
+    pub fn to_current_user(&self) -> CurrentUser {
+        CurrentUser {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            auth_source: self.auth_source,
+            roles: self.roles.clone(),
+            permissions: self.permissions.clone(),
+            session_expires_at: self.session_expires_at,
+        }
+    }
+}
+
+/// Returns a machine authenticated by an API key.
+#[derive(Debug, Clone)]
+pub struct AuthedKey {
+    /// The key's id.
+    pub id: ApiKeyId,
+    /// The key's name.
+    pub name: String,
+    /// What the key may do.
+    pub scopes: Vec<ApiKeyScope>,
+}
+
+/// Returns whoever made an authenticated request.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A user with a session.
+    User(AuthedUser),
+    /// A machine with an API key.
+    ApiKey(AuthedKey),
+}
+
+impl Principal {
+    /// Returns whether the principal holds `permission`. A key's scopes grant
+    /// the permissions of the same name and nothing else.
+    pub fn has(&self, permission: Permission) -> bool {
+        match self {
+            Principal::User(user) => user.permissions.contains(&permission),
+            Principal::ApiKey(key) => key
+                .scopes
+                .iter()
+                .any(|s| scope_permission(*s) == permission),
+        }
+    }
+
+    /// Returns the principal's display name for logs and audit.
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::User(user) => user.username.as_str(),
+            Principal::ApiKey(key) => &key.name,
+        }
+    }
+}
+
+/// Returns the permission a key scope grants.
+pub fn scope_permission(scope: ApiKeyScope) -> Permission {
+    match scope {
+        ApiKeyScope::Ingest => Permission::IngestEvents,
+    }
+}
+
+// The guard inserts the principal; a handler that asks for one on a route the
+// guard let through as public gets a 401, so a missing declaration fails closed.
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthedUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Principal::from_request_parts(parts, state).await? {
+            Principal::User(user) => Ok(user),
+            Principal::ApiKey(_) => Err(ApiError::forbidden(
+                "this route needs a user session, not an API key",
+            )),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthedKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Principal::from_request_parts(parts, state).await? {
+            Principal::ApiKey(key) => Ok(key),
+            Principal::User(_) => Err(ApiError::forbidden("this route needs an API key")),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The command line: `vigil serve` (default), `vigil migrate`, `vigil postgres`, `vigil user`.
+
+use crate::config::{ENV_VARS, Settings};
+use crate::db::{self, Database, EmbeddedPostgres};
+use crate::startup::{self, Application};
+use crate::users::{self, Bootstrap};
+use anyhow::{Context, bail};
+use app::auth::Username;
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Vigil: an open-source SIEM.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, after_help = env_help())]
+struct Cli {
+    /// A TOML settings file (also VIGIL_CONFIG); environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Run only the embedded Postgres of the data directory, until ctrl-c or SIGTERM.
+    Postgres {
+        /// Write the connection URL to this file once the server is ready.
+        #[arg(long)]
+        url_file: Option<PathBuf>,
+    },
+    /// Manage local accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Set a local account's password, read from standard input (for a locked-out admin).
+    SetPassword {
+        /// The account's username.
+        username: String,
+    },
+}
+
+fn env_help() -> String {
+    let mut help = String::from("Environment:\n");
+    for (name, description) in ENV_VARS {
+        help.push_str(&format!("  {name:<36} {description}\n"));
+    }
+    help
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_process_env(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            report(&format!("vigil: invalid configuration: {error:#}"));
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = crate::telemetry::init(&settings.log, std::io::stderr) {
+        report(&format!("vigil: {error:#}"));
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            report(&format!("vigil: cannot start the async runtime: {error}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+            Command::Postgres { url_file } => postgres(settings, url_file).await,
+            Command::User(UserCommand::SetPassword { username }) => {
+                set_password(settings, &username).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "vigil stopped with an error");
+            report(&format!("vigil: {error:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(
+    clippy::print_stderr,
+    reason = "the command line talks to its operator on stderr"
+)]
+fn report(message: &str) {
+    eprintln!("{message}");
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    let address = app.local_addr()?;
+    if let Some(log) = app.embedded_postgres_log() {
+        tracing::info!(log = %log.display(), "using the embedded postgres");
+    }
+    let login_hint = match app.bootstrap() {
+        Bootstrap::AlreadyInitialised => "sign in with your account".to_owned(),
+        Bootstrap::CreatedWithConfiguredPassword => {
+            "sign in as `admin` with the password from VIGIL_ADMIN_PASSWORD".to_owned()
+        }
+        Bootstrap::CreatedWithGeneratedPassword(password) => {
+            use secrecy::ExposeSecret;
+            // Shown once, on the operator's terminal, never through the log subscriber.
+            format!(
+                "sign in as `admin` with the generated password {}\n  (shown only this once; change it with `vigil user set-password admin`)",
+                password.expose_secret()
+            )
+        }
+    };
+    report(&format!(
+        "\n  Vigil {} is running at http://{address}/\n  {login_hint}\n",
+        app::VERSION
+    ));
+    tracing::info!(%address, version = app::VERSION, "vigil is serving");
+    app.run_until(startup::shutdown_signal()).await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::open(&settings.database, &settings.data_dir).await?;
+    let result = db::migrate(&database.pool).await;
+    database.close().await?;
+    result?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn postgres(settings: Settings, url_file: Option<PathBuf>) -> anyhow::Result<()> {
+    if settings.database.url.is_some() {
+        bail!("VIGIL_DATABASE_URL is set: there is no embedded postgres to run");
+    }
+    let cluster = EmbeddedPostgres::start(
+        &settings.data_dir,
+        settings.database.postgres_bin_dir.as_deref(),
+    )
+    .await?;
+    let url = cluster.url(db::embedded::DB_NAME);
+    if let Some(path) = url_file {
+        std::fs::write(&path, format!("{url}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    report(&format!("embedded postgres is ready: {url}"));
+    startup::shutdown_signal().await;
+    cluster.stop().await
+}
+
+async fn set_password(settings: Settings, username: &str) -> anyhow::Result<()> {
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        #[allow(clippy::print_stderr, reason = "interactive prompt")]
+        {
+            eprint!("new password for {username} (input is shown): ");
+            std::io::stderr().flush()?;
+        }
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned());
+    if !users::password_long_enough(&password) {
+        bail!(
+            "the password must be at least {} characters",
+            app::users::CreateUserRequest::MIN_PASSWORD_LEN
+        );
+    }
+    let database = Database::open(&settings.database, &settings.data_dir).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        let hash = crate::auth::password::hash_password(password).await?;
+        let mut tx = database.pool.begin().await?;
+        if !users::repo::set_password_hash(&mut *tx, &username, &hash).await? {
+            bail!("no local account named {username}");
+        }
+        let record = crate::audit::AuditRecord::system("user.set_password")
+            .target(username.to_string())
+            .details(serde_json::json!({ "via": "command line" }));
+        crate::audit::repo::insert_audit_record(&mut *tx, &record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    database.close().await?;
+    result?;
+    report(&format!("password of {username} changed"));
+    Ok(())
+}

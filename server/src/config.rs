@@ -1,0 +1,511 @@
+//! Typed settings, read once at start from an optional TOML file and `VIGIL_*` variables.
+//!
+//! This is the only module that reads the process environment (clippy's
+//! `disallowed-methods` enforces it); everything else gets typed settings.
+//! Secrets are `SecretString`s, so `Debug` and logs never show them.
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Returns the whole validated configuration of one Vigil process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// Vigil's own state: the embedded Postgres cluster lives in `<data_dir>/postgres`.
+    pub data_dir: PathBuf,
+    /// The directory with the built SPA (`index.html`, wasm, css).
+    pub static_dir: PathBuf,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Sessions and cookies.
+    pub session: SessionSettings,
+    /// Login throttling.
+    pub login: LoginSettings,
+    /// HTTP limits.
+    pub http: HttpSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// The first admin's password; only used when the database has no user yet.
+    pub admin_password: Option<SecretString>,
+}
+
+/// Returns where the events and everything else are stored.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// An external Postgres; `None` runs an embedded one in the data directory.
+    pub url: Option<SecretString>,
+    /// The pool size.
+    pub max_connections: u32,
+    /// Where the embedded Postgres binaries live; found automatically when `None`.
+    pub postgres_bin_dir: Option<PathBuf>,
+}
+
+/// Returns how sessions behave.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Lifetime of one signed token. Every request renews it, so this is also
+    /// how long an unused session survives.
+    pub token_ttl: Duration,
+    /// A session ends this long after login, active or not.
+    pub max_lifetime: Duration,
+    /// Mark the cookie `Secure` (set this when Vigil is served over HTTPS).
+    pub cookie_secure: bool,
+}
+
+/// Returns how failed logins are throttled.
+#[derive(Debug, Clone)]
+pub struct LoginSettings {
+    /// Failures counted over this window.
+    pub window: Duration,
+    /// Failures allowed per username and client address within the window.
+    pub max_failures_per_user: i64,
+    /// Failures allowed per client address within the window, across usernames.
+    pub max_failures_per_ip: i64,
+}
+
+/// Returns HTTP limits.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// A request taking longer is answered 408.
+    pub request_timeout: Duration,
+    /// The largest accepted request body on ordinary API routes.
+    pub body_limit_bytes: usize,
+}
+
+/// Returns the log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Returns logging settings.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive, for example `info,vigil=debug`.
+    pub filter: String,
+    /// The output format.
+    pub format: LogFormat,
+}
+
+/// Returns the file form of the settings: every field optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    static_dir: Option<PathBuf>,
+    admin_password: Option<String>,
+    #[serde(default)]
+    database: FileDatabase,
+    #[serde(default)]
+    session: FileSession,
+    #[serde(default)]
+    login: FileLogin,
+    #[serde(default)]
+    http: FileHttp,
+    #[serde(default)]
+    log: FileLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    max_connections: Option<u32>,
+    postgres_bin_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSession {
+    token_ttl_secs: Option<u64>,
+    max_lifetime_secs: Option<u64>,
+    cookie_secure: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLogin {
+    window_secs: Option<u64>,
+    max_failures_per_user: Option<i64>,
+    max_failures_per_ip: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHttp {
+    request_timeout_secs: Option<u64>,
+    body_limit_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLog {
+    filter: Option<String>,
+    format: Option<LogFormat>,
+}
+
+/// The environment variables Vigil reads; any other `VIGIL_*` variable is an
+/// error, so a typo in a security setting cannot pass unnoticed.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("VIGIL_CONFIG", "path of a TOML settings file"),
+    (
+        "VIGIL_LISTEN",
+        "address:port to listen on (default 127.0.0.1:8080)",
+    ),
+    ("VIGIL_DATA_DIR", "state directory (default ./.vigil)"),
+    ("VIGIL_STATIC_DIR", "built SPA directory (default ./dist)"),
+    (
+        "VIGIL_DATABASE_URL",
+        "external Postgres URL; unset runs an embedded Postgres",
+    ),
+    ("VIGIL_DATABASE_MAX_CONNECTIONS", "pool size (default 16)"),
+    (
+        "VIGIL_POSTGRES_BIN_DIR",
+        "directory holding initdb and postgres",
+    ),
+    (
+        "VIGIL_ADMIN_PASSWORD",
+        "password of the first admin account",
+    ),
+    ("VIGIL_COOKIE_SECURE", "true when served over HTTPS"),
+    (
+        "VIGIL_SESSION_TOKEN_TTL_SECS",
+        "session token lifetime (default 900)",
+    ),
+    (
+        "VIGIL_SESSION_MAX_LIFETIME_SECS",
+        "absolute session lifetime (default 43200)",
+    ),
+    (
+        "VIGIL_LOGIN_WINDOW_SECS",
+        "failed-login counting window (default 900)",
+    ),
+    (
+        "VIGIL_LOGIN_MAX_FAILURES_PER_USER",
+        "failures per username and address (default 5)",
+    ),
+    (
+        "VIGIL_LOGIN_MAX_FAILURES_PER_IP",
+        "failures per address (default 20)",
+    ),
+    ("VIGIL_REQUEST_TIMEOUT_SECS", "request timeout (default 30)"),
+    ("VIGIL_BODY_LIMIT_BYTES", "API body limit (default 1048576)"),
+    ("VIGIL_LOG", "log filter (default info)"),
+    ("VIGIL_LOG_FORMAT", "pretty or json (default pretty)"),
+];
+
+impl Settings {
+    /// Returns the settings from the process environment and the file it names.
+    pub fn from_process_env(config_file: Option<&Path>) -> anyhow::Result<Settings> {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the one place that reads the environment"
+        )]
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        Settings::from_sources(config_file, &vars)
+    }
+
+    /// Returns the settings from `vars` (name, value pairs) and an optional file.
+    ///
+    /// Precedence: environment over file over defaults. `VIGIL_CONFIG` in
+    /// `vars` names the file when `config_file` is `None`.
+    pub fn from_sources(
+        config_file: Option<&Path>,
+        vars: &[(String, String)],
+    ) -> anyhow::Result<Settings> {
+        for (name, _) in vars {
+            if name.starts_with("VIGIL_") && !ENV_VARS.iter().any(|(known, _)| known == name) {
+                bail!(
+                    "unknown environment variable {name}; known VIGIL_* variables: {}",
+                    ENV_VARS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let env = |name: &str| -> Option<&str> {
+            vars.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty())
+        };
+
+        let file_path = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env("VIGIL_CONFIG").map(PathBuf::from));
+        let file: FileSettings = match &file_path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading settings file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("parsing settings file {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+
+        let listen_text = env("VIGIL_LISTEN")
+            .map(str::to_owned)
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_text.parse().with_context(|| {
+            format!("VIGIL_LISTEN / listen: {listen_text:?} is not an address:port")
+        })?;
+
+        let secret = |value: String| -> SecretString { SecretString::from(value) };
+
+        let settings = Settings {
+            listen,
+            data_dir: env("VIGIL_DATA_DIR")
+                .map(PathBuf::from)
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(".vigil")),
+            static_dir: env("VIGIL_STATIC_DIR")
+                .map(PathBuf::from)
+                .or(file.static_dir)
+                .unwrap_or_else(|| PathBuf::from("dist")),
+            admin_password: env("VIGIL_ADMIN_PASSWORD")
+                .map(str::to_owned)
+                .or(file.admin_password)
+                .map(secret),
+            database: DatabaseSettings {
+                url: env("VIGIL_DATABASE_URL")
+                    .map(str::to_owned)
+                    .or(file.database.url)
+                    .map(secret),
+                max_connections: parse_env(env, "VIGIL_DATABASE_MAX_CONNECTIONS")?
+                    .or(file.database.max_connections)
+                    .unwrap_or(16),
+                postgres_bin_dir: env("VIGIL_POSTGRES_BIN_DIR")
+                    .map(PathBuf::from)
+                    .or(file.database.postgres_bin_dir),
+            },
+            session: SessionSettings {
+                token_ttl: secs(
+                    parse_env(env, "VIGIL_SESSION_TOKEN_TTL_SECS")?.or(file.session.token_ttl_secs),
+                    900,
+                ),
+                max_lifetime: secs(
+                    parse_env(env, "VIGIL_SESSION_MAX_LIFETIME_SECS")?
+                        .or(file.session.max_lifetime_secs),
+                    12 * 3600,
+                ),
+                cookie_secure: parse_env(env, "VIGIL_COOKIE_SECURE")?
+                    .or(file.session.cookie_secure)
+                    .unwrap_or(false),
+            },
+            login: LoginSettings {
+                window: secs(
+                    parse_env(env, "VIGIL_LOGIN_WINDOW_SECS")?.or(file.login.window_secs),
+                    900,
+                ),
+                max_failures_per_user: parse_env(env, "VIGIL_LOGIN_MAX_FAILURES_PER_USER")?
+                    .or(file.login.max_failures_per_user)
+                    .unwrap_or(5),
+                max_failures_per_ip: parse_env(env, "VIGIL_LOGIN_MAX_FAILURES_PER_IP")?
+                    .or(file.login.max_failures_per_ip)
+                    .unwrap_or(20),
+            },
+            http: HttpSettings {
+                request_timeout: secs(
+                    parse_env(env, "VIGIL_REQUEST_TIMEOUT_SECS")?
+                        .or(file.http.request_timeout_secs),
+                    30,
+                ),
+                body_limit_bytes: parse_env(env, "VIGIL_BODY_LIMIT_BYTES")?
+                    .or(file.http.body_limit_bytes)
+                    .unwrap_or(1024 * 1024),
+            },
+            log: LogSettings {
+                filter: env("VIGIL_LOG")
+                    .map(str::to_owned)
+                    .or(file.log.filter)
+                    .unwrap_or_else(|| "info".to_owned()),
+                format: match env("VIGIL_LOG_FORMAT") {
+                    Some("json") => LogFormat::Json,
+                    Some("pretty") => LogFormat::Pretty,
+                    Some(other) => bail!("VIGIL_LOG_FORMAT: {other:?} is neither pretty nor json"),
+                    None => file.log.format.unwrap_or(LogFormat::Pretty),
+                },
+            },
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let s = &self.session;
+        if s.token_ttl.as_secs() < 30 {
+            bail!("session token ttl must be at least 30 seconds");
+        }
+        if s.max_lifetime < s.token_ttl {
+            bail!("session max lifetime must not be shorter than the token ttl");
+        }
+        if self.database.max_connections < 2 {
+            bail!("database max_connections must be at least 2");
+        }
+        if self.login.max_failures_per_user < 1 || self.login.max_failures_per_ip < 1 {
+            bail!("login failure limits must be at least 1");
+        }
+        if self.http.body_limit_bytes < 1024 {
+            bail!("http body limit must be at least 1024 bytes");
+        }
+        if self.http.request_timeout.as_secs() < 1 {
+            bail!("request timeout must be at least 1 second");
+        }
+        if let Some(password) = &self.admin_password {
+            use secrecy::ExposeSecret;
+            let length = password.expose_secret().chars().count();
+            if length < app::users::CreateUserRequest::MIN_PASSWORD_LEN {
+                bail!(
+                    "VIGIL_ADMIN_PASSWORD must be at least {} characters",
+                    app::users::CreateUserRequest::MIN_PASSWORD_LEN
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn secs(value: Option<u64>, default: u64) -> Duration {
+    Duration::from_secs(value.unwrap_or(default))
+}
+
+fn parse_env<'a, T>(env: impl Fn(&str) -> Option<&'a str>, name: &str) -> anyhow::Result<Option<T>>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match env(name) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{name}: {raw:?} is invalid: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_without_any_source() {
+        let s = Settings::from_sources(None, &[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from(".vigil"));
+        assert!(s.database.url.is_none());
+        assert_eq!(s.session.token_ttl, Duration::from_secs(900));
+        assert!(!s.session.cookie_secure);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigil.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\n[session]\ncookie_secure = true\ntoken_ttl_secs = 60\n",
+        )
+        .unwrap();
+        let s = Settings::from_sources(
+            Some(&path),
+            &vars(&[("VIGIL_LISTEN", "127.0.0.1:7000"), ("HOME", "/root")]),
+        )
+        .unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
+        assert!(s.session.cookie_secure);
+        assert_eq!(s.session.token_ttl, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigil.toml");
+        std::fs::write(&path, "[session]\ncookie_secur = true\n").unwrap();
+        let err = Settings::from_sources(Some(&path), &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("cookie_secur"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_vigil_variables_are_refused_by_name() {
+        let err =
+            Settings::from_sources(None, &vars(&[("VIGIL_COOKIE_SECUR", "true")])).unwrap_err();
+        assert!(err.to_string().contains("VIGIL_COOKIE_SECUR"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases = [
+            ("VIGIL_LISTEN", "localhost"),
+            ("VIGIL_COOKIE_SECURE", "yes please"),
+            ("VIGIL_DATABASE_MAX_CONNECTIONS", "-1"),
+            ("VIGIL_LOG_FORMAT", "xml"),
+        ];
+        for (name, value) in cases {
+            let err = Settings::from_sources(None, &vars(&[(name, value)])).unwrap_err();
+            assert!(format!("{err:#}").contains(name), "{name}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn short_admin_password_is_refused_without_echoing_it() {
+        let err = Settings::from_sources(None, &vars(&[("VIGIL_ADMIN_PASSWORD", "tiny-secret")]))
+            .unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(shown.contains("VIGIL_ADMIN_PASSWORD"));
+        assert!(!shown.contains("tiny-secret"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::from_sources(
+            None,
+            &vars(&[
+                ("VIGIL_ADMIN_PASSWORD", "correct-horse-battery"),
+                ("VIGIL_DATABASE_URL", "postgres://vigil:pw-in-url@db/vigil"),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("correct-horse-battery"), "{shown}");
+        assert!(!shown.contains("pw-in-url"), "{shown}");
+        assert_eq!(
+            s.admin_password.unwrap().expose_secret(),
+            "correct-horse-battery"
+        );
+    }
+
+    #[test]
+    fn inconsistent_session_limits_are_refused() {
+        let err = Settings::from_sources(
+            None,
+            &vars(&[
+                ("VIGIL_SESSION_TOKEN_TTL_SECS", "600"),
+                ("VIGIL_SESSION_MAX_LIFETIME_SECS", "60"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("max lifetime"), "{err}");
+    }
+}

@@ -1,0 +1,111 @@
+//! Every API route, declared once with the access it requires, and registered.
+//!
+//! Adding a route means adding a line to [`ROUTES`] *and* registering the
+//! handler in [`api_routes`]; the guard refuses any registered route that has
+//! no line here, and the route-walk test fails for any line whose route does
+//! not exist.
+
+use crate::auth::{Access, RouteSpec};
+use crate::state::AppState;
+use crate::{api_keys, audit, auth, system, users};
+use app::permissions::Permission;
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{delete, get, post};
+
+/// The access rule of every API route.
+pub static ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/health",
+        access: Access::Public,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/auth/login",
+        access: Access::Public,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/auth/logout",
+        access: Access::Session,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/auth/me",
+        access: Access::Session,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/auth/key",
+        access: Access::ApiKey,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/system/status",
+        access: Access::Permission(Permission::ViewSystem),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/api-keys",
+        access: Access::Permission(Permission::ManageApiKeys),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/api-keys",
+        access: Access::Permission(Permission::ManageApiKeys),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/api-keys/{id}",
+        access: Access::Permission(Permission::ManageApiKeys),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/users",
+        access: Access::Permission(Permission::ManageUsers),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/users",
+        access: Access::Permission(Permission::ManageUsers),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/audit",
+        access: Access::Permission(Permission::ViewAudit),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/audit/verify",
+        access: Access::Permission(Permission::ViewAudit),
+    },
+];
+
+/// Returns the API routes with their handlers, before the guard is applied.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/health", get(system::handlers::health))
+        .route("/api/v1/auth/login", post(auth::handlers::login))
+        .route("/api/v1/auth/logout", post(auth::handlers::logout))
+        .route("/api/v1/auth/me", get(auth::handlers::me))
+        .route("/api/v1/auth/key", get(auth::handlers::key_identity))
+        .route(
+            "/api/v1/system/status",
+            get(system::handlers::system_status),
+        )
+        .route(
+            "/api/v1/api-keys",
+            get(api_keys::handlers::list_api_keys).post(api_keys::handlers::create_api_key),
+        )
+        .route(
+            "/api/v1/api-keys/{id}",
+            delete(api_keys::handlers::revoke_api_key),
+        )
+        .route(
+            "/api/v1/users",
+            get(users::handlers::list_users).post(users::handlers::create_user),
+        )
+        .route("/api/v1/audit", get(audit::handlers::list_audit))
+        .route("/api/v1/audit/verify", get(audit::handlers::verify_audit))
+}

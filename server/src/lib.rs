@@ -1,0 +1,17 @@
+//! Vigil's server: the axum JSON API, the SPA's files, the embedded Postgres
+//! supervisor, identity and audit. `main.rs` only parses the command line and
+//! calls in here, so tests drive exactly what production runs.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod state;
+pub mod system;
+pub mod telemetry;
+pub mod users;

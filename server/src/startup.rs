@@ -1,0 +1,151 @@
+//! Building and running the application: database, migrations, identity bootstrap, HTTP server.
+
+use crate::auth::{password, repo as auth_repo, token::TokenKeys};
+use crate::config::Settings;
+use crate::db::{self, Database};
+use crate::http;
+use crate::state::AppState;
+use crate::users::{self, Bootstrap};
+use anyhow::{Context, anyhow};
+use chrono::Utc;
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Returns a built application, bound to its port, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    database: Database,
+    bootstrap: Bootstrap,
+}
+
+impl Application {
+    /// Opens the database (starting the embedded one if configured), migrates,
+    /// prepares identity, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let database = Database::open(&settings.database, &settings.data_dir).await?;
+        match Self::prepare(settings, &database).await {
+            Ok((listener, state, bootstrap)) => Ok(Application {
+                listener,
+                state,
+                database,
+                bootstrap,
+            }),
+            Err(error) => {
+                // Stop an embedded Postgres we started rather than orphan it.
+                let _ = database.close().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn prepare(
+        settings: Settings,
+        database: &Database,
+    ) -> anyhow::Result<(TcpListener, AppState, Bootstrap)> {
+        db::migrate(&database.pool).await?;
+        let state =
+            build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
+        let bootstrap =
+            users::bootstrap_admin(&state.pool, state.settings.admin_password.as_ref()).await?;
+        if !state.settings.static_dir.join("index.html").is_file() {
+            tracing::warn!(
+                static_dir = %state.settings.static_dir.display(),
+                "no index.html in the static directory; the web UI is not available (run `make build`)"
+            );
+        }
+        let listener = TcpListener::bind(state.settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", state.settings.listen))?;
+        Ok((listener, state, bootstrap))
+    }
+
+    /// Returns the address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Returns what start-up did about the first admin account.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.bootstrap
+    }
+
+    /// Returns whether the database is embedded, with its log file.
+    pub fn embedded_postgres_log(&self) -> Option<&std::path::Path> {
+        self.database.embedded.as_ref().map(|e| e.log_file())
+    }
+
+    /// Serves until `shutdown` completes, drains requests, then closes the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = http::router(self.state);
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP");
+        tracing::info!("http server stopped; closing the database");
+        let closed = self.database.close().await;
+        served?;
+        closed
+    }
+}
+
+/// Returns the application state over `pool`: built-in roles synced, signing
+/// secret loaded (created on first start), dummy hash computed.
+pub async fn build_state(
+    pool: PgPool,
+    settings: Settings,
+    embedded_database: bool,
+) -> anyhow::Result<AppState> {
+    let mut conn = pool.acquire().await?;
+    auth_repo::upsert_builtin_roles(&mut conn).await?;
+    let mut candidate = [0u8; 64];
+    getrandom::fill(&mut candidate).map_err(|e| anyhow!("reading random bytes: {e}"))?;
+    let secret =
+        auth_repo::fetch_or_insert_secret(&mut conn, "session_signing_key", &candidate).await?;
+    drop(conn);
+    Ok(AppState {
+        pool,
+        settings: Arc::new(settings),
+        tokens: TokenKeys::from_secret(&secret)?,
+        dummy_hash: password::dummy_hash().await?.into(),
+        routes: http::routes::ROUTES,
+        started_at: Utc::now(),
+        embedded_database,
+    })
+}
+
+/// Resolves on SIGTERM or ctrl-c.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,27 @@
+//! The state every handler shares.
+
+use crate::auth::RouteSpec;
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// Returns the application state; cheap to clone (everything is shared).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub pool: PgPool,
+    /// The validated settings.
+    pub settings: Arc<Settings>,
+    /// Session token keys.
+    pub tokens: TokenKeys,
+    /// An Argon2id hash of a random password, verified against for unknown users.
+    pub dummy_hash: Arc<str>,
+    /// Every declared route and its access rule.
+    pub routes: &'static [RouteSpec],
+    /// When this process started.
+    pub started_at: DateTime<Utc>,
+    /// Whether Vigil runs its own Postgres.
+    pub embedded_database: bool,
+}

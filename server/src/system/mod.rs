@@ -1,0 +1,3 @@
+//! Health and system status.
+
+pub mod handlers;

@@ -1,0 +1,82 @@
+//! HTTP handlers for user administration.
+
+use super::repo;
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::auth::access::context_from_parts;
+use crate::auth::{AuthedUser, Principal, password};
+use crate::error::{ApiError, AppJson};
+use crate::state::AppState;
+use app::ids::UserId;
+use app::users::{CreateUserError, CreateUserRequest, UserSummary};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+/// `GET /api/v1/users`: every account.
+pub async fn list_users(
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<UserSummary>>, ApiError> {
+    Ok(AppJson(repo::fetch_users(&state.pool, None).await?))
+}
+
+/// `POST /api/v1/users`: creates a local account.
+#[tracing::instrument(skip_all, fields(user = %admin.username))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    parts: Parts,
+    admin: AuthedUser,
+    AppJson(request): AppJson<CreateUserRequest>,
+) -> Result<(StatusCode, AppJson<UserSummary>), ApiError> {
+    let (display_name, roles) = request.validate().map_err(|e| {
+        let field = match e {
+            CreateUserError::PasswordTooShort | CreateUserError::PasswordTooLong => "password",
+            CreateUserError::DisplayNameTooLong => "display_name",
+            CreateUserError::NoRoles => "roles",
+        };
+        ApiError::validation(field, e.to_string())
+    })?;
+    let unknown = repo::fetch_unknown_roles(&state.pool, &roles).await?;
+    if !unknown.is_empty() {
+        return Err(ApiError::validation(
+            "roles",
+            format!("unknown roles: {}", unknown.join(", ")),
+        ));
+    }
+    let hash = password::hash_password(SecretString::from(request.password)).await?;
+    let id = UserId(Uuid::new_v4());
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+
+    let mut tx = state.pool.begin().await?;
+    match repo::insert_user(
+        &mut *tx,
+        id,
+        &request.username,
+        display_name.as_deref(),
+        "local",
+        Some(&hash),
+    )
+    .await
+    {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            return Err(ApiError::conflict(format!(
+                "the username {} is taken",
+                request.username
+            )));
+        }
+        other => other?,
+    }
+    repo::grant_roles(&mut *tx, id, &roles).await?;
+    let record = AuditRecord::by(&Principal::User(admin), "user.create", &ctx)
+        .target(request.username.to_string())
+        .details(serde_json::json!({ "roles": roles, "user_id": id }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+
+    let created = repo::fetch_users(&state.pool, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("created user not found")))?;
+    Ok((StatusCode::CREATED, AppJson(created)))
+}

@@ -1,0 +1,136 @@
+//! SQL for user accounts.
+
+use app::auth::{AuthSource, Username};
+use app::ids::UserId;
+use app::users::UserSummary;
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// Returns how many accounts exist.
+pub async fn count_users(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users"#)
+        .fetch_one(db)
+        .await
+}
+
+/// Inserts an account. Fails with a unique violation when the username is taken.
+#[tracing::instrument(skip(db, password_hash))]
+pub async fn insert_user(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    username: &Username,
+    display_name: Option<&str>,
+    auth_source: &str,
+    password_hash: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO users (id, username, display_name, auth_source, password_hash)
+         VALUES ($1, $2, $3, $4, $5)",
+        id.as_uuid(),
+        username.as_str(),
+        display_name,
+        auth_source,
+        password_hash,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Grants roles; fails with a foreign-key violation when a role does not exist.
+pub async fn grant_roles(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    roles: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+        user.as_uuid(),
+        roles,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Returns the names among `roles` that do not exist.
+pub async fn fetch_unknown_roles(
+    db: impl PgExecutor<'_>,
+    roles: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT r AS "r!" FROM unnest($1::text[]) AS r WHERE r NOT IN (SELECT name FROM roles)"#,
+        roles
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces a local account's password hash.
+pub async fn set_password_hash(
+    db: impl PgExecutor<'_>,
+    username: &Username,
+    hash: &str,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE username = $1 AND auth_source = 'local'",
+        username.as_str(),
+        hash
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+struct UserRow {
+    id: Uuid,
+    username: String,
+    display_name: Option<String>,
+    auth_source: String,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+    roles: Vec<String>,
+}
+
+/// Returns accounts, by username; `only` restricts to one id.
+pub async fn fetch_users(
+    db: impl PgExecutor<'_>,
+    only: Option<UserId>,
+) -> sqlx::Result<Vec<UserSummary>> {
+    let rows = sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.id, u.username, u.display_name, u.auth_source, u.disabled, u.created_at, u.last_login_at,
+                  coalesce(array(SELECT ur.role FROM user_roles ur WHERE ur.user_id = u.id ORDER BY ur.role), '{}')
+                      AS "roles!"
+           FROM users u
+           WHERE $1::uuid IS NULL OR u.id = $1
+           ORDER BY u.username"#,
+        only.map(|u| u.as_uuid()),
+    )
+    .fetch_all(db)
+    .await?;
+    let mut users = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(username) = Username::parse(&row.username) else {
+            tracing::warn!(id = %row.id, "skipping an account with an invalid stored username");
+            continue;
+        };
+        users.push(UserSummary {
+            id: UserId(row.id),
+            username,
+            display_name: row.display_name,
+            auth_source: match row.auth_source.as_str() {
+                "oidc" => AuthSource::Oidc,
+                "ldap" => AuthSource::Ldap,
+                _ => AuthSource::Local,
+            },
+            roles: row.roles,
+            disabled: row.disabled,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        });
+    }
+    Ok(users)
+}

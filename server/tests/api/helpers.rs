@@ -1,0 +1,239 @@
+//! Spawns a real Vigil HTTP server over a fresh database and gives tests typed calls.
+
+use app::ErrorBody;
+use app::api_keys::{ApiKeyScope, CreateApiKeyRequest, CreatedApiKey};
+use app::auth::{CurrentUser, LoginRequest, Username};
+use app::users::{CreateUserRequest, UserSummary};
+use axum::Router;
+use reqwest::{Response, StatusCode};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgPool};
+use std::net::SocketAddr;
+use std::str::FromStr;
+use uuid::Uuid;
+use vigil::config::Settings;
+use vigil::state::AppState;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// A running server and a cookie-keeping client.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    /// Kept alive for the server's lifetime.
+    pub _static_dir: tempfile::TempDir,
+}
+
+fn base_options() -> PgConnectOptions {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "tests locate their database server"
+    )]
+    let url = std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL must point at a Postgres server whose user may create databases \
+         (`make test` starts one; see scripts/test-db.sh)",
+    );
+    PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is not a postgres URL")
+}
+
+/// Returns a pool on a new, migrated database of its own.
+pub async fn fresh_database() -> PgPool {
+    let name = format!("test_{}", Uuid::new_v4().simple());
+    let mut admin = base_options()
+        .database("postgres")
+        .connect()
+        .await
+        .expect("connecting to the test server");
+    // The name is generated above, not input; identifiers cannot be bound.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("creating a test database");
+    admin.close().await.ok();
+    let pool = vigil::db::pool(base_options().database(&name), 8)
+        .await
+        .expect("connecting to the test database");
+    vigil::db::migrate(&pool)
+        .await
+        .expect("migrating the test database");
+    pool
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(vigil::http::routes::api_routes(), &[]).await
+}
+
+/// Spawns a server whose API is `api` and whose settings get `env` overrides.
+pub async fn spawn_app_with(api: Router<AppState>, env: &[(&str, &str)]) -> TestApp {
+    let pool = fresh_database().await;
+    let static_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        static_dir.path().join("index.html"),
+        "<!doctype html><title>Vigil</title>",
+    )
+    .unwrap();
+    let mut vars: Vec<(String, String)> = vec![
+        ("VIGIL_LISTEN".into(), "127.0.0.1:0".into()),
+        ("VIGIL_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+        (
+            "VIGIL_STATIC_DIR".into(),
+            static_dir.path().display().to_string(),
+        ),
+    ];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let settings = Settings::from_sources(None, &vars).unwrap();
+    let admin_password = settings.admin_password.clone();
+    let state = vigil::startup::build_state(pool.clone(), settings, false)
+        .await
+        .unwrap();
+    vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
+        .await
+        .unwrap();
+    let router = vigil::http::router_with(state, api);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    TestApp {
+        address,
+        client: new_client(),
+        pool,
+        _static_dir: static_dir,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json<T: serde::Serialize>(&self, path: &str, body: &T) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &LoginRequest {
+                username: username.into(),
+                password: password.into(),
+            },
+        )
+        .await
+    }
+
+    pub async fn login_as_admin(&self) -> CurrentUser {
+        let response = self.login_response("admin", ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Creates a user with `roles` (as admin, on a separate client) and returns a client signed in as them.
+    pub async fn client_with_roles(&self, roles: &[&str]) -> (reqwest::Client, UserSummary) {
+        let admin = new_client();
+        let response = admin
+            .post(self.url("/api/v1/auth/login"))
+            .json(&LoginRequest {
+                username: "admin".into(),
+                password: ADMIN_PASSWORD.into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let username = format!("u{}", &Uuid::new_v4().simple().to_string()[..10]);
+        let password = "a long enough password";
+        let response = admin
+            .post(self.url("/api/v1/users"))
+            .json(&CreateUserRequest {
+                username: Username::parse(&username).unwrap(),
+                password: password.into(),
+                display_name: None,
+                roles: roles.iter().map(|r| r.to_string()).collect(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let user: UserSummary = response.json().await.unwrap();
+        let client = new_client();
+        let response = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&LoginRequest {
+                username,
+                password: password.into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        (client, user)
+    }
+
+    pub async fn create_ingest_key(&self, name: &str) -> CreatedApiKey {
+        let response = self
+            .post_json(
+                "/api/v1/api-keys",
+                &CreateApiKeyRequest {
+                    name: name.into(),
+                    scopes: vec![ApiKeyScope::Ingest],
+                },
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// Returns the audit actions written so far, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String, Option<String>)> {
+        sqlx::query_as::<_, (String, String, Option<String>)>(
+            "SELECT action, outcome, target FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
+    }
+}
+
+/// Asserts an error response's status and code, and returns its body.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> ErrorBody {
+    assert_eq!(response.status(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type:?}"
+    );
+    let body: ErrorBody = response.json().await.expect("an ErrorBody");
+    assert_eq!(body.code.as_str(), code, "unexpected code: {body:?}");
+    assert!(!body.message.is_empty());
+    body
+}

@@ -1,0 +1,10 @@
+//! HTTP-level tests of the API against a real Postgres, one fresh database per test.
+
+#![allow(clippy::unwrap_used, reason = "test helpers panic on setup failure by design")]
+
+mod api_keys;
+mod audit;
+mod auth;
+mod helpers;
+mod routes;
+mod system;

@@ -1,0 +1,176 @@
+//! Health, error bodies, SPA fallback, security headers, body limits.
+
+use crate::helpers::{assert_error, spawn_app};
+use app::system::{ComponentStatus, Health, SystemStatus};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn health_is_ok_with_version_and_database() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/health").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers().get("x-request-id").is_some(),
+        "request ids are propagated"
+    );
+    let health: Health = response.json().await.unwrap();
+    assert_eq!(health.status, ComponentStatus::Ok);
+    assert_eq!(health.database, ComponentStatus::Ok);
+    assert_eq!(health.version, app::VERSION);
+}
+
+#[tokio::test]
+async fn health_is_503_json_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.pool.close().await;
+    let response = app.get("/api/v1/health").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: Health = response.json().await.unwrap();
+    assert_eq!(health.status, ComponentStatus::Unavailable);
+    assert_eq!(health.database, ComponentStatus::Unavailable);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_answer_json() {
+    let app = spawn_app().await;
+    assert_error(
+        app.get("/api/v1/no-such-thing").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(app.get("/api").await, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app
+        .client
+        .delete(app.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn client_routes_fall_back_to_the_spa_with_hardening_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/status", "/admin/keys"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let csp = response
+            .headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(
+            response.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert_eq!(response.headers().get("x-frame-options").unwrap(), "DENY");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("<title>Vigil</title>")
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_responses_are_not_cached() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/health").await;
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_json() {
+    let app = spawn_app().await;
+    let huge = format!(
+        r#"{{"username":"admin","password":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_clear_400s() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "application/json",
+            "{not json",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "application/json",
+            r#"{"username":"admin"}"#,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "application/json",
+            r#"[1,2]"#,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "text/plain",
+            r#"{"username":"a","password":"b"}"#,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+    ];
+    for (content_type, body, status, code) in cases {
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, status, code).await;
+    }
+}
+
+#[tokio::test]
+async fn system_status_reports_build_and_database() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let response = app.get("/api/v1/system/status").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let status: SystemStatus = response.json().await.unwrap();
+    assert_eq!(status.status, ComponentStatus::Ok);
+    assert_eq!(status.build.version, app::VERSION);
+    assert!(
+        status
+            .database
+            .server_version
+            .unwrap()
+            .starts_with(char::is_numeric)
+    );
+    assert!(status.database.size_bytes.unwrap() > 0);
+    assert!(status.database.schema_version.unwrap() >= 20261129000002);
+    assert!(!status.database.embedded);
+}
