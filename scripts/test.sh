@@ -36,7 +36,7 @@ TEST_DATABASE_URL="$(cat "$pgdir.url")"
 export TEST_DATABASE_URL
 
 step "unit and integration tests"
-cargo test -p app -p server --locked
+cargo test -p app -p server -p frontend --locked
 
 step "offline query data (.sqlx) matches the code and migrations"
 scripts/check-sqlx.sh
@@ -45,6 +45,12 @@ step "SPA build (wasm)"
 scripts/build-spa.sh
 
 step "browser tests (Playwright in /usr/bin/chromium against the release binary)"
-(cd end2end && npx playwright test)
+# A fresh data directory, so the server initialises a new embedded Postgres;
+# a cluster relocated out of it (when run as root) is removed too.
+e2e_data="$PWD/target/e2e-data"
+if [[ -L "$e2e_data/postgres" ]]; then rm -rf "$(readlink -f "$e2e_data/postgres")"; fi
+rm -rf "$e2e_data"
+mkdir -p "$e2e_data"
+(cd end2end && E2E_VIGIL_DATA_DIR="$e2e_data" npx playwright test)
 
 step "all checks passed"

@@ -1,6 +1,9 @@
 //! The embedded Postgres supervisor against the system's real binaries.
 
-#![allow(clippy::unwrap_used, reason = "test helpers panic on setup failure by design")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers panic on setup failure by design"
+)]
 
 use sqlx::{ConnectOptions, Connection};
 use vigil::db::EmbeddedPostgres;

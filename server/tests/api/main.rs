@@ -1,6 +1,9 @@
 //! HTTP-level tests of the API against a real Postgres, one fresh database per test.
 
-#![allow(clippy::unwrap_used, reason = "test helpers panic on setup failure by design")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers panic on setup failure by design"
+)]
 
 mod api_keys;
 mod audit;

@@ -1,0 +1,57 @@
+// The admin page: API keys, users and audit log sections.
+import type { Locator, Page } from '@playwright/test';
+
+export type AdminTab = 'API keys' | 'Users' | 'Audit log';
+
+export class AdminPage {
+  readonly page: Page;
+  readonly heading: Locator;
+  readonly sections: Locator;
+  readonly keyName: Locator;
+  readonly ingestScope: Locator;
+  readonly createKey: Locator;
+  readonly newKeyNotice: Locator;
+  readonly newKey: Locator;
+  readonly dismissNewKey: Locator;
+  readonly verifyChain: Locator;
+  readonly verifyResult: Locator;
+  readonly loadOlder: Locator;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.heading = page.getByRole('heading', { level: 1, name: 'Admin' });
+    this.sections = page.getByRole('navigation', { name: 'Admin sections' });
+    this.keyName = page.getByLabel('Name', { exact: true });
+    this.ingestScope = page.getByRole('checkbox', { name: /ingest/ });
+    this.createKey = page.getByRole('button', { name: 'Create key' });
+    this.newKeyNotice = page.getByTestId('new-api-key-notice');
+    this.newKey = page.getByTestId('new-api-key');
+    this.dismissNewKey = page.getByRole('button', { name: 'I have copied it' });
+    this.verifyChain = page.getByRole('button', { name: 'Verify chain' });
+    this.verifyResult = page.getByTestId('audit-verify-result');
+    this.loadOlder = page.getByRole('button', { name: 'Load older' });
+  }
+
+  async goto(): Promise<void> {
+    await this.page.goto('/admin');
+  }
+
+  async openSection(tab: AdminTab): Promise<void> {
+    await this.sections.getByRole('link', { name: tab, exact: true }).click();
+  }
+
+  keyRow(name: string): Locator {
+    return this.page.getByRole('row').filter({ has: this.page.getByRole('cell', { name, exact: true }) });
+  }
+
+  async createApiKey(name: string): Promise<void> {
+    await this.keyName.fill(name);
+    await this.createKey.click();
+  }
+
+  async revokeApiKey(name: string): Promise<void> {
+    const row = this.keyRow(name);
+    await row.getByRole('button', { name: `Revoke key ${name}` }).click();
+    await row.getByRole('button', { name: 'Confirm revoke' }).click();
+  }
+}

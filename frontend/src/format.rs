@@ -1,0 +1,124 @@
+//! Pure formatting of times, durations and sizes for display; no DOM, no signals.
+//!
+//! Times are shown in UTC: analysts correlate across sources and time zones, and the server,
+//! the audit trail and the shipped events all speak UTC.
+
+use chrono::{DateTime, Utc};
+
+/// Returns `ts` as `2025-01-31 14:05:09 UTC`.
+pub fn timestamp(ts: DateTime<Utc>) -> String {
+    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// Returns `ts` as an RFC 3339 string, for `<time datetime>` attributes.
+pub fn machine_timestamp(ts: DateTime<Utc>) -> String {
+    ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Returns `secs` as the two largest units, for example `3d 4h`, `12m 5s`.
+pub fn duration_secs(secs: u64) -> String {
+    let days = secs / 86_400;
+    let hours = secs % 86_400 / 3_600;
+    let minutes = secs % 3_600 / 60;
+    let seconds = secs % 60;
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes}m")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// Returns how long before `now` the moment `ts` was, for example `5m ago`.
+pub fn ago(ts: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - ts).num_seconds();
+    if secs < 0 {
+        return "in the future".to_owned();
+    }
+    if secs < 5 {
+        return "just now".to_owned();
+    }
+    format!("{} ago", duration_secs(secs.unsigned_abs()))
+}
+
+/// Returns a byte count in binary units with one decimal, for example `12.3 MiB`.
+pub fn bytes(count: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if count < 1024 {
+        return format!("{count} B");
+    }
+    // The display needs one decimal only; f64 is exact far beyond any database size.
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = count as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Returns the clock difference between server and browser as a short phrase.
+pub fn skew(server: DateTime<Utc>, browser: DateTime<Utc>) -> String {
+    let secs = (server - browser).num_seconds();
+    if secs.abs() <= 2 {
+        "in sync with this browser".to_owned()
+    } else if secs > 0 {
+        format!(
+            "{} ahead of this browser",
+            duration_secs(secs.unsigned_abs())
+        )
+    } else {
+        format!("{} behind this browser", duration_secs(secs.unsigned_abs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn durations_keep_the_two_largest_units() {
+        let cases = [
+            (0, "0s"),
+            (59, "59s"),
+            (61, "1m 1s"),
+            (3_600, "1h 0m"),
+            (3_725, "1h 2m"),
+            (90_061, "1d 1h"),
+        ];
+        for (secs, expected) in cases {
+            assert_eq!(duration_secs(secs), expected, "{secs}");
+        }
+    }
+
+    #[test]
+    fn sizes_use_binary_units() {
+        let cases = [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (8 * 1024 * 1024 + 300 * 1024, "8.3 MiB"),
+            (5 * 1024_i64.pow(4), "5.0 TiB"),
+        ];
+        for (count, expected) in cases {
+            assert_eq!(bytes(count), expected, "{count}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_utc_and_seconds_precise() {
+        let ts = Utc.with_ymd_and_hms(2025, 1, 31, 14, 5, 9).unwrap();
+        assert_eq!(timestamp(ts), "2025-01-31 14:05:09 UTC");
+        assert_eq!(machine_timestamp(ts), "2025-01-31T14:05:09Z");
+        let later = Utc.with_ymd_and_hms(2025, 1, 31, 14, 10, 9).unwrap();
+        assert_eq!(ago(ts, later), "5m 0s ago");
+        assert_eq!(skew(ts, ts), "in sync with this browser");
+        assert_eq!(skew(later, ts), "5m 0s ahead of this browser");
+    }
+}
