@@ -22,7 +22,13 @@ step "release build of the server"
 cargo build -p server --release --locked
 
 step "test database (the embedded Postgres supervisor, as vigil runs it)"
+# A new cluster each run: tests leave their per-test databases behind.
 pgdir="$PWD/target/test-pg"
+wipe_data_dir() {
+  if [[ -L "$1/postgres" ]]; then rm -rf "$(readlink -f "$1/postgres")"; fi
+  rm -rf "$1"
+}
+wipe_data_dir "$pgdir"
 rm -f "$pgdir.url"
 VIGIL_DATA_DIR="$pgdir" VIGIL_LOG=warn target/release/vigil postgres --url-file "$pgdir.url" &
 pg_pid=$!
@@ -48,8 +54,7 @@ step "browser tests (Playwright in /usr/bin/chromium against the release binary)
 # A fresh data directory, so the server initialises a new embedded Postgres;
 # a cluster relocated out of it (when run as root) is removed too.
 e2e_data="$PWD/target/e2e-data"
-if [[ -L "$e2e_data/postgres" ]]; then rm -rf "$(readlink -f "$e2e_data/postgres")"; fi
-rm -rf "$e2e_data"
+wipe_data_dir "$e2e_data"
 mkdir -p "$e2e_data"
 (cd end2end && E2E_VIGIL_DATA_DIR="$e2e_data" npx playwright test)
 

@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 /// `POST /api/v1/api-keys`: creates a key and shows its secret once.
-#[tracing::instrument(skip_all, fields(user = %user.username))]
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn create_api_key(
     State(state): State<AppState>,
     parts: Parts,
@@ -44,7 +44,7 @@ pub async fn create_api_key(
         &prefix,
         &hash_key(&key),
         &scopes,
-        Some(user.id),
+        Some(user.profile.id),
     )
     .await?;
     let record = AuditRecord::by(&Principal::User(user), "api_key.create", &ctx)
@@ -74,7 +74,7 @@ pub async fn list_api_keys(
 }
 
 /// `DELETE /api/v1/api-keys/{id}`: revokes a key at once.
-#[tracing::instrument(skip_all, fields(user = %user.username))]
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     parts: Parts,

@@ -40,8 +40,8 @@ impl AuditRecord {
         let (actor_kind, actor_id, actor_name) = match principal {
             Principal::User(user) => (
                 ActorKind::User,
-                Some(user.id.as_uuid()),
-                Some(user.username.to_string()),
+                Some(user.profile.id.as_uuid()),
+                Some(user.profile.username.to_string()),
             ),
             Principal::ApiKey(key) => (
                 ActorKind::ApiKey,

@@ -11,7 +11,7 @@ use crate::audit::{self, AuditRecord, RequestContext};
 use crate::error::ApiError;
 use crate::state::AppState;
 use app::audit::AuditOutcome;
-use app::auth::{AuthSource, Username};
+use app::auth::{AuthSource, CurrentUser, Username};
 use app::ids::{SessionId, UserId};
 use app::permissions::Permission;
 use axum::extract::{MatchedPath, Request, State};
@@ -163,10 +163,13 @@ pub async fn authenticate(
     let ttl = state.settings.session.token_ttl;
     let half_life = chrono::Duration::from_std(ttl / 2).unwrap_or(chrono::Duration::zero());
     let renewed_cookie = if now.timestamp() - claims.iat >= half_life.num_seconds() {
-        let (token, expires) =
-            state
-                .tokens
-                .issue(user.id, user.session_id, now, ttl, user.session_expires_at)?;
+        let (token, expires) = state.tokens.issue(
+            user.profile.id,
+            user.session_id,
+            now,
+            ttl,
+            user.profile.session_expires_at,
+        )?;
         let max_age = (expires - now).to_std().unwrap_or_default();
         Some(token::session_cookie(
             &token,
@@ -205,14 +208,16 @@ pub(crate) fn session_user(
     permissions.sort();
     permissions.dedup();
     Ok(AuthedUser {
-        id: UserId(row.user_id),
-        username,
-        display_name: row.display_name,
-        auth_source,
-        roles: row.roles,
-        permissions,
+        profile: CurrentUser {
+            id: UserId(row.user_id),
+            username,
+            display_name: row.display_name,
+            auth_source,
+            roles: row.roles,
+            permissions,
+            session_expires_at: row.expires_at,
+        },
         session_id: session,
-        session_expires_at: row.expires_at,
     })
 }
 

@@ -137,8 +137,8 @@ pub async fn login(
         (expires - now).to_std().unwrap_or_default(),
         state.settings.session.cookie_secure,
     );
-    tracing::info!(user = %user.username, "user signed in");
-    let mut response = AppJson(user.to_current_user()).into_response();
+    tracing::info!(user = %user.profile.username, "user signed in");
+    let mut response = AppJson(user.profile.clone()).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
@@ -165,7 +165,7 @@ async fn fail_login(
 }
 
 /// `POST /api/v1/auth/logout`: ends the current session at once.
-#[tracing::instrument(skip_all, fields(user = %user.username))]
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn logout(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
@@ -191,7 +191,7 @@ pub async fn logout(
 
 /// `GET /api/v1/auth/me`: the signed-in user, roles and permissions.
 pub async fn me(user: AuthedUser) -> AppJson<CurrentUser> {
-    AppJson(user.to_current_user())
+    AppJson(user.profile)
 }
 
 /// `GET /api/v1/auth/key`: the API key that authenticated this request, so a

@@ -9,49 +9,21 @@ pub mod token;
 
 use crate::error::ApiError;
 use app::api_keys::ApiKeyScope;
-use app::auth::{AuthSource, CurrentUser, Username};
-use app::ids::{ApiKeyId, SessionId, UserId};
+use app::auth::CurrentUser;
+use app::ids::{ApiKeyId, SessionId};
 use app::permissions::Permission;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{DateTime, Utc};
 
 pub use access::{Access, RouteSpec};
 
 /// Returns a signed-in user, resolved from the session cookie against its session row.
 #[derive(Debug, Clone)]
 pub struct AuthedUser {
-    /// The account id.
-    pub id: UserId,
-    /// The login name.
-    pub username: Username,
-    /// The name to show.
-    pub display_name: Option<String>,
-    /// Where the account authenticates.
-    pub auth_source: AuthSource,
-    /// Role names, sorted.
-    pub roles: Vec<String>,
-    /// The union of the roles' permissions, sorted.
-    pub permissions: Vec<Permission>,
+    /// The user as the API shows it: account, roles, permissions, session end.
+    pub profile: CurrentUser,
     /// The session the request belongs to.
     pub session_id: SessionId,
-    /// When the session ends at the latest.
-    pub session_expires_at: DateTime<Utc>,
-}
-
-impl AuthedUser {
-    /// Returns the user as the API shows it.
-    pub fn to_current_user(&self) -> CurrentUser {
-        CurrentUser {
-            id: self.id,
-            username: self.username.clone(),
-            display_name: self.display_name.clone(),
-            auth_source: self.auth_source,
-            roles: self.roles.clone(),
-            permissions: self.permissions.clone(),
-            session_expires_at: self.session_expires_at,
-        }
-    }
 }
 
 /// Returns a machine authenticated by an API key.
@@ -79,7 +51,7 @@ impl Principal {
     /// the permissions of the same name and nothing else.
     pub fn has(&self, permission: Permission) -> bool {
         match self {
-            Principal::User(user) => user.permissions.contains(&permission),
+            Principal::User(user) => user.profile.can(permission),
             Principal::ApiKey(key) => key
                 .scopes
                 .iter()
@@ -90,7 +62,7 @@ impl Principal {
     /// Returns the principal's display name for logs and audit.
     pub fn name(&self) -> &str {
         match self {
-            Principal::User(user) => user.username.as_str(),
+            Principal::User(user) => user.profile.username.as_str(),
             Principal::ApiKey(key) => &key.name,
         }
     }

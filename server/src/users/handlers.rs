@@ -22,7 +22,7 @@ pub async fn list_users(
 }
 
 /// `POST /api/v1/users`: creates a local account.
-#[tracing::instrument(skip_all, fields(user = %admin.username))]
+#[tracing::instrument(skip_all, fields(user = %admin.profile.username))]
 pub async fn create_user(
     State(state): State<AppState>,
     parts: Parts,

@@ -11,6 +11,7 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use std::net::SocketAddr;
 use std::str::FromStr;
 use uuid::Uuid;
+use vigil::auth::RouteSpec;
 use vigil::config::Settings;
 use vigil::state::AppState;
 
@@ -66,6 +67,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns a server whose API is `api` and whose settings get `env` overrides.
 pub async fn spawn_app_with(api: Router<AppState>, env: &[(&str, &str)]) -> TestApp {
+    spawn_app_declaring(api, Vec::new(), env).await
+}
+
+/// Spawns a server whose API is `api`, declaring `extra` routes besides the real ones.
+pub async fn spawn_app_declaring(
+    api: Router<AppState>,
+    extra: Vec<RouteSpec>,
+    env: &[(&str, &str)],
+) -> TestApp {
     let pool = fresh_database().await;
     let static_dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -84,9 +94,14 @@ pub async fn spawn_app_with(api: Router<AppState>, env: &[(&str, &str)]) -> Test
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::from_sources(None, &vars).unwrap();
     let admin_password = settings.admin_password.clone();
-    let state = vigil::startup::build_state(pool.clone(), settings, false)
+    let mut state = vigil::startup::build_state(pool.clone(), settings, false)
         .await
         .unwrap();
+    if !extra.is_empty() {
+        let mut routes = vigil::http::routes::ROUTES.to_vec();
+        routes.extend(extra);
+        state.routes = Box::leak(routes.into_boxed_slice());
+    }
     vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
         .await
         .unwrap();

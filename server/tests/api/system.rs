@@ -1,8 +1,11 @@
 //! Health, error bodies, SPA fallback, security headers, body limits.
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, spawn_app, spawn_app_declaring};
 use app::system::{ComponentStatus, Health, SystemStatus};
+use axum::http::Method;
+use axum::routing::get;
 use reqwest::StatusCode;
+use vigil::auth::{Access, RouteSpec};
 
 #[tokio::test]
 async fn health_is_ok_with_version_and_database() {
@@ -173,4 +176,58 @@ async fn system_status_reports_build_and_database() {
     assert!(status.database.size_bytes.unwrap() > 0);
     assert!(status.database.schema_version.unwrap() >= 20261129000002);
     assert!(!status.database.embedded);
+}
+
+fn public(path: &'static str) -> RouteSpec {
+    RouteSpec {
+        method: Method::GET,
+        path,
+        access: Access::Public,
+    }
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_a_json_408() {
+    let api = vigil::http::routes::api_routes().route(
+        "/api/v1/test/slow",
+        get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "too late"
+        }),
+    );
+    let app = spawn_app_declaring(
+        api,
+        vec![public("/api/v1/test/slow")],
+        &[("VIGIL_REQUEST_TIMEOUT_SECS", "1")],
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/test/slow").await,
+        StatusCode::REQUEST_TIMEOUT,
+        "timeout",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_panicking_handler_yields_a_json_500_without_internals() {
+    let api = vigil::http::routes::api_routes().route(
+        "/api/v1/test/panic",
+        get(|| async {
+            if true {
+                panic!("secret internal detail");
+            }
+            "unreachable"
+        }),
+    );
+    let app = spawn_app_declaring(api, vec![public("/api/v1/test/panic")], &[]).await;
+    let body = assert_error(
+        app.get("/api/v1/test/panic").await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+    )
+    .await;
+    assert!(!body.message.contains("secret"), "{}", body.message);
+    // The server keeps serving.
+    assert_eq!(app.get("/api/v1/health").await.status(), StatusCode::OK);
 }

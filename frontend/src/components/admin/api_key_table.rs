@@ -1,7 +1,7 @@
 //! The list of API keys, with revocation.
 
 use crate::api::ApiResult;
-use crate::components::common::{Badge, ConfirmButton, EmptyState, TimeCell, Tone};
+use crate::components::common::{Badge, ConfirmButton, DataTable, EmptyState, TimeCell, Tone};
 use app::api_keys::ApiKeySummary;
 use app::ids::ApiKeyId;
 use leptos::prelude::*;
@@ -67,23 +67,7 @@ pub fn ApiKeyTable(
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Prefix"</th>
-                        <th scope="col">"Scopes"</th>
-                        <th scope="col">"Created by"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable columns=&["Name", "Prefix", "Scopes", "Created by", "Created", "Last used", "Status"] actions=true>{rows}</DataTable>
     }
     .into_any()
 }

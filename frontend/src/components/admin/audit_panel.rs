@@ -2,7 +2,7 @@
 
 use super::{AuditRow, AuditVerify};
 use crate::api;
-use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel, Icon, IconName};
+use crate::components::common::{AsyncRegion, DataTable, EmptyState, ErrorPanel, Icon, IconName};
 use app::ErrorBody;
 use app::audit::AuditEntry;
 use leptos::prelude::*;
@@ -59,20 +59,7 @@ pub fn AuditPanel() -> impl IntoView {
                         .map(|entry| view! { <AuditRow entry /> })
                         .collect_view();
                     Ok(view! {
-                        <div class="table-wrap">
-                            <table class="table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Time"</th>
-                                        <th scope="col">"Actor"</th>
-                                        <th scope="col">"Action"</th>
-                                        <th scope="col">"Outcome"</th>
-                                        <th scope="col">"Target"</th>
-                                        <th scope="col">"Client IP"</th>
-                                        <th scope="col">"Seq"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
+                        <DataTable columns=&["Time", "Actor", "Action", "Outcome", "Target", "Client IP", "Seq"]>
                                     {first_rows}
                                     {move || {
                                         older
@@ -81,9 +68,7 @@ pub fn AuditPanel() -> impl IntoView {
                                             .map(|entry| view! { <AuditRow entry /> })
                                             .collect_view()
                                     }}
-                                </tbody>
-                            </table>
-                        </div>
+                                </DataTable>
                         <div class="panel-foot">
                             {move || {
                                 load_older.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })

@@ -3,7 +3,7 @@
 use super::UserForm;
 use crate::api;
 use crate::api::ApiResult;
-use crate::components::common::{AsyncRegion, Badge, EmptyState, TimeCell, Tone};
+use crate::components::common::{AsyncRegion, Badge, DataTable, EmptyState, TimeCell, Tone};
 use app::auth::AuthSource;
 use app::users::{CreateUserRequest, UserSummary};
 use leptos::prelude::*;
@@ -82,22 +82,7 @@ fn user_table(users: Vec<UserSummary>) -> AnyView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Username"</th>
-                        <th scope="col">"Display name"</th>
-                        <th scope="col">"Roles"</th>
-                        <th scope="col">"Source"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last login"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable columns=&["Username", "Display name", "Roles", "Source", "Status", "Created", "Last login"]>{rows}</DataTable>
     }
     .into_any()
 }
