@@ -67,7 +67,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = crate::telemetry::init(&settings.log, std::io::stderr) {
+    if let Err(error) = crate::telemetry::init(
+        &settings.log,
+        std::io::stderr,
+        std::io::stderr().is_terminal(),
+    ) {
         report(&format!("vigil: {error:#}"));
         return ExitCode::from(2);
     }

@@ -4,8 +4,9 @@ use crate::config::{LogFormat, LogSettings};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the global subscriber writing to `sink`. Returns an error if the filter is invalid.
-pub fn init<W>(settings: &LogSettings, sink: W) -> anyhow::Result<()>
+/// Installs the global subscriber writing to `sink`, with colours only when
+/// `ansi` (a terminal). Returns an error if the filter is invalid.
+pub fn init<W>(settings: &LogSettings, sink: W, ansi: bool) -> anyhow::Result<()>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -19,7 +20,8 @@ where
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(sink);
+        .with_writer(sink)
+        .with_ansi(ansi);
     let result = match settings.format {
         LogFormat::Json => builder
             .json()
