@@ -31,7 +31,6 @@ test: deps-test ## Run every check: fmt, clippy, Rust tests on real Postgres, br
 	scripts/test.sh
 
 sqlx-prepare: ## Regenerate .sqlx/ after changing a query or a migration (needs TEST_DATABASE_URL)
-	cargo build -p server --release --locked
 	scripts/check-sqlx.sh --write
 
 fmt: ## Format the code

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod ids;
+pub mod ingest;
 pub mod permissions;
 pub mod system;
 pub mod users;

@@ -30,6 +30,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Event intake.
+    pub ingest: IngestSettings,
     /// The first admin's password; only used when the database has no user yet.
     pub admin_password: Option<SecretString>,
 }
@@ -77,6 +79,19 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
 }
 
+/// Returns how events are accepted and stored.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// The largest accepted body on the ingest routes.
+    pub body_limit_bytes: usize,
+    /// Events accepted but not yet committed before requests get 503.
+    pub max_queued_events: usize,
+    /// Concurrent writers (database connections while writing).
+    pub writers: usize,
+    /// Default retention in days; events older than this are stored at their receive time, flagged.
+    pub retention_days: u32,
+}
+
 /// Returns the log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,6 +129,17 @@ struct FileSettings {
     http: FileHttp,
     #[serde(default)]
     log: FileLog,
+    #[serde(default)]
+    ingest: FileIngest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIngest {
+    body_limit_bytes: Option<usize>,
+    max_queued_events: Option<usize>,
+    writers: Option<usize>,
+    retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -200,6 +226,22 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     ("VIGIL_REQUEST_TIMEOUT_SECS", "request timeout (default 30)"),
     ("VIGIL_BODY_LIMIT_BYTES", "API body limit (default 1048576)"),
+    (
+        "VIGIL_INGEST_BODY_LIMIT_BYTES",
+        "ingest body limit (default 33554432)",
+    ),
+    (
+        "VIGIL_INGEST_MAX_QUEUED_EVENTS",
+        "events queued before 503 (default 200000)",
+    ),
+    (
+        "VIGIL_INGEST_WRITERS",
+        "concurrent event writers (default 2)",
+    ),
+    (
+        "VIGIL_RETENTION_DAYS",
+        "default event retention in days (default 90)",
+    ),
     ("VIGIL_LOG", "log filter (default info)"),
     ("VIGIL_LOG_FORMAT", "pretty or json (default pretty)"),
 ];
@@ -327,6 +369,20 @@ impl Settings {
                     .or(file.http.body_limit_bytes)
                     .unwrap_or(1024 * 1024),
             },
+            ingest: IngestSettings {
+                body_limit_bytes: parse_env(env, "VIGIL_INGEST_BODY_LIMIT_BYTES")?
+                    .or(file.ingest.body_limit_bytes)
+                    .unwrap_or(32 * 1024 * 1024),
+                max_queued_events: parse_env(env, "VIGIL_INGEST_MAX_QUEUED_EVENTS")?
+                    .or(file.ingest.max_queued_events)
+                    .unwrap_or(200_000),
+                writers: parse_env(env, "VIGIL_INGEST_WRITERS")?
+                    .or(file.ingest.writers)
+                    .unwrap_or(2),
+                retention_days: parse_env(env, "VIGIL_RETENTION_DAYS")?
+                    .or(file.ingest.retention_days)
+                    .unwrap_or(90),
+            },
             log: LogSettings {
                 filter: env("VIGIL_LOG")
                     .map(str::to_owned)
@@ -360,6 +416,23 @@ impl Settings {
         }
         if self.http.body_limit_bytes < 1024 {
             bail!("http body limit must be at least 1024 bytes");
+        }
+        let ingest = &self.ingest;
+        if ingest.body_limit_bytes < 1024 || ingest.max_queued_events < 1000 {
+            bail!(
+                "ingest body limit must be at least 1024 bytes and the queue at least 1000 events"
+            );
+        }
+        if !(1..=16).contains(&ingest.writers) {
+            bail!("ingest writers must be between 1 and 16");
+        }
+        if ingest.writers + 2 > self.database.max_connections as usize {
+            bail!(
+                "the database pool must have at least two connections more than the ingest writers"
+            );
+        }
+        if ingest.retention_days < 1 {
+            bail!("retention must be at least one day");
         }
         if self.http.request_timeout.as_secs() < 1 {
             bail!("request timeout must be at least 1 second");

@@ -71,6 +71,15 @@ impl ApiError {
         error
     }
 
+    /// Returns a 503 that asks the client to retry after `retry_after_secs`
+    /// (a full ingest queue, a database that is briefly unavailable).
+    pub fn overloaded(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut error = Self::new(ErrorCode::Unavailable, message)
+            .with_details(serde_json::json!({ "retry_after_secs": retry_after_secs }));
+        error.retry_after_secs = Some(retry_after_secs);
+        error
+    }
+
     /// Returns a 503 for a dependency that is down.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unavailable, message)

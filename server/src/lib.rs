@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod startup;
 pub mod state;
 pub mod system;

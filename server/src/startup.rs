@@ -4,6 +4,7 @@ use crate::auth::{password, repo as auth_repo, token::TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::http;
+use crate::ingest::{self, EventWriter, TimePolicy, WriterSettings, WriterTasks};
 use crate::state::AppState;
 use crate::users::{self, Bootstrap};
 use anyhow::{Context, anyhow};
@@ -21,6 +22,8 @@ pub struct Application {
     state: AppState,
     database: Database,
     bootstrap: Bootstrap,
+    writers: WriterTasks,
+    maintenance: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -29,12 +32,18 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let database = Database::open(&settings.database, &settings.data_dir).await?;
         match Self::prepare(settings, &database).await {
-            Ok((listener, state, bootstrap)) => Ok(Application {
-                listener,
-                state,
-                database,
-                bootstrap,
-            }),
+            Ok((listener, state, bootstrap, writers)) => {
+                let maintenance =
+                    tokio::spawn(ingest::run_partition_maintenance(state.pool.clone()));
+                Ok(Application {
+                    listener,
+                    state,
+                    database,
+                    bootstrap,
+                    writers,
+                    maintenance,
+                })
+            }
             Err(error) => {
                 // Stop an embedded Postgres we started rather than orphan it.
                 let _ = database.close().await;
@@ -46,9 +55,9 @@ impl Application {
     async fn prepare(
         settings: Settings,
         database: &Database,
-    ) -> anyhow::Result<(TcpListener, AppState, Bootstrap)> {
+    ) -> anyhow::Result<(TcpListener, AppState, Bootstrap, WriterTasks)> {
         db::migrate(&database.pool).await?;
-        let state =
+        let (state, writers) =
             build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
         let bootstrap =
             users::bootstrap_admin(&state.pool, state.settings.admin_password.as_ref()).await?;
@@ -61,7 +70,7 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("listening on {}", state.settings.listen))?;
-        Ok((listener, state, bootstrap))
+        Ok((listener, state, bootstrap, writers))
     }
 
     /// Returns the address actually bound (useful with port 0).
@@ -92,7 +101,11 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP");
-        tracing::info!("http server stopped; closing the database");
+        // The router (and with it every handle to the writer) is gone: the
+        // writers store what they still hold, then stop.
+        self.maintenance.abort();
+        self.writers.join().await;
+        tracing::info!("http server and writers stopped; closing the database");
         let closed = self.database.close().await;
         served?;
         closed
@@ -100,12 +113,13 @@ impl Application {
 }
 
 /// Returns the application state over `pool`: built-in roles synced, signing
-/// secret loaded (created on first start), dummy hash computed.
+/// secret loaded (created on first start), dummy hash computed, event
+/// partitions for the coming days created and the event writers started.
 pub async fn build_state(
     pool: PgPool,
     settings: Settings,
     embedded_database: bool,
-) -> anyhow::Result<AppState> {
+) -> anyhow::Result<(AppState, WriterTasks)> {
     let mut conn = pool.acquire().await?;
     auth_repo::upsert_builtin_roles(&mut conn).await?;
     let mut candidate = [0u8; 64];
@@ -113,7 +127,22 @@ pub async fn build_state(
     let secret =
         auth_repo::fetch_or_insert_secret(&mut conn, "session_signing_key", &candidate).await?;
     drop(conn);
-    Ok(AppState {
+    ingest::ensure_upcoming_partitions(&pool).await?;
+    let (events, writers) = EventWriter::start(
+        pool.clone(),
+        WriterSettings {
+            writers: settings.ingest.writers,
+            max_queued_events: settings.ingest.max_queued_events,
+            ..WriterSettings::default()
+        },
+    );
+    let time_policy = TimePolicy {
+        max_age: std::time::Duration::from_secs(
+            u64::from(settings.ingest.retention_days) * 24 * 3600,
+        ),
+        ..TimePolicy::default()
+    };
+    let state = AppState {
         pool,
         settings: Arc::new(settings),
         tokens: TokenKeys::from_secret(&secret)?,
@@ -121,7 +150,10 @@ pub async fn build_state(
         routes: http::routes::ROUTES,
         started_at: Utc::now(),
         embedded_database,
-    })
+        events,
+        time_policy,
+    };
+    Ok((state, writers))
 }
 
 /// Resolves on SIGTERM or ctrl-c.

@@ -3,6 +3,7 @@
 use crate::auth::RouteSpec;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
+use crate::ingest::{EventWriter, TimePolicy};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -24,4 +25,8 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     /// Whether Vigil runs its own Postgres.
     pub embedded_database: bool,
+    /// The group-commit event writer.
+    pub events: EventWriter,
+    /// How event times are judged at ingest.
+    pub time_policy: TimePolicy,
 }

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::any;
 use std::any::Any;
 use std::path::Path;
@@ -32,7 +32,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 
 /// Returns the whole application router: guarded API, JSON errors, SPA files.
 pub fn router(state: AppState) -> Router {
-    router_with(state, routes::api_routes())
+    let ingest_limit = state.settings.ingest.body_limit_bytes;
+    router_with(state, routes::api_routes_with_limits(ingest_limit))
 }
 
 /// Returns the application router around `api` — tests pass extra routes here
@@ -175,14 +176,23 @@ async fn log_internal_errors(request: Request, next: Next) -> Response {
     response
 }
 
-/// Gives error responses produced by layers (timeout, unknown static file) the shared JSON body.
+/// Gives error responses produced by layers and extractors (timeouts, body
+/// limits, unknown static files) the shared JSON body. axum's own rejections
+/// are plain text; their text becomes the message.
 async fn json_error_bodies(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api");
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || response.headers().contains_key(header::CONTENT_TYPE)
-    {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let plain_text = content_type.starts_with("text/plain");
+    if !content_type.is_empty() && !plain_text {
         return response;
     }
     let code = match status {
@@ -196,18 +206,32 @@ async fn json_error_bodies(request: Request, next: Next) -> Response {
         s if s.is_client_error() => ErrorCode::BadRequest,
         _ => ErrorCode::Internal,
     };
-    let message = match code {
-        ErrorCode::Timeout => "the request took too long",
-        ErrorCode::NotFound if is_api => "no such API route",
-        ErrorCode::NotFound => "no such file",
-        _ => status.canonical_reason().unwrap_or("error"),
+    let (parts, body) = response.into_parts();
+    let text = if plain_text && code != ErrorCode::Internal {
+        axum::body::to_bytes(body, 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_lowercase())
+            .unwrap_or_default()
+    } else {
+        String::new()
     };
-    let mut rebuilt = error_response(code, message.to_lowercase());
+    let message = match code {
+        _ if !text.is_empty() => text,
+        ErrorCode::Timeout => "the request took too long".to_owned(),
+        ErrorCode::PayloadTooLarge => "request body is too large".to_owned(),
+        ErrorCode::NotFound if is_api => "no such API route".to_owned(),
+        ErrorCode::NotFound => "no such file".to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let mut rebuilt = error_response(code, message);
     *rebuilt.status_mut() = status;
-    for (name, value) in response.headers() {
-        if name != header::CONTENT_LENGTH && !rebuilt.headers().contains_key(name) {
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH
+            && name != header::CONTENT_TYPE
+            && !rebuilt.headers().contains_key(name)
+        {
             rebuilt.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    rebuilt.into_response()
+    rebuilt
 }

@@ -7,9 +7,10 @@
 
 use crate::auth::{Access, RouteSpec};
 use crate::state::AppState;
-use crate::{api_keys, audit, auth, system, users};
+use crate::{api_keys, audit, auth, ingest, system, users};
 use app::permissions::Permission;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{delete, get, post};
 
@@ -39,6 +40,16 @@ pub static ROUTES: &[RouteSpec] = &[
         method: Method::GET,
         path: "/api/v1/auth/key",
         access: Access::ApiKey,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/events",
+        access: Access::Permission(Permission::IngestEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/events/bulk",
+        access: Access::Permission(Permission::IngestEvents),
     },
     RouteSpec {
         method: Method::GET,
@@ -83,8 +94,18 @@ pub static ROUTES: &[RouteSpec] = &[
 ];
 
 /// Returns the API routes with their handlers, before the guard is applied.
-pub fn api_routes() -> Router<AppState> {
+/// `ingest_body_limit` is the body limit of the ingest routes (larger than elsewhere).
+pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
+    let ingest_limit = DefaultBodyLimit::max(ingest_body_limit);
     Router::new()
+        .route(
+            "/api/v1/events",
+            post(ingest::handlers::ingest_events).layer(ingest_limit),
+        )
+        .route(
+            "/api/v1/events/bulk",
+            post(ingest::handlers::ingest_bulk).layer(ingest_limit),
+        )
         .route("/api/v1/health", get(system::handlers::health))
         .route("/api/v1/auth/login", post(auth::handlers::login))
         .route("/api/v1/auth/logout", post(auth::handlers::logout))
@@ -108,4 +129,9 @@ pub fn api_routes() -> Router<AppState> {
         )
         .route("/api/v1/audit", get(audit::handlers::list_audit))
         .route("/api/v1/audit/verify", get(audit::handlers::verify_audit))
+}
+
+/// Returns the API routes with the default ingest body limit.
+pub fn api_routes() -> Router<AppState> {
+    api_routes_with_limits(32 * 1024 * 1024)
 }

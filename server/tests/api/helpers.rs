@@ -94,7 +94,7 @@ pub async fn spawn_app_declaring(
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::from_sources(None, &vars).unwrap();
     let admin_password = settings.admin_password.clone();
-    let mut state = vigil::startup::build_state(pool.clone(), settings, false)
+    let (mut state, _writers) = vigil::startup::build_state(pool.clone(), settings, false)
         .await
         .unwrap();
     if !extra.is_empty() {

@@ -9,5 +9,6 @@ mod api_keys;
 mod audit;
 mod auth;
 mod helpers;
+mod ingest;
 mod routes;
 mod system;

@@ -1,0 +1,2 @@
+DROP FUNCTION vigil_ensure_event_partition(date);
+DROP TABLE events;

@@ -1,0 +1,183 @@
+//! Encoding events in PostgreSQL's binary COPY format.
+//!
+//! Binary COPY is the fastest way into Postgres measured on this hardware
+//! (text COPY 0.78×, multi-row INSERT 0.47×; see shared postgres.md): the server
+//! skips parsing timestamps, addresses and arrays. The format is documented in
+//! the COPY reference ("Binary Format"); each field is its type's binary send form.
+
+use super::normalize::Event;
+use chrono::{DateTime, TimeZone, Utc};
+use std::net::IpAddr;
+
+/// The statement the encoded rows belong to; columns in this exact order.
+pub const COPY_EVENTS: &str = "COPY events (ts, id, ingested_at, source_id, category, action, outcome, \
+     log_level, host_name, source_ip, destination_ip, user_name, process_name, message, tags, payload) \
+     FROM STDIN (FORMAT binary)";
+
+const COLUMNS: i16 = 16;
+const TEXT_OID: u32 = 25;
+
+/// Returns the binary COPY stream (header, rows, trailer) for `events`.
+pub fn encode_events(events: &[Event]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + events.len() * 1024);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes()); // flags
+    out.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    for event in events {
+        encode_event(&mut out, event);
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
+}
+
+fn encode_event(out: &mut Vec<u8>, event: &Event) {
+    out.extend_from_slice(&COLUMNS.to_be_bytes());
+    timestamptz(out, event.ts);
+    field(out, event.id.as_bytes());
+    timestamptz(out, event.ingested_at);
+    match event.source_id {
+        Some(id) => field(out, id.as_bytes()),
+        None => null(out),
+    }
+    text(out, event.category.as_deref());
+    text(out, event.action.as_deref());
+    text(out, event.outcome.as_deref());
+    text(out, event.log_level.as_deref());
+    text(out, event.host_name.as_deref());
+    inet(out, event.source_ip);
+    inet(out, event.destination_ip);
+    text(out, event.user_name.as_deref());
+    text(out, event.process_name.as_deref());
+    text(out, event.message.as_deref());
+    text_array(out, &event.tags);
+    jsonb(out, &event.payload);
+}
+
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn null(out: &mut Vec<u8>) {
+    out.extend_from_slice(&(-1i32).to_be_bytes());
+}
+
+fn text(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(value) => field(out, value.as_bytes()),
+        None => null(out),
+    }
+}
+
+/// Microseconds since 2000-01-01T00:00:00Z, Postgres's epoch.
+fn timestamptz(out: &mut Vec<u8>, ts: DateTime<Utc>) {
+    let postgres_epoch = Utc
+        .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let micros = (ts - postgres_epoch).num_microseconds().unwrap_or(i64::MAX);
+    field(out, &micros.to_be_bytes());
+}
+
+/// family (2 = IPv4, 3 = IPv6 in Postgres's numbering), prefix bits, is_cidr, length, address.
+fn inet(out: &mut Vec<u8>, ip: Option<IpAddr>) {
+    match ip {
+        Some(IpAddr::V4(v4)) => {
+            let mut bytes = vec![2u8, 32, 0, 4];
+            bytes.extend_from_slice(&v4.octets());
+            field(out, &bytes);
+        }
+        Some(IpAddr::V6(v6)) => {
+            let mut bytes = vec![3u8, 128, 0, 16];
+            bytes.extend_from_slice(&v6.octets());
+            field(out, &bytes);
+        }
+        None => null(out),
+    }
+}
+
+/// A one-dimensional text[] (an empty array has zero dimensions).
+fn text_array(out: &mut Vec<u8>, items: &[String]) {
+    let mut body = Vec::with_capacity(20 + items.iter().map(|i| i.len() + 4).sum::<usize>());
+    let dimensions: i32 = if items.is_empty() { 0 } else { 1 };
+    body.extend_from_slice(&dimensions.to_be_bytes());
+    body.extend_from_slice(&0i32.to_be_bytes()); // no NULL elements
+    body.extend_from_slice(&TEXT_OID.to_be_bytes());
+    if !items.is_empty() {
+        body.extend_from_slice(&(items.len() as i32).to_be_bytes());
+        body.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+        for item in items {
+            field(&mut body, item.as_bytes());
+        }
+    }
+    field(out, &body);
+}
+
+/// jsonb's binary form: a version byte (1) and the JSON text.
+fn jsonb(out: &mut Vec<u8>, value: &serde_json::Value) {
+    let mut body = Vec::with_capacity(512);
+    body.push(1u8);
+    // Serialising a Value cannot fail: keys are strings and numbers are finite.
+    if serde_json::to_writer(&mut body, value).is_err() {
+        body.truncate(1);
+        body.extend_from_slice(b"null");
+    }
+    field(out, &body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_trailer_frame_the_rows() {
+        let bytes = encode_events(&[]);
+        assert_eq!(&bytes[..11], b"PGCOPY\n\xff\r\n\0");
+        assert_eq!(bytes.len(), 11 + 4 + 4 + 2);
+        assert_eq!(&bytes[bytes.len() - 2..], &[0xff, 0xff]);
+    }
+
+    #[test]
+    fn timestamps_count_microseconds_from_2000() {
+        let mut out = Vec::new();
+        timestamptz(&mut out, Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 1).unwrap());
+        assert_eq!(
+            out,
+            [&8i32.to_be_bytes()[..], &1_000_000i64.to_be_bytes()[..]].concat()
+        );
+    }
+
+    #[test]
+    fn addresses_use_postgres_families() {
+        let mut out = Vec::new();
+        inet(&mut out, Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(out, vec![0, 0, 0, 8, 2, 32, 0, 4, 10, 1, 2, 3]);
+        let mut out = Vec::new();
+        inet(&mut out, Some("::1".parse().unwrap()));
+        assert_eq!(&out[..8], &[0, 0, 0, 20, 3, 128, 0, 16]);
+        let mut out = Vec::new();
+        inet(&mut out, None);
+        assert_eq!(out, (-1i32).to_be_bytes());
+    }
+
+    #[test]
+    fn arrays_carry_dimensions_and_element_type() {
+        let mut out = Vec::new();
+        text_array(&mut out, &["ab".to_string()]);
+        let expected: Vec<u8> = [
+            &26i32.to_be_bytes()[..],
+            &1i32.to_be_bytes(),
+            &0i32.to_be_bytes(),
+            &25u32.to_be_bytes(),
+            &1i32.to_be_bytes(),
+            &1i32.to_be_bytes(),
+            &2i32.to_be_bytes(),
+            b"ab",
+        ]
+        .concat();
+        assert_eq!(out, expected);
+        let mut empty = Vec::new();
+        text_array(&mut empty, &[]);
+        assert_eq!(empty.len(), 4 + 12);
+    }
+}

@@ -1,0 +1,221 @@
+//! `POST /api/v1/events` (a JSON object or array) and `POST /api/v1/events/bulk` (NDJSON).
+
+use super::normalize::{self, Event, IngestContext, Rejection, TimePolicy};
+use super::writer::WriteError;
+use crate::auth::Principal;
+use crate::error::{ApiError, AppJson};
+use crate::state::AppState;
+use app::ingest::{IngestResponse, RejectedItem};
+use axum::body::Bytes;
+use axum::extract::State;
+use chrono::Utc;
+use serde_json::Value;
+
+fn context(principal: &Principal) -> IngestContext {
+    let (source_id, source_name) = match principal {
+        Principal::ApiKey(key) => (Some(key.id.as_uuid()), key.name.clone()),
+        Principal::User(user) => (
+            Some(user.profile.id.as_uuid()),
+            format!("user:{}", user.profile.username),
+        ),
+    };
+    IngestContext {
+        source_id,
+        source_name,
+        received_at: Utc::now(),
+    }
+}
+
+fn reject(index: usize, rejection: Rejection) -> RejectedItem {
+    RejectedItem {
+        index: index as u64,
+        code: rejection.code.to_owned(),
+        message: rejection.message,
+    }
+}
+
+/// Parses a JSON object or array body into events and per-item rejections.
+fn parse_json_body(
+    body: &[u8],
+    ctx: &IngestContext,
+    policy: TimePolicy,
+) -> Result<(Vec<Event>, Vec<RejectedItem>), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid json: {e}")))?;
+    let items = match value {
+        Value::Array(items) => items,
+        object @ Value::Object(_) => vec![object],
+        _ => {
+            return Err(ApiError::bad_request(
+                "expected a JSON object or an array of objects",
+            ));
+        }
+    };
+    let mut events = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match normalize::normalize(item, ctx, policy) {
+            Ok(event) => events.push(event),
+            Err(rejection) => rejected.push(reject(index, rejection)),
+        }
+    }
+    Ok((events, rejected))
+}
+
+/// Parses NDJSON: one object per non-blank line; a bad line is rejected alone.
+fn parse_ndjson_body(
+    body: &[u8],
+    ctx: &IngestContext,
+    policy: TimePolicy,
+) -> (Vec<Event>, Vec<RejectedItem>) {
+    let mut events = Vec::new();
+    let mut rejected = Vec::new();
+    let lines = body
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace));
+    for (index, line) in lines.enumerate() {
+        let parsed = serde_json::from_slice::<Value>(line).map_err(|e| Rejection {
+            code: "invalid_json",
+            message: format!("invalid json: {e}"),
+        });
+        match parsed.and_then(|value| normalize::normalize(value, ctx, policy)) {
+            Ok(event) => events.push(event),
+            Err(rejection) => rejected.push(reject(index, rejection)),
+        }
+    }
+    (events, rejected)
+}
+
+async fn store(
+    state: &AppState,
+    events: Vec<Event>,
+    rejected: Vec<RejectedItem>,
+) -> Result<AppJson<IngestResponse>, ApiError> {
+    let accepted = events.len() as u64;
+    state
+        .events
+        .write(events)
+        .await
+        .map_err(|error| match error {
+            WriteError::Overloaded => {
+                ApiError::overloaded("the ingest queue is full; retry shortly", 1)
+            }
+            WriteError::ShuttingDown => {
+                ApiError::overloaded("the server is shutting down; retry on another node", 5)
+            }
+            WriteError::Storage(cause) => {
+                tracing::error!(error = %cause, "events were not stored");
+                ApiError::overloaded(
+                    "events could not be stored; nothing from this request was kept, retry shortly",
+                    5,
+                )
+            }
+        })?;
+    Ok(AppJson(IngestResponse { accepted, rejected }))
+}
+
+/// `POST /api/v1/events`: one JSON event, or an array of them.
+#[tracing::instrument(skip_all, fields(source = principal.name(), bytes = body.len()))]
+pub async fn ingest_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Bytes,
+) -> Result<AppJson<IngestResponse>, ApiError> {
+    let ctx = context(&principal);
+    let policy = state.time_policy;
+    // Parsing and normalising a large body is CPU work: keep it off the async workers.
+    let (events, rejected) =
+        tokio::task::spawn_blocking(move || parse_json_body(&body, &ctx, policy))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
+    store(&state, events, rejected).await
+}
+
+/// `POST /api/v1/events/bulk`: newline-delimited JSON, one event per line.
+#[tracing::instrument(skip_all, fields(source = principal.name(), bytes = body.len()))]
+pub async fn ingest_bulk(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Bytes,
+) -> Result<AppJson<IngestResponse>, ApiError> {
+    let ctx = context(&principal);
+    let policy = state.time_policy;
+    let (events, rejected) =
+        tokio::task::spawn_blocking(move || parse_ndjson_body(&body, &ctx, policy))
+            .await
+            .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
+    store(&state, events, rejected).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> IngestContext {
+        IngestContext {
+            source_id: None,
+            source_name: "t".into(),
+            received_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn ndjson_rejects_bad_lines_alone_and_counts_only_non_blank_lines() {
+        let body = b"{\"message\":\"a\"}\n\n  \nnot json\n[1]\n{\"message\":\"b\"}\n";
+        let (events, rejected) = parse_ndjson_body(body, &ctx(), TimePolicy::default());
+        assert_eq!(events.len(), 2);
+        let codes: Vec<(u64, &str)> = rejected
+            .iter()
+            .map(|r| (r.index, r.code.as_str()))
+            .collect();
+        assert_eq!(codes, vec![(1, "invalid_json"), (2, "not_an_object")]);
+    }
+
+    #[test]
+    fn json_bodies_take_an_object_or_an_array() {
+        let (events, rejected) =
+            parse_json_body(br#"{"message":"one"}"#, &ctx(), TimePolicy::default()).unwrap();
+        assert_eq!((events.len(), rejected.len()), (1, 0));
+        let (events, rejected) = parse_json_body(
+            br#"[{"message":"a"}, 7, {"message":"b"}]"#,
+            &ctx(),
+            TimePolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(rejected[0].index, 1);
+        assert!(parse_json_body(b"42", &ctx(), TimePolicy::default()).is_err());
+        assert!(parse_json_body(b"{broken", &ctx(), TimePolicy::default()).is_err());
+        assert!(
+            parse_json_body(b"  ", &ctx(), TimePolicy::default())
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_json_body(deep.as_bytes(), &ctx(), TimePolicy::default()).is_err());
+        let line = format!(
+            "{}{}",
+            "{\"a\":".repeat(5_000),
+            "1".to_owned() + &"}".repeat(5_000)
+        );
+        let (events, rejected) = parse_ndjson_body(line.as_bytes(), &ctx(), TimePolicy::default());
+        assert!(events.is_empty());
+        assert_eq!(rejected[0].code, "invalid_json");
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_per_line() {
+        let body = b"{\"message\":\"ok\"}\n{\"message\":\"\xff\xfe\"}\n";
+        let (events, rejected) = parse_ndjson_body(body, &ctx(), TimePolicy::default());
+        assert_eq!(events.len(), 1);
+        assert_eq!(rejected[0].index, 1);
+    }
+}

