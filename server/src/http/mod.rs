@@ -18,6 +18,7 @@ use std::path::Path;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -53,7 +54,9 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(DefaultBodyLimit::max(body_limit));
+        .layer(DefaultBodyLimit::max(body_limit))
+        // Shippers compress bulk bodies; limits apply to the decompressed size.
+        .layer(RequestDecompressionLayer::new());
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

@@ -16,6 +16,28 @@ use axum::routing::{delete, get, post};
 
 /// The access rule of every API route.
 pub static ROUTES: &[RouteSpec] = &[
+    // Compatibility endpoints where shippers expect them (see ingest::compat).
+    // `GET /` checks a shipper's credentials itself and serves the SPA to browsers.
+    RouteSpec {
+        method: Method::GET,
+        path: "/",
+        access: Access::Public,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/_bulk",
+        access: Access::Permission(Permission::IngestEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/{index}/_bulk",
+        access: Access::Permission(Permission::IngestEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/events",
+        access: Access::Permission(Permission::IngestEvents),
+    },
     RouteSpec {
         method: Method::GET,
         path: "/api/v1/health",
@@ -98,6 +120,16 @@ pub static ROUTES: &[RouteSpec] = &[
 pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
     let ingest_limit = DefaultBodyLimit::max(ingest_body_limit);
     Router::new()
+        .route("/", get(ingest::compat::root))
+        .route("/_bulk", post(ingest::compat::bulk).layer(ingest_limit))
+        .route(
+            "/{index}/_bulk",
+            post(ingest::compat::bulk_with_index).layer(ingest_limit),
+        )
+        .route(
+            "/events",
+            post(ingest::compat::mozdef_events).layer(ingest_limit),
+        )
         .route(
             "/api/v1/events",
             post(ingest::handlers::ingest_events).layer(ingest_limit),

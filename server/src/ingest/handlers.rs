@@ -11,7 +11,8 @@ use axum::extract::State;
 use chrono::Utc;
 use serde_json::Value;
 
-fn context(principal: &Principal) -> IngestContext {
+/// Returns who sends and when, for events arriving from `principal`.
+pub fn context(principal: &Principal) -> IngestContext {
     let (source_id, source_name) = match principal {
         Principal::ApiKey(key) => (Some(key.id.as_uuid()), key.name.clone()),
         Principal::User(user) => (

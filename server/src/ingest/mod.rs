@@ -1,7 +1,9 @@
 //! Ingest: accepting events over HTTP, normalising them, and storing them
 //! durably in day-partitioned `events` through the group-commit writer.
 
+pub mod compat;
 pub mod copy;
+pub mod elastic;
 pub mod handlers;
 pub mod normalize;
 pub mod repo;

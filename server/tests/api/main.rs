@@ -8,6 +8,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod compat;
 mod helpers;
 mod ingest;
 mod routes;

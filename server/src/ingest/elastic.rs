@@ -1,0 +1,283 @@
+//! Just enough of the Elasticsearch HTTP API for shippers to use Vigil as their
+//! Elasticsearch output: the `GET /` handshake and the `_bulk` API, answered in
+//! Elasticsearch's shapes (per-item `status`, `errors`, `items`).
+//!
+//! `index` and `create` actions store their document. `update` and `delete`
+//! cannot apply to an append-only log store: they are answered per item with
+//! status 400 and never stop their neighbours. A line that is not a valid
+//! action makes the whole request 400, as in Elasticsearch, so a shipper can
+//! never be misread as sending documents it did not send.
+
+use super::normalize::{self, Event, IngestContext, TimePolicy};
+use serde_json::{Map, Value, json};
+
+/// The version Vigil reports; shippers pick their protocol by it.
+pub const COMPATIBLE_VERSION: &str = "8.17.0";
+
+/// Returns the body of `GET /` for an authenticated shipper.
+pub fn info_body() -> Value {
+    json!({
+        "name": "vigil",
+        "cluster_name": "vigil",
+        "cluster_uuid": "vigil-siem",
+        "version": {
+            "number": COMPATIBLE_VERSION,
+            "build_flavor": "default",
+            "build_type": "vigil",
+            "build_hash": app::VERSION,
+            "lucene_version": "9.12.0",
+            "minimum_wire_compatibility_version": "7.17.0",
+            "minimum_index_compatibility_version": "7.0.0"
+        },
+        "tagline": "You Know, for Search"
+    })
+}
+
+/// Returns one `_bulk` item's fate, in request order.
+#[derive(Debug)]
+pub struct BulkItem {
+    /// `index`, `create`, `update` or `delete`.
+    pub action: String,
+    /// The target index (from the action, the path, or `vigil`).
+    pub index: String,
+    /// The `_id` the shipper gave, if any.
+    pub id: Option<String>,
+    /// The stored event's id, or the error type and reason.
+    pub outcome: Result<uuid::Uuid, (&'static str, String)>,
+}
+
+/// Returns a parsed `_bulk` request: every item's fate and the events to store.
+#[derive(Debug, Default)]
+pub struct ParsedBulk {
+    /// One entry per action, in request order.
+    pub items: Vec<BulkItem>,
+    /// The documents of the successful items.
+    pub events: Vec<Event>,
+}
+
+/// Returned when the request as a whole is malformed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedBulk(pub String);
+
+/// Parses a `_bulk` body; `default_index` comes from `/{index}/_bulk`.
+pub fn parse_bulk(
+    body: &[u8],
+    default_index: Option<&str>,
+    ctx: &IngestContext,
+    policy: TimePolicy,
+) -> Result<ParsedBulk, MalformedBulk> {
+    let mut lines = body
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
+    let mut parsed = ParsedBulk::default();
+    while let Some((line_number, line)) = lines.next() {
+        let (action, meta) = parse_action(line)
+            .map_err(|reason| MalformedBulk(format!("line {}: {reason}", line_number + 1)))?;
+        let index = meta
+            .get("_index")
+            .and_then(Value::as_str)
+            .or(default_index)
+            .unwrap_or("vigil")
+            .to_owned();
+        let id = meta.get("_id").and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let unsupported = |action: &str| {
+            Err((
+                "action_request_validation_exception",
+                format!("vigil stores an append-only log: {action} is not supported"),
+            ))
+        };
+        let outcome = if action == "delete" {
+            unsupported(&action)
+        } else {
+            let Some((_, source)) = lines.next() else {
+                return Err(MalformedBulk(format!(
+                    "line {}: the {action} action has no document line after it",
+                    line_number + 1
+                )));
+            };
+            if action == "update" {
+                unsupported(&action)
+            } else {
+                match serde_json::from_slice::<Value>(source) {
+                    Err(error) => Err((
+                        "document_parsing_exception",
+                        format!("invalid json: {error}"),
+                    )),
+                    Ok(document) => match normalize::normalize(document, ctx, policy) {
+                        Ok(mut event) => {
+                            annotate(&mut event, &index, id.as_deref());
+                            let event_id = event.id;
+                            parsed.events.push(event);
+                            Ok(event_id)
+                        }
+                        Err(rejection) => Err(("document_parsing_exception", rejection.message)),
+                    },
+                }
+            }
+        };
+        parsed.items.push(BulkItem {
+            action,
+            index,
+            id,
+            outcome,
+        });
+    }
+    Ok(parsed)
+}
+
+fn parse_action(line: &[u8]) -> Result<(String, Map<String, Value>), String> {
+    let value: Value =
+        serde_json::from_slice(line).map_err(|e| format!("malformed action/metadata line: {e}"))?;
+    let Value::Object(object) = value else {
+        return Err("malformed action/metadata line: expected an object".to_owned());
+    };
+    if object.len() != 1 {
+        return Err("malformed action/metadata line: expected exactly one action".to_owned());
+    }
+    let Some((action, meta)) = object.into_iter().next() else {
+        return Err("malformed action/metadata line: empty".to_owned());
+    };
+    if !matches!(action.as_str(), "index" | "create" | "update" | "delete") {
+        return Err(format!(
+            "unknown action [{action}]; expected index, create, update or delete"
+        ));
+    }
+    let Value::Object(meta) = meta else {
+        return Err(format!(
+            "the metadata of the {action} action must be an object"
+        ));
+    };
+    Ok((action, meta))
+}
+
+/// Records where the shipper meant the document to go.
+fn annotate(event: &mut Event, index: &str, id: Option<&str>) {
+    if let Some(vigil) = event
+        .payload
+        .get_mut("vigil")
+        .and_then(Value::as_object_mut)
+    {
+        vigil.insert("index".into(), Value::from(index));
+        if let Some(id) = id {
+            vigil.insert("bulk_id".into(), Value::from(id));
+        }
+    }
+}
+
+/// Returns the `_bulk` response for `items`, once the stored ones are committed.
+pub fn bulk_response(items: &[BulkItem], took_ms: u128) -> Value {
+    let mut errors = false;
+    let mut answers = Vec::with_capacity(items.len());
+    for (position, item) in items.iter().enumerate() {
+        let action = item.action.as_str();
+        let answer = match &item.outcome {
+            Ok(event_id) => json!({ action: {
+                "_index": item.index,
+                "_id": event_id.to_string(),
+                "_version": 1,
+                "result": "created",
+                "_shards": { "total": 1, "successful": 1, "failed": 0 },
+                "_seq_no": position,
+                "_primary_term": 1,
+                "status": 201
+            }}),
+            Err((kind, reason)) => {
+                errors = true;
+                json!({ action: {
+                    "_index": item.index,
+                    "_id": item.id,
+                    "status": 400,
+                    "error": { "type": kind, "reason": reason }
+                }})
+            }
+        };
+        answers.push(answer);
+    }
+    json!({ "took": took_ms, "errors": errors, "items": answers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn ctx() -> IngestContext {
+        IngestContext {
+            source_id: None,
+            source_name: "filebeat".into(),
+            received_at: Utc::now(),
+        }
+    }
+
+    fn parse(body: &str, index: Option<&str>) -> Result<ParsedBulk, MalformedBulk> {
+        parse_bulk(body.as_bytes(), index, &ctx(), TimePolicy::default())
+    }
+
+    #[test]
+    fn index_and_create_store_their_documents_with_the_target_index() {
+        let body = concat!(
+            "{\"index\":{\"_index\":\"filebeat-8\"}}\n{\"message\":\"one\"}\n",
+            "{\"create\":{\"_id\":\"abc\"}}\n{\"message\":\"two\"}\n"
+        );
+        let parsed = parse(body, Some("logs")).unwrap();
+        assert_eq!(parsed.items.len(), 2);
+        assert_eq!(parsed.events.len(), 2);
+        assert_eq!(parsed.items[0].index, "filebeat-8");
+        assert_eq!(parsed.events[0].payload["vigil"]["index"], "filebeat-8");
+        assert_eq!(parsed.items[1].index, "logs");
+        assert_eq!(parsed.items[1].id.as_deref(), Some("abc"));
+        assert_eq!(parsed.events[1].payload["vigil"]["bulk_id"], "abc");
+        assert_eq!(parsed.items[0].outcome, Ok(parsed.events[0].id));
+        let response = bulk_response(&parsed.items, 3);
+        assert_eq!(response["errors"], false);
+        assert_eq!(response["items"][0]["index"]["status"], 201);
+        assert_eq!(response["items"][1]["create"]["status"], 201);
+    }
+
+    #[test]
+    fn update_delete_and_bad_documents_fail_alone() {
+        let body = concat!(
+            "{\"delete\":{\"_id\":\"1\"}}\n",
+            "{\"update\":{\"_id\":\"2\"}}\n{\"doc\":{\"a\":1}}\n",
+            "{\"index\":{}}\n{not json\n",
+            "{\"index\":{}}\n[1,2]\n",
+            "{\"index\":{}}\n{\"message\":\"kept\"}\n"
+        );
+        let parsed = parse(body, None).unwrap();
+        assert_eq!(parsed.items.len(), 5);
+        assert_eq!(parsed.events.len(), 1);
+        let response = bulk_response(&parsed.items, 1);
+        assert_eq!(response["errors"], true);
+        let statuses: Vec<i64> = response["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                item.as_object().unwrap().values().next().unwrap()["status"]
+                    .as_i64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(statuses, vec![400, 400, 400, 400, 201]);
+        assert_eq!(response["items"][0]["delete"]["_id"], "1");
+    }
+
+    #[test]
+    fn malformed_action_lines_fail_the_whole_request() {
+        for body in [
+            "{\"upsert\":{}}\n{\"a\":1}\n",
+            "not json\n",
+            "{\"index\":{},\"create\":{}}\n{}\n",
+            "{\"index\":{}}\n",
+            "[]\n",
+        ] {
+            let error = parse(body, None).unwrap_err();
+            assert!(error.0.starts_with("line "), "{body:?}: {}", error.0);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Elasticsearch `_bulk` and handshake, MozDef `/events`: existing shippers work unchanged.
+
+use crate::helpers::{TestApp, assert_error, new_client, spawn_app};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::Write;
+
+async fn ingest_key(app: &TestApp) -> String {
+    app.login_as_admin().await;
+    app.create_ingest_key("filebeat-dmz").await.key
+}
+
+async fn stored(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_root_is_the_spa_for_browsers_and_an_elasticsearch_handshake_for_shippers() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+
+    let browser = new_client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(browser.status(), StatusCode::OK);
+    assert!(
+        browser
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>Vigil</title>")
+    );
+
+    let basic = BASE64.encode(format!("elastic:{key}"));
+    let shipper = new_client()
+        .get(app.url("/"))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shipper.status(), StatusCode::OK);
+    assert_eq!(
+        shipper.headers().get("x-elastic-product").unwrap(),
+        "Elasticsearch"
+    );
+    let info: Value = shipper.json().await.unwrap();
+    assert!(
+        info["version"]["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("8.")
+    );
+
+    let wrong = new_client()
+        .get(app.url("/"))
+        .bearer_auth("vgl_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("www-authenticate").is_some());
+}
+
+#[tokio::test]
+async fn bulk_answers_per_item_in_elasticsearch_shape() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body = concat!(
+        "{\"index\":{\"_index\":\"filebeat-8.17.0\"}}\n",
+        "{\"@timestamp\":\"2026-11-29T09:00:00Z\",\"message\":\"sshd accepted\",\"host\":{\"name\":\"web01\"}}\n",
+        "{\"delete\":{\"_id\":\"x\"}}\n",
+        "{\"create\":{}}\n",
+        "{not json}\n",
+        "{\"create\":{\"_id\":\"evt-7\"}}\n",
+        "{\"message\":\"second\"}\n"
+    );
+    let response = new_client()
+        .post(app.url("/_bulk"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get("x-elastic-product").unwrap(),
+        "Elasticsearch"
+    );
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["errors"], true);
+    let items = answer["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[0]["index"]["status"], 201);
+    assert_eq!(items[0]["index"]["_index"], "filebeat-8.17.0");
+    assert_eq!(items[1]["delete"]["status"], 400);
+    assert_eq!(items[2]["create"]["status"], 400);
+    assert_eq!(items[3]["create"]["status"], 201);
+    assert_eq!(stored(&app).await, 2);
+    let bulk_id: String = sqlx::query_scalar(
+        "SELECT payload->'vigil'->>'bulk_id' FROM events WHERE message = 'second'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(bulk_id, "evt-7");
+}
+
+#[tokio::test]
+async fn the_index_in_the_path_applies_and_gzip_bodies_are_accepted() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body: String = (0..300)
+        .map(|i| format!("{{\"index\":{{}}}}\n{{\"message\":\"compressed {i}\"}}\n"))
+        .collect();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body.as_bytes()).unwrap();
+    let compressed = encoder.finish().unwrap();
+    let response = new_client()
+        .post(app.url("/logs-nginx/_bulk"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .header("content-encoding", "gzip")
+        .body(compressed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["errors"], false);
+    assert_eq!(answer["items"][299]["index"]["_index"], "logs-nginx");
+    assert_eq!(stored(&app).await, 300);
+}
+
+#[tokio::test]
+async fn malformed_bulk_requests_are_refused_whole() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    for body in [
+        "{\"index\":{}}\n{\"message\":\"would be kept\"}\n{\"upsert\":{}}\n{}\n",
+        "{\"index\":{}}\n",
+    ] {
+        let response = new_client()
+            .post(app.url("/_bulk"))
+            .bearer_auth(&key)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["status"], 400);
+        assert_eq!(answer["error"]["type"], "illegal_argument_exception");
+    }
+    assert_eq!(stored(&app).await, 0);
+    let anonymous = new_client()
+        .post(app.url("/_bulk"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn mozdef_clients_post_to_events_unchanged() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    // The smoke test from MozDef's documentation, and a fuller event.
+    for event in [
+        json!({"tags": ["test"], "summary": "just a test"}),
+        json!({
+            "timestamp": "2026-11-29T08:00:00+00:00", "hostname": "ldap1", "processname": "slapd",
+            "category": "authentication", "severity": "INFO", "summary": "joe login failed",
+            "details": {"username": "joe", "success": false, "sourceipaddress": "10.0.0.9"}
+        }),
+    ] {
+        let response = new_client()
+            .post(app.url("/events"))
+            .bearer_auth(&key)
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let row: (String, String, String, String) = sqlx::query_as(
+        "SELECT host_name, user_name, outcome, host(source_ip) FROM events WHERE message = 'joe login failed'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        (
+            "ldap1".into(),
+            "joe".into(),
+            "failure".into(),
+            "10.0.0.9".into()
+        )
+    );
+    let tags: Vec<String> =
+        sqlx::query_scalar("SELECT tags FROM events WHERE message = 'just a test'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(tags, vec!["test".to_string()]);
+}
