@@ -24,3 +24,38 @@ pub struct RejectedItem {
     /// A human-readable explanation.
     pub message: String,
 }
+
+/// Returns who delivers events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A shipper holding an API key.
+    ApiKey,
+    /// A signed-in user (uploads, tests).
+    User,
+    /// A syslog listener.
+    Listener,
+}
+
+/// Returns one source in `GET /api/v1/sources`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSummary {
+    /// The API key, user or listener id.
+    pub id: uuid::Uuid,
+    /// What kind of source it is.
+    pub kind: SourceKind,
+    /// Its name.
+    pub name: String,
+    /// Events stored from it, all time.
+    pub accepted: i64,
+    /// Items refused from it, all time.
+    pub rejected: i64,
+    /// When it first delivered.
+    pub first_seen_at: chrono::DateTime<chrono::Utc>,
+    /// When it last delivered (counts reach the database within seconds).
+    pub last_seen_at: chrono::DateTime<chrono::Utc>,
+    /// The newest event time it delivered.
+    pub last_event_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events per second over the last complete minute.
+    pub events_per_second: f64,
+}

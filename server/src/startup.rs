@@ -4,7 +4,7 @@ use crate::auth::{password, repo as auth_repo, token::TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::http;
-use crate::ingest::{self, EventWriter, TimePolicy, WriterSettings, WriterTasks};
+use crate::ingest::{self, EventWriter, SourceTally, TimePolicy, WriterSettings, WriterTasks};
 use crate::state::AppState;
 use crate::users::{self, Bootstrap};
 use anyhow::{Context, anyhow};
@@ -23,7 +23,7 @@ pub struct Application {
     database: Database,
     bootstrap: Bootstrap,
     writers: WriterTasks,
-    maintenance: tokio::task::JoinHandle<()>,
+    maintenance: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -33,8 +33,17 @@ impl Application {
         let database = Database::open(&settings.database, &settings.data_dir).await?;
         match Self::prepare(settings, &database).await {
             Ok((listener, state, bootstrap, writers)) => {
-                let maintenance =
-                    tokio::spawn(ingest::run_partition_maintenance(state.pool.clone()));
+                let maintenance = vec![
+                    tokio::spawn(ingest::run_maintenance(
+                        state.pool.clone(),
+                        state.settings.ingest.retention_days,
+                    )),
+                    tokio::spawn(ingest::sources::run_flusher(
+                        state.sources.clone(),
+                        state.pool.clone(),
+                        std::time::Duration::from_secs(5),
+                    )),
+                ];
                 Ok(Application {
                     listener,
                     state,
@@ -93,6 +102,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let sources = self.state.sources.clone();
+        let pool = self.state.pool.clone();
         let router = http::router(self.state);
         let served = axum::serve(
             self.listener,
@@ -103,8 +114,13 @@ impl Application {
         .context("serving HTTP");
         // The router (and with it every handle to the writer) is gone: the
         // writers store what they still hold, then stop.
-        self.maintenance.abort();
+        for task in &self.maintenance {
+            task.abort();
+        }
         self.writers.join().await;
+        if let Err(error) = sources.flush(&pool).await {
+            tracing::warn!(%error, "the last source statistics were not written");
+        }
         tracing::info!("http server and writers stopped; closing the database");
         let closed = self.database.close().await;
         served?;
@@ -152,6 +168,7 @@ pub async fn build_state(
         embedded_database,
         events,
         time_policy,
+        sources: SourceTally::default(),
     };
     Ok((state, writers))
 }

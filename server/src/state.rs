@@ -3,7 +3,7 @@
 use crate::auth::RouteSpec;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
-use crate::ingest::{EventWriter, TimePolicy};
+use crate::ingest::{EventWriter, SourceTally, TimePolicy};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -29,4 +29,6 @@ pub struct AppState {
     pub events: EventWriter,
     /// How event times are judged at ingest.
     pub time_policy: TimePolicy,
+    /// Per-source counts waiting to be written.
+    pub sources: SourceTally,
 }

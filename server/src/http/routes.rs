@@ -75,6 +75,11 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/sources",
+        access: Access::Permission(Permission::ViewSystem),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/system/status",
         access: Access::Permission(Permission::ViewSystem),
     },
@@ -143,6 +148,7 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route("/api/v1/auth/logout", post(auth::handlers::logout))
         .route("/api/v1/auth/me", get(auth::handlers::me))
         .route("/api/v1/auth/key", get(auth::handlers::key_identity))
+        .route("/api/v1/sources", get(ingest::handlers::list_sources))
         .route(
             "/api/v1/system/status",
             get(system::handlers::system_status),

@@ -3,7 +3,7 @@
 //! and MozDef's `POST /events` (its loginput contract, so MozDef clients work).
 
 use super::elastic::{self, ParsedBulk};
-use super::handlers::{context, ingest_events};
+use super::handlers::{context, ingest_events, record_outcome};
 use super::writer::WriteError;
 use crate::auth::{Principal, access};
 use crate::error::ApiError;
@@ -98,8 +98,9 @@ async fn bulk_into(
     let started = Instant::now();
     let ctx = context(&principal);
     let policy = state.time_policy;
+    let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        elastic::parse_bulk(&body, index.as_deref(), &ctx, policy)
+        elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy)
     })
     .await;
     let ParsedBulk { items, events } = match parsed {
@@ -113,11 +114,15 @@ async fn bulk_into(
         }
         Err(join) => return ApiError::internal(anyhow::Error::new(join)).into_response(),
     };
+    let (accepted, newest) = (events.len(), events.iter().map(|e| e.ts).max());
     match state.events.write(events).await {
-        Ok(()) => elastic_json(
-            StatusCode::OK,
-            elastic::bulk_response(&items, started.elapsed().as_millis()),
-        ),
+        Ok(()) => {
+            record_outcome(&state, &ctx, accepted, items.len() - accepted, newest);
+            elastic_json(
+                StatusCode::OK,
+                elastic::bulk_response(&items, started.elapsed().as_millis()),
+            )
+        }
         Err(error) => {
             // Shippers retry a 429 with back-off; nothing of this request was stored.
             let reason = match error {

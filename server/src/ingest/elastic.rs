@@ -209,6 +209,7 @@ mod tests {
     fn ctx() -> IngestContext {
         IngestContext {
             source_id: None,
+            source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "filebeat".into(),
             received_at: Utc::now(),
         }

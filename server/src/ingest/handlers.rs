@@ -5,7 +5,7 @@ use super::writer::WriteError;
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
-use app::ingest::{IngestResponse, RejectedItem};
+use app::ingest::{IngestResponse, RejectedItem, SourceKind};
 use axum::body::Bytes;
 use axum::extract::State;
 use chrono::Utc;
@@ -13,15 +13,17 @@ use serde_json::Value;
 
 /// Returns who sends and when, for events arriving from `principal`.
 pub fn context(principal: &Principal) -> IngestContext {
-    let (source_id, source_name) = match principal {
-        Principal::ApiKey(key) => (Some(key.id.as_uuid()), key.name.clone()),
+    let (source_id, source_kind, source_name) = match principal {
+        Principal::ApiKey(key) => (Some(key.id.as_uuid()), SourceKind::ApiKey, key.name.clone()),
         Principal::User(user) => (
             Some(user.profile.id.as_uuid()),
+            SourceKind::User,
             format!("user:{}", user.profile.username),
         ),
     };
     IngestContext {
         source_id,
+        source_kind,
         source_name,
         received_at: Utc::now(),
     }
@@ -92,10 +94,12 @@ fn parse_ndjson_body(
 
 async fn store(
     state: &AppState,
+    ctx: &IngestContext,
     events: Vec<Event>,
     rejected: Vec<RejectedItem>,
 ) -> Result<AppJson<IngestResponse>, ApiError> {
     let accepted = events.len() as u64;
+    let newest = events.iter().map(|e| e.ts).max();
     state
         .events
         .write(events)
@@ -115,7 +119,28 @@ async fn store(
                 )
             }
         })?;
+    record_outcome(state, ctx, accepted as usize, rejected.len(), newest);
     Ok(AppJson(IngestResponse { accepted, rejected }))
+}
+
+/// Counts a stored request for its source's statistics.
+pub fn record_outcome(
+    state: &AppState,
+    ctx: &IngestContext,
+    accepted: usize,
+    rejected: usize,
+    newest: Option<chrono::DateTime<Utc>>,
+) {
+    if let Some(source) = ctx.source_id {
+        state.sources.record(
+            source,
+            ctx.source_kind,
+            &ctx.source_name,
+            accepted,
+            rejected,
+            newest,
+        );
+    }
 }
 
 /// `POST /api/v1/events`: one JSON event, or an array of them.
@@ -127,12 +152,13 @@ pub async fn ingest_events(
 ) -> Result<AppJson<IngestResponse>, ApiError> {
     let ctx = context(&principal);
     let policy = state.time_policy;
+    let parse_ctx = ctx.clone();
     // Parsing and normalising a large body is CPU work: keep it off the async workers.
     let (events, rejected) =
-        tokio::task::spawn_blocking(move || parse_json_body(&body, &ctx, policy))
+        tokio::task::spawn_blocking(move || parse_json_body(&body, &parse_ctx, policy))
             .await
             .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
-    store(&state, events, rejected).await
+    store(&state, &ctx, events, rejected).await
 }
 
 /// `POST /api/v1/events/bulk`: newline-delimited JSON, one event per line.
@@ -144,11 +170,12 @@ pub async fn ingest_bulk(
 ) -> Result<AppJson<IngestResponse>, ApiError> {
     let ctx = context(&principal);
     let policy = state.time_policy;
+    let parse_ctx = ctx.clone();
     let (events, rejected) =
-        tokio::task::spawn_blocking(move || parse_ndjson_body(&body, &ctx, policy))
+        tokio::task::spawn_blocking(move || parse_ndjson_body(&body, &parse_ctx, policy))
             .await
             .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    store(&state, events, rejected).await
+    store(&state, &ctx, events, rejected).await
 }
 
 #[cfg(test)]
@@ -158,6 +185,7 @@ mod tests {
     fn ctx() -> IngestContext {
         IngestContext {
             source_id: None,
+            source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "t".into(),
             received_at: Utc::now(),
         }
@@ -219,4 +247,11 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(rejected[0].index, 1);
     }
+}
+
+/// `GET /api/v1/sources`: every source that delivered events, with counts and rate.
+pub async fn list_sources(
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<app::ingest::SourceSummary>>, ApiError> {
+    Ok(AppJson(super::repo::fetch_sources(&state.pool).await?))
 }

@@ -72,6 +72,8 @@ pub struct Rejection {
 pub struct IngestContext {
     /// The delivering API key or listener.
     pub source_id: Option<Uuid>,
+    /// What kind of source delivers.
+    pub source_kind: app::ingest::SourceKind,
     /// Its name, stored in `vigil.source`.
     pub source_name: String,
     /// The receive time.
@@ -641,6 +643,7 @@ mod tests {
     fn ctx() -> IngestContext {
         IngestContext {
             source_id: Some(Uuid::nil()),
+            source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "test-shipper".into(),
             received_at: DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
                 .unwrap()

@@ -52,3 +52,108 @@ pub async fn count_events(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         .fetch_one(db)
         .await
 }
+
+fn kind_name(kind: app::ingest::SourceKind) -> &'static str {
+    match kind {
+        app::ingest::SourceKind::ApiKey => "api_key",
+        app::ingest::SourceKind::User => "user",
+        app::ingest::SourceKind::Listener => "listener",
+    }
+}
+
+/// Adds one flush's counts to a source, rolling the per-minute buckets.
+pub async fn add_source_counts(
+    db: impl PgExecutor<'_>,
+    id: uuid::Uuid,
+    delta: &super::sources::SourceDelta,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO ingest_sources AS s (id, kind, name, accepted, rejected, last_event_at, minute_accepted)
+           VALUES ($1, $2, $3, $4, $5, $6, $4)
+           ON CONFLICT (id) DO UPDATE SET
+               name = EXCLUDED.name,
+               accepted = s.accepted + EXCLUDED.accepted,
+               rejected = s.rejected + EXCLUDED.rejected,
+               last_seen_at = now(),
+               last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at),
+               previous_minute_accepted = CASE
+                   WHEN s.minute_start = date_trunc('minute', now()) THEN s.previous_minute_accepted
+                   WHEN s.minute_start = date_trunc('minute', now()) - interval '1 minute' THEN s.minute_accepted
+                   ELSE 0 END,
+               minute_accepted = CASE
+                   WHEN s.minute_start = date_trunc('minute', now()) THEN s.minute_accepted + EXCLUDED.accepted
+                   ELSE EXCLUDED.accepted END,
+               minute_start = date_trunc('minute', now())"#,
+        id,
+        kind_name(delta.kind),
+        delta.name,
+        delta.accepted,
+        delta.rejected,
+        delta.last_event_at,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Returns every source, busiest first.
+pub async fn fetch_sources(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<app::ingest::SourceSummary>> {
+    let rows = sqlx::query!(
+        r#"SELECT id, kind, name, accepted, rejected, first_seen_at, last_seen_at, last_event_at,
+                  CASE
+                      WHEN minute_start = date_trunc('minute', now()) THEN previous_minute_accepted
+                      WHEN minute_start = date_trunc('minute', now()) - interval '1 minute' THEN minute_accepted
+                      ELSE 0
+                  END AS "last_minute!"
+           FROM ingest_sources
+           ORDER BY last_seen_at DESC, name"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| app::ingest::SourceSummary {
+            id: row.id,
+            kind: match row.kind.as_str() {
+                "user" => app::ingest::SourceKind::User,
+                "listener" => app::ingest::SourceKind::Listener,
+                _ => app::ingest::SourceKind::ApiKey,
+            },
+            name: row.name,
+            accepted: row.accepted,
+            rejected: row.rejected,
+            first_seen_at: row.first_seen_at,
+            last_seen_at: row.last_seen_at,
+            last_event_at: row.last_event_at,
+            events_per_second: row.last_minute as f64 / 60.0,
+        })
+        .collect())
+}
+
+/// Returns one dropped partition.
+#[derive(Debug)]
+pub struct DroppedPartition {
+    /// The partition's table name.
+    pub partition_name: String,
+    /// The UTC day it held.
+    pub day: NaiveDate,
+    /// The planner's row estimate at drop time.
+    pub estimated_rows: i64,
+}
+
+/// Drops every events partition whose day is before `cutoff`.
+pub async fn drop_partitions_before(
+    db: impl PgExecutor<'_>,
+    cutoff: NaiveDate,
+) -> sqlx::Result<Vec<DroppedPartition>> {
+    sqlx::query_as!(
+        DroppedPartition,
+        r#"SELECT partition_name AS "partition_name!", day AS "day!", estimated_rows AS "estimated_rows!"
+           FROM vigil_drop_event_partitions_before($1)"#,
+        cutoff
+    )
+    .fetch_all(db)
+    .await
+}

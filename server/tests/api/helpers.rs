@@ -105,6 +105,11 @@ pub async fn spawn_app_declaring(
     vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
         .await
         .unwrap();
+    tokio::spawn(vigil::ingest::sources::run_flusher(
+        state.sources.clone(),
+        pool.clone(),
+        std::time::Duration::from_millis(100),
+    ));
     let router = vigil::http::router_with(state, api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

@@ -319,3 +319,85 @@ async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_c
             .unwrap();
     assert_eq!(queued, 1000);
 }
+
+#[tokio::test]
+async fn sources_report_counts_rate_and_last_event() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body = json!([{"message": "a"}, {"message": "b"}, 5, {"message": "c"}]);
+    post_events(&app, &key, "/api/v1/events", body.to_string()).await;
+    let mut sources: Vec<app::ingest::SourceSummary> = Vec::new();
+    for _ in 0..100 {
+        sources = app.get("/api/v1/sources").await.json().await.unwrap();
+        if sources.first().is_some_and(|s| s.accepted == 3) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let source = sources.first().expect("the key shows as a source");
+    assert_eq!(source.name, "edge-shipper");
+    assert_eq!(source.kind, app::ingest::SourceKind::ApiKey);
+    assert_eq!((source.accepted, source.rejected), (3, 1));
+    assert!(source.last_event_at.is_some());
+    assert!(source.events_per_second >= 0.0);
+    let (viewer, _) = app.client_with_roles(&["viewer"]).await;
+    assert_eq!(
+        viewer
+            .get(app.url("/api/v1/sources"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn retention_drops_whole_expired_days_and_audits_it() {
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive();
+    let expired = today - chrono::Days::new(100);
+    let kept = today - chrono::Days::new(89);
+    for day in [expired, kept] {
+        vigil::ingest::repo::ensure_partition(&app.pool, day)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO events (ts, id, ingested_at, payload) VALUES ($1, gen_random_uuid(), now(), '{}')")
+            .bind(day.and_hms_opt(12, 0, 0).unwrap().and_utc())
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let dropped = vigil::ingest::apply_retention(&app.pool, 90).await.unwrap();
+    let names: Vec<&str> = dropped.iter().map(|d| d.partition_name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![format!("events_p{}", expired.format("%Y%m%d")).as_str()]
+    );
+    assert_eq!(
+        stored(&app).await,
+        1,
+        "the day inside retention is untouched"
+    );
+    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(format!("events_p{}", expired.format("%Y%m%d")))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(exists, None);
+    let audited: (String, Value) = sqlx::query_as(
+        "SELECT target, details FROM audit_log WHERE action = 'retention.drop_partition'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.0, format!("events_p{}", expired.format("%Y%m%d")));
+    assert_eq!(audited.1["retention_days"], 90);
+    assert!(
+        vigil::ingest::apply_retention(&app.pool, 90)
+            .await
+            .unwrap()
+            .is_empty(),
+        "idempotent"
+    );
+}

@@ -1,0 +1,2 @@
+DROP FUNCTION vigil_drop_event_partitions_before(date);
+DROP TABLE ingest_sources;
