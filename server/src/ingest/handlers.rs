@@ -178,6 +178,13 @@ pub async fn ingest_bulk(
     store(&state, &ctx, events, rejected).await
 }
 
+/// `GET /api/v1/sources`: every source that delivered events, with counts and rate.
+pub async fn list_sources(
+    State(state): State<AppState>,
+) -> Result<AppJson<Vec<app::ingest::SourceSummary>>, ApiError> {
+    Ok(AppJson(super::repo::fetch_sources(&state.pool).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,11 +254,4 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(rejected[0].index, 1);
     }
-}
-
-/// `GET /api/v1/sources`: every source that delivered events, with counts and rate.
-pub async fn list_sources(
-    State(state): State<AppState>,
-) -> Result<AppJson<Vec<app::ingest::SourceSummary>>, ApiError> {
-    Ok(AppJson(super::repo::fetch_sources(&state.pool).await?))
 }
