@@ -38,6 +38,61 @@ enum Command {
     /// Manage local accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Send realistic generated events to a running Vigil over HTTP bulk.
+    Loadgen(LoadgenArgs),
+    /// Benchmarks against the configured database.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct LoadgenArgs {
+    /// Vigil's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An API key with the ingest scope.
+    #[arg(long)]
+    key: String,
+    /// How many events to send.
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Spread event times over this many days before now.
+    #[arg(long, default_value_t = 1)]
+    days: u32,
+    /// Cap on events per second (default: as fast as Vigil accepts).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Generator seed (the same seed sends the same events).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Raw binary COPY of generated events into a scratch copy of `events`: the ingest baseline.
+    Copy {
+        /// How many events.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Spread event times over this many days before now.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Rows per COPY transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 2)]
+        connections: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +148,14 @@ pub fn main() -> ExitCode {
             Command::User(UserCommand::SetPassword { username }) => {
                 set_password(settings, &username).await
             }
+            Command::Loadgen(args) => loadgen(args).await,
+            Command::Bench(BenchCommand::Copy {
+                events,
+                days,
+                seed,
+                batch,
+                connections,
+            }) => bench_copy(settings, events, days, seed, batch, connections).await,
         }
     });
     match result {
@@ -207,5 +270,73 @@ async fn set_password(settings: Settings, username: &str) -> anyhow::Result<()> 
     database.close().await?;
     result?;
     report(&format!("password of {username} changed"));
+    Ok(())
+}
+
+async fn loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
+    let options = crate::loadgen::LoadgenOptions {
+        url: args.url,
+        key: args.key,
+        events: args.events,
+        connections: args.connections,
+        batch: args.batch,
+        days: args.days,
+        rate: args.rate,
+        seed: args.seed,
+    };
+    let total = options.events;
+    report(&format!(
+        "sending {total} events in batches of {} over {} connections to {}",
+        options.batch, options.connections, options.url
+    ));
+    let result = crate::loadgen::run(options, move |accepted, elapsed| {
+        let rate = accepted as f64 / elapsed.as_secs_f64().max(0.001);
+        report(&format!(
+            "  {accepted:>10} / {total} stored  {rate:>9.0} events/s  {:>6.1} s",
+            elapsed.as_secs_f64()
+        ));
+    })
+    .await?;
+    report(&format!(
+        "stored {} events ({} rejected, {} retried requests) in {:.1} s: {:.0} events/s, {:.1} MB/s; \
+         request latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms",
+        result.accepted,
+        result.rejected,
+        result.retries,
+        result.elapsed.as_secs_f64(),
+        result.events_per_second(),
+        result.bytes as f64 / 1e6 / result.elapsed.as_secs_f64().max(0.001),
+        result.latency_ms(0.5),
+        result.latency_ms(0.95),
+        result.latency_ms(0.99),
+    ));
+    Ok(())
+}
+
+async fn bench_copy(
+    settings: Settings,
+    events: u64,
+    days: u32,
+    seed: u64,
+    batch: usize,
+    connections: usize,
+) -> anyhow::Result<()> {
+    let database = Database::open(&settings.database, &settings.data_dir).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        crate::loadgen::baseline::run(&database.pool, events, days, seed, batch, connections).await
+    }
+    .await;
+    database.close().await?;
+    let result = result?;
+    report(&format!(
+        "raw binary COPY: {} rows in {:.1} s: {:.0} rows/s ({} connections, {} rows per transaction); {:.0} bytes per row on disk",
+        result.rows,
+        result.elapsed.as_secs_f64(),
+        result.rows as f64 / result.elapsed.as_secs_f64().max(0.001),
+        connections,
+        batch,
+        result.bytes_per_row,
+    ));
     Ok(())
 }

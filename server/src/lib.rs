@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod loadgen;
 pub mod startup;
 pub mod state;
 pub mod system;

@@ -85,8 +85,23 @@ async fn recovers_from_a_stale_pid_file_and_from_an_orphaned_server() {
 
     // Vigil dies without stopping its Postgres (as after SIGKILL): the next start
     // must shut the orphan down and take over.
-    std::mem::forget(cluster);
+    cluster.abandon();
     let cluster = EmbeddedPostgres::start(dir.path(), None).await.unwrap();
     assert_eq!(answer(&cluster).await, 1);
     cluster.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_processes_cannot_share_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _cleanup = RelocatedCleanup(dir.path().to_path_buf());
+    let first = EmbeddedPostgres::start(dir.path(), None).await.unwrap();
+    let second = EmbeddedPostgres::start(dir.path(), None).await.unwrap_err();
+    assert!(
+        format!("{second:#}").contains("another Vigil process"),
+        "{second:#}"
+    );
+    // The running cluster was left alone.
+    assert_eq!(answer(&first).await, 1);
+    first.stop().await.unwrap();
 }

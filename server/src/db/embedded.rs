@@ -32,6 +32,8 @@ const MAX_SOCKET_PATH: usize = 100;
 /// Returns a running embedded cluster; call [`EmbeddedPostgres::stop`] to shut it down cleanly.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
+    /// Held while this process owns the data directory.
+    _lock: nix::fcntl::Flock<std::fs::File>,
     child: Option<Child>,
     pgdata: PathBuf,
     socket_dir: PathBuf,
@@ -157,6 +159,7 @@ impl EmbeddedPostgres {
             .with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)
             .with_context(|| format!("resolving data directory {}", data_dir.display()))?;
+        let lock = lock_data_dir(&data_dir)?;
         let root = cluster_root(&data_dir, &run_as)?;
         let pgdata = root.join("data");
         let mut socket_dir = root.join("run");
@@ -215,6 +218,7 @@ impl EmbeddedPostgres {
             .with_context(|| format!("starting {}", bin.join("postgres").display()))?;
 
         let mut cluster = EmbeddedPostgres {
+            _lock: lock,
             child: Some(child),
             pgdata,
             socket_dir,
@@ -301,6 +305,14 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Lets go of the data directory but leaves Postgres running, as if this
+    /// process had been killed; crash-recovery tests use it.
+    pub fn abandon(mut self) {
+        if let Some(child) = self.child.take() {
+            std::mem::forget(child);
+        }
+    }
+
     /// Stops the cluster with a fast shutdown (active transactions roll back, a checkpoint is written).
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let Some(mut child) = self.child.take() else {
@@ -337,6 +349,35 @@ impl Drop for EmbeddedPostgres {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGINT);
         }
     }
+}
+
+/// Takes the data directory's lock file, so two Vigil processes never run (or,
+/// after a crash, "recover") the same cluster at once.
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+    use std::io::{Read, Seek, Write};
+    let path = data_dir.join("vigil.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let mut holder = String::new();
+    let _ = file.read_to_string(&mut holder);
+    let mut lock = match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+    {
+        Ok(lock) => lock,
+        Err((_, _)) => bail!(
+            "another Vigil process (pid {}) is using the data directory {}; stop it or choose another VIGIL_DATA_DIR",
+            holder.trim(),
+            data_dir.display()
+        ),
+    };
+    lock.set_len(0)?;
+    lock.rewind()?;
+    write!(lock, "{}", std::process::id())?;
+    Ok(lock)
 }
 
 /// Returns where the cluster lives: `<data_dir>/postgres`, or, when the `postgres`

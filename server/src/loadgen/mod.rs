@@ -1,0 +1,228 @@
+//! `vigil loadgen`: sends realistic events over HTTP bulk with several
+//! connections and reports throughput and latency; `vigil bench copy`: the
+//! raw-database baseline the ingest benchmark is measured against.
+
+pub mod baseline;
+pub mod generate;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Returns what to send and how.
+#[derive(Debug, Clone)]
+pub struct LoadgenOptions {
+    /// Vigil's base URL.
+    pub url: String,
+    /// An API key with the ingest scope.
+    pub key: String,
+    /// How many events to send.
+    pub events: u64,
+    /// Concurrent HTTP connections.
+    pub connections: usize,
+    /// Events per request.
+    pub batch: usize,
+    /// Spread event times over this many days before now.
+    pub days: u32,
+    /// Cap on events per second (None: as fast as accepted).
+    pub rate: Option<f64>,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+/// Returns what a run achieved.
+#[derive(Debug, Clone)]
+pub struct LoadgenReport {
+    /// Events the server acknowledged as stored.
+    pub accepted: u64,
+    /// Items the server rejected.
+    pub rejected: u64,
+    /// Requests answered 429/503 and retried.
+    pub retries: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Request latencies in milliseconds, sorted.
+    pub latencies_ms: Vec<f64>,
+    /// Total request body bytes sent.
+    pub bytes: u64,
+}
+
+impl LoadgenReport {
+    /// Returns accepted events per second.
+    pub fn events_per_second(&self) -> f64 {
+        self.accepted as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// Returns the latency at quantile `q` (0–1), in milliseconds.
+    pub fn latency_ms(&self, q: f64) -> f64 {
+        if self.latencies_ms.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.latencies_ms.len() - 1) as f64 * q).round() as usize;
+        self.latencies_ms[index]
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Answer {
+    accepted: u64,
+    rejected: Vec<serde_json::Value>,
+}
+
+/// Runs the load; `progress` is called about once a second with (accepted, elapsed).
+pub async fn run(
+    options: LoadgenOptions,
+    progress: impl Fn(u64, Duration) + Send + 'static,
+) -> anyhow::Result<LoadgenReport> {
+    if options.connections == 0 || options.batch == 0 {
+        bail!("connections and batch must be at least 1");
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.connections)
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let endpoint = format!("{}/api/v1/events/bulk", options.url.trim_end_matches('/'));
+    let (batches, receiver) = mpsc::channel::<(String, usize)>(options.connections * 2);
+    let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+
+    // Generating JSON is CPU work: a blocking thread feeds the connections.
+    let generator_options = options.clone();
+    let producer = tokio::task::spawn_blocking(move || {
+        let end = Utc::now();
+        let span = chrono::Duration::days(i64::from(generator_options.days.max(1)));
+        let mut generator =
+            generate::Generator::new(generator_options.seed, generator_options.events, end, span);
+        let started = Instant::now();
+        let mut produced = 0u64;
+        loop {
+            let mut body = String::with_capacity(generator_options.batch * 800);
+            let mut count = 0;
+            while count < generator_options.batch {
+                let Some(event) = generator.next_event() else {
+                    break;
+                };
+                body.push_str(&event.to_string());
+                body.push('\n');
+                count += 1;
+            }
+            if count == 0 {
+                return;
+            }
+            produced += count as u64;
+            if let Some(rate) = generator_options.rate {
+                let due = Duration::from_secs_f64(produced as f64 / rate);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            if batches.blocking_send((body, count)).is_err() {
+                return;
+            }
+        }
+    });
+
+    let accepted = Arc::new(AtomicU64::new(0));
+    let rejected = Arc::new(AtomicU64::new(0));
+    let retries = Arc::new(AtomicU64::new(0));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let reporter = {
+        let accepted = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(1));
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                progress(accepted.load(Ordering::Relaxed), started.elapsed());
+            }
+        })
+    };
+    let mut workers = Vec::new();
+    for _ in 0..options.connections {
+        let (client, endpoint, key, receiver) = (
+            client.clone(),
+            endpoint.clone(),
+            options.key.clone(),
+            Arc::clone(&receiver),
+        );
+        let (accepted, rejected, retries, bytes) = (
+            Arc::clone(&accepted),
+            Arc::clone(&rejected),
+            Arc::clone(&retries),
+            Arc::clone(&bytes),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let next = receiver.lock().await.recv().await;
+                let Some((body, count)) = next else { break };
+                bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                loop {
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&endpoint)
+                        .bearer_auth(&key)
+                        .header("content-type", "application/x-ndjson")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .context("sending a batch")?;
+                    let status = response.status();
+                    if status.as_u16() == 429 || status.as_u16() == 503 {
+                        retries.fetch_add(1, Ordering::Relaxed);
+                        let wait = response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or(1);
+                        tokio::time::sleep(Duration::from_millis(wait.min(5) * 200)).await;
+                        continue;
+                    }
+                    if !status.is_success() {
+                        let text = response.text().await.unwrap_or_default();
+                        bail!("the server answered {status}: {text}");
+                    }
+                    let answer: Answer = response.json().await.context("reading the answer")?;
+                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                    if answer.accepted as usize + answer.rejected.len() != count {
+                        bail!(
+                            "the server accounted for {} of {count} events",
+                            answer.accepted as usize + answer.rejected.len()
+                        );
+                    }
+                    accepted.fetch_add(answer.accepted, Ordering::Relaxed);
+                    rejected.fetch_add(answer.rejected.len() as u64, Ordering::Relaxed);
+                    break;
+                }
+            }
+            Ok::<Vec<f64>, anyhow::Error>(latencies)
+        }));
+    }
+    let mut latencies_ms = Vec::new();
+    let mut failure = None;
+    for worker in workers {
+        match worker.await? {
+            Ok(mut latencies) => latencies_ms.append(&mut latencies),
+            Err(error) => failure = Some(error),
+        }
+    }
+    reporter.abort();
+    let elapsed = started.elapsed();
+    producer.abort();
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    latencies_ms.sort_by(f64::total_cmp);
+    Ok(LoadgenReport {
+        accepted: accepted.load(Ordering::Relaxed),
+        rejected: rejected.load(Ordering::Relaxed),
+        retries: retries.load(Ordering::Relaxed),
+        elapsed,
+        latencies_ms,
+        bytes: bytes.load(Ordering::Relaxed),
+    })
+}
