@@ -232,7 +232,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "VIGIL_INGEST_MAX_QUEUED_EVENTS",
-        "events queued before 503 (default 200000)",
+        "events queued before 503 (default 50000)",
     ),
     (
         "VIGIL_INGEST_WRITERS",
@@ -375,7 +375,7 @@ impl Settings {
                     .unwrap_or(32 * 1024 * 1024),
                 max_queued_events: parse_env(env, "VIGIL_INGEST_MAX_QUEUED_EVENTS")?
                     .or(file.ingest.max_queued_events)
-                    .unwrap_or(200_000),
+                    .unwrap_or(50_000),
                 writers: parse_env(env, "VIGIL_INGEST_WRITERS")?
                     .or(file.ingest.writers)
                     .unwrap_or(2),

@@ -36,7 +36,7 @@ impl Default for WriterSettings {
         WriterSettings {
             writers: 2,
             max_batch_events: 20_000,
-            max_queued_events: 200_000,
+            max_queued_events: 50_000,
         }
     }
 }

@@ -88,15 +88,15 @@ pub async fn run(
     let (batches, receiver) = mpsc::channel::<(String, usize)>(options.connections * 2);
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
 
-    // Generating JSON is CPU work: a blocking thread feeds the connections.
+    // Generate every request body before the clock starts, so the measurement
+    // is Vigil's work and not the generator's (they share the machine).
     let generator_options = options.clone();
-    let producer = tokio::task::spawn_blocking(move || {
+    let bodies: Vec<(String, usize)> = tokio::task::spawn_blocking(move || {
         let end = Utc::now();
         let span = chrono::Duration::days(i64::from(generator_options.days.max(1)));
         let mut generator =
             generate::Generator::new(generator_options.seed, generator_options.events, end, span);
-        let started = Instant::now();
-        let mut produced = 0u64;
+        let mut bodies = Vec::new();
         loop {
             let mut body = String::with_capacity(generator_options.batch * 800);
             let mut count = 0;
@@ -109,16 +109,25 @@ pub async fn run(
                 count += 1;
             }
             if count == 0 {
-                return;
+                return bodies;
             }
+            bodies.push((body, count));
+        }
+    })
+    .await?;
+    let rate = options.rate;
+    let producer = tokio::spawn(async move {
+        let started = Instant::now();
+        let mut produced = 0u64;
+        for (body, count) in bodies {
             produced += count as u64;
-            if let Some(rate) = generator_options.rate {
+            if let Some(rate) = rate {
                 let due = Duration::from_secs_f64(produced as f64 / rate);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    std::thread::sleep(wait);
+                    tokio::time::sleep(wait).await;
                 }
             }
-            if batches.blocking_send((body, count)).is_err() {
+            if batches.send((body, count)).await.is_err() {
                 return;
             }
         }

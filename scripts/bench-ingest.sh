@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The ingest benchmark of docs/benchmarks.md, on a private embedded cluster:
+#   (a) Vigil's sustained HTTP bulk ingest of N loadgen events, normalised and durable;
+#   (b) raw binary COPY of the same rows into a copy of `events` with the same indexes.
+# Runs both RUNS times, interleaved, and prints every figure. Then one run at
+# twice the measured rate, to show what overload does. Needs `make build` first.
+#   scripts/bench-ingest.sh [EVENTS] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+events="${1:-1000000}"
+runs="${2:-3}"
+vigil="$PWD/target/release/vigil"
+work="$PWD/target/bench-ingest"
+port=18181
+password="bench-admin-password"
+
+if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi
+rm -rf "$work" && mkdir -p "$work"
+VIGIL_DATA_DIR="$work" VIGIL_LOG=warn "$vigil" postgres --url-file "$work/url" > "$work/postgres.out" 2>&1 &
+pg=$!
+server=""
+cleanup() {
+  [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  kill "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
+  true
+}
+trap cleanup EXIT
+for _ in $(seq 1 300); do [[ -s "$work/url" ]] && break; sleep 0.1; done
+url="$(cat "$work/url")"
+export VIGIL_DATABASE_URL="$url"
+
+start_server() {
+  VIGIL_LISTEN="127.0.0.1:$port" VIGIL_ADMIN_PASSWORD="$password" VIGIL_LOG=warn \
+    VIGIL_STATIC_DIR="$PWD/dist" "$vigil" serve > "$work/server.out" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; exit 1
+}
+stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+
+start_server
+jar="$work/cookies"
+curl -sf -c "$jar" -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$password\"}" "http://127.0.0.1:$port/api/v1/auth/login" >/dev/null
+key=$(curl -sf -b "$jar" -H 'content-type: application/json' -d '{"name":"bench","scopes":["ingest"]}' \
+  "http://127.0.0.1:$port/api/v1/api-keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "events per run: $events over 7 days; runs: $runs"
+for run in $(seq 1 "$runs"); do
+  psql -q "$url" -c "TRUNCATE events" -c "CHECKPOINT"
+  stop_server; start_server
+  line=$("$vigil" loadgen --url "http://127.0.0.1:$port" --key "$key" --events "$events" \
+    --connections 4 --batch 1000 --days 7 --seed "$run" 2>&1 | tail -1)
+  echo "run $run (a) vigil http: $line"
+  rate=$(sed -E 's/.*: ([0-9]+) events\/s.*/\1/' <<<"$line")
+  echo "run $run (a) server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
+  psql -qtA "$url" -c "SELECT 'run $run (a) stored: ' || count(*) || ' events, ' ||
+      round((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'events'::regclass)::numeric
+            / greatest(count(*), 1)) || ' bytes per event on disk (heap + indexes)' FROM events"
+  "$vigil" bench copy --events "$events" --days 7 --seed "$run" 2>&1 | tail -1 | sed "s/^/run $run (b) raw copy: /"
+done
+
+echo "overload: offering twice the last sustained rate ($rate events/s) for about 30 s"
+psql -q "$url" -c "TRUNCATE events"
+stop_server; start_server
+offered=$((rate * 2))
+"$vigil" loadgen --url "http://127.0.0.1:$port" --key "$key" --events $((offered * 30)) \
+  --connections 16 --batch 1000 --days 1 --rate "$offered" --seed 99 2>&1 | tail -1 | sed "s/^/overload: /"
+echo "overload: server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
+psql -qtA "$url" -c "SELECT 'overload: stored ' || count(*) || ' events' FROM events"
