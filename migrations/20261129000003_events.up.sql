@@ -31,7 +31,7 @@ CREATE INDEX events_host_name ON events (host_name);
 CREATE INDEX events_source_ip ON events (source_ip);
 
 -- Creates the partition holding `day` (UTC) unless it exists. Concurrent callers
--- serialise on an advisory lock, so two nodes never race on the DDL.
+-- serialise on an advisory lock; a caller that loses the race returns false.
 CREATE FUNCTION vigil_ensure_event_partition(day date) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,12 +42,14 @@ BEGIN
         RETURN false;
     END IF;
     PERFORM pg_advisory_xact_lock(418581833078);
-    IF to_regclass(partition_name) IS NOT NULL THEN
-        RETURN false;
-    END IF;
+    -- After waiting for the lock the catalog cache may not yet show a partition
+    -- another session just created, so a lost race is caught, not pre-checked.
     EXECUTE format(
         'CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)',
         partition_name, lower_bound, lower_bound + interval '1 day');
     RETURN true;
+EXCEPTION
+    WHEN duplicate_table THEN
+        RETURN false;
 END
 $$;

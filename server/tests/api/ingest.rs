@@ -401,3 +401,25 @@ async fn retention_drops_whole_expired_days_and_audits_it() {
         "idempotent"
     );
 }
+
+#[tokio::test]
+async fn concurrent_writers_creating_the_same_partition_never_fail() {
+    // Regression: a writer that waited for another's partition DDL used to see a
+    // stale catalog and fail its batch with "relation already exists".
+    let app = spawn_app().await;
+    let day = chrono::Utc::now().date_naive() - chrono::Days::new(5);
+    let mut attempts = Vec::new();
+    for _ in 0..12 {
+        let pool = app.pool.clone();
+        attempts.push(tokio::spawn(async move {
+            vigil::ingest::repo::ensure_partition(&pool, day).await
+        }));
+    }
+    let mut created = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap().expect("no caller fails") {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+}
