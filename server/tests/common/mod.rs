@@ -1,0 +1,114 @@
+//! Running the real `vigil` binary in tests: start, read its output, stop.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A `vigil serve` process and the lines it wrote to stderr.
+pub struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
+        command
+            .arg("serve")
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("VIGIL_LISTEN", "127.0.0.1:0")
+            .env("VIGIL_DATA_DIR", data_dir)
+            .env("VIGIL_STATIC_DIR", data_dir.join("no-spa"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let (sender, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stdout.take().unwrap()),
+        ] {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Server {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Returns the first line containing `needle`, seen already or arriving within a minute.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {needle:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    pub fn base_url(&mut self) -> String {
+        let line = self.wait_for("is running at ");
+        let url = line.split("is running at ").nth(1).unwrap().trim();
+        url.trim_end_matches('/').to_owned()
+    }
+
+    /// Sends SIGTERM and returns whether the process exited successfully, plus all output.
+    pub fn terminate(mut self) -> (bool, String) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        let status = self.child.wait().unwrap();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push(line);
+        }
+        (status.success(), self.seen.join("\n"))
+    }
+}
+
+pub fn cleanup_relocated(data_dir: &Path) {
+    if let Ok(target) = std::fs::read_link(data_dir.join("postgres")) {
+        let _ = std::fs::remove_dir_all(target);
+    }
+}
+
+impl Server {
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would.
+    pub fn kill_hard(mut self) {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL).unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+/// Returns the unix socket directory of the embedded cluster in `data_dir`.
+pub fn socket_dir(data_dir: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(data_dir.join("postgres"))
+        .unwrap()
+        .join("run")
+}
