@@ -196,8 +196,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             )
         }
     };
+    let (udp, tcp) = app.syslog_addresses();
+    let syslog = match (udp, tcp) {
+        (None, None) => String::new(),
+        (udp, tcp) => format!(
+            "\n  syslog: {}{}",
+            udp.map(|a| format!("udp {a} ")).unwrap_or_default(),
+            tcp.map(|a| format!("tcp {a}")).unwrap_or_default()
+        ),
+    };
     report(&format!(
-        "\n  Vigil {} is running at http://{address}/\n  {login_hint}\n",
+        "\n  Vigil {} is running at http://{address}/{syslog}\n  {login_hint}\n",
         app::VERSION
     ));
     tracing::info!(%address, version = app::VERSION, "vigil is serving");

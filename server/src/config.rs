@@ -32,6 +32,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Event intake.
     pub ingest: IngestSettings,
+    /// Syslog listeners.
+    pub syslog: SyslogSettings,
     /// The first admin's password; only used when the database has no user yet.
     pub admin_password: Option<SecretString>,
 }
@@ -92,6 +94,15 @@ pub struct IngestSettings {
     pub retention_days: u32,
 }
 
+/// Returns which syslog listeners run; each is off unless given an address.
+#[derive(Debug, Clone, Default)]
+pub struct SyslogSettings {
+    /// Address for RFC 5424/3164 over UDP, for example `0.0.0.0:5514`.
+    pub udp: Option<SocketAddr>,
+    /// Address for syslog over TCP (octet-counting or newline framing).
+    pub tcp: Option<SocketAddr>,
+}
+
 /// Returns the log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -131,6 +142,15 @@ struct FileSettings {
     log: FileLog,
     #[serde(default)]
     ingest: FileIngest,
+    #[serde(default)]
+    syslog: FileSyslog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSyslog {
+    udp: Option<String>,
+    tcp: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -241,6 +261,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_RETENTION_DAYS",
         "default event retention in days (default 90)",
+    ),
+    (
+        "VIGIL_SYSLOG_UDP",
+        "syslog UDP listen address, e.g. 0.0.0.0:5514 (default off)",
+    ),
+    (
+        "VIGIL_SYSLOG_TCP",
+        "syslog TCP listen address, e.g. 0.0.0.0:5514 (default off)",
     ),
     ("VIGIL_LOG", "log filter (default info)"),
     ("VIGIL_LOG_FORMAT", "pretty or json (default pretty)"),
@@ -383,6 +411,20 @@ impl Settings {
                     .or(file.ingest.retention_days)
                     .unwrap_or(90),
             },
+            syslog: SyslogSettings {
+                udp: listen_address(
+                    env("VIGIL_SYSLOG_UDP")
+                        .map(str::to_owned)
+                        .or(file.syslog.udp),
+                    "VIGIL_SYSLOG_UDP",
+                )?,
+                tcp: listen_address(
+                    env("VIGIL_SYSLOG_TCP")
+                        .map(str::to_owned)
+                        .or(file.syslog.tcp),
+                    "VIGIL_SYSLOG_TCP",
+                )?,
+            },
             log: LogSettings {
                 filter: env("VIGIL_LOG")
                     .map(str::to_owned)
@@ -448,6 +490,16 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+fn listen_address(value: Option<String>, name: &str) -> anyhow::Result<Option<SocketAddr>> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("off") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{name}: {text:?} is not an address:port")),
     }
 }
 

@@ -24,6 +24,63 @@ pub struct Application {
     bootstrap: Bootstrap,
     writers: WriterTasks,
     maintenance: Vec<tokio::task::JoinHandle<()>>,
+    syslog_addresses: SyslogAddresses,
+}
+
+/// Returns the bound syslog listener addresses (UDP, TCP), when enabled.
+pub type SyslogAddresses = (Option<SocketAddr>, Option<SocketAddr>);
+
+/// Returns the bound syslog sockets, before their tasks start.
+#[derive(Debug)]
+pub struct SyslogSockets {
+    udp: Option<tokio::net::UdpSocket>,
+    tcp: Option<TcpListener>,
+}
+
+impl SyslogSockets {
+    /// Binds the configured listeners; an address in use stops the start-up with a clear error.
+    pub async fn bind(settings: &crate::config::SyslogSettings) -> anyhow::Result<SyslogSockets> {
+        let udp = match settings.udp {
+            Some(address) => Some(
+                tokio::net::UdpSocket::bind(address)
+                    .await
+                    .with_context(|| format!("VIGIL_SYSLOG_UDP: binding {address}"))?,
+            ),
+            None => None,
+        };
+        let tcp = match settings.tcp {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("VIGIL_SYSLOG_TCP: binding {address}"))?,
+            ),
+            None => None,
+        };
+        Ok(SyslogSockets { udp, tcp })
+    }
+
+    /// Returns the bound addresses.
+    pub fn addresses(&self) -> SyslogAddresses {
+        (
+            self.udp.as_ref().and_then(|s| s.local_addr().ok()),
+            self.tcp.as_ref().and_then(|s| s.local_addr().ok()),
+        )
+    }
+
+    /// Starts one task per listener.
+    pub fn spawn(self, state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        if let Some(socket) = self.udp {
+            tasks.push(tokio::spawn(ingest::syslog::run_udp(state.clone(), socket)));
+        }
+        if let Some(listener) = self.tcp {
+            tasks.push(tokio::spawn(ingest::syslog::run_tcp(
+                state.clone(),
+                listener,
+            )));
+        }
+        tasks
+    }
 }
 
 impl Application {
@@ -32,8 +89,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let database = Database::open(&settings.database, &settings.data_dir).await?;
         match Self::prepare(settings, &database).await {
-            Ok((listener, state, bootstrap, writers)) => {
-                let maintenance = vec![
+            Ok((listener, state, bootstrap, writers, syslog)) => {
+                let syslog_addresses = syslog.addresses();
+                let mut maintenance = syslog.spawn(&state);
+                maintenance.extend([
                     tokio::spawn(ingest::run_maintenance(
                         state.pool.clone(),
                         state.settings.ingest.retention_days,
@@ -43,7 +102,7 @@ impl Application {
                         state.pool.clone(),
                         std::time::Duration::from_secs(5),
                     )),
-                ];
+                ]);
                 Ok(Application {
                     listener,
                     state,
@@ -51,6 +110,7 @@ impl Application {
                     bootstrap,
                     writers,
                     maintenance,
+                    syslog_addresses,
                 })
             }
             Err(error) => {
@@ -64,7 +124,7 @@ impl Application {
     async fn prepare(
         settings: Settings,
         database: &Database,
-    ) -> anyhow::Result<(TcpListener, AppState, Bootstrap, WriterTasks)> {
+    ) -> anyhow::Result<(TcpListener, AppState, Bootstrap, WriterTasks, SyslogSockets)> {
         db::migrate(&database.pool).await?;
         let (state, writers) =
             build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
@@ -79,12 +139,18 @@ impl Application {
         let listener = TcpListener::bind(state.settings.listen)
             .await
             .with_context(|| format!("listening on {}", state.settings.listen))?;
-        Ok((listener, state, bootstrap, writers))
+        let syslog = SyslogSockets::bind(&state.settings.syslog).await?;
+        Ok((listener, state, bootstrap, writers, syslog))
     }
 
     /// Returns the address actually bound (useful with port 0).
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)
+    }
+
+    /// Returns the syslog listeners' bound addresses (UDP, TCP).
+    pub fn syslog_addresses(&self) -> SyslogAddresses {
+        self.syslog_addresses
     }
 
     /// Returns what start-up did about the first admin account.

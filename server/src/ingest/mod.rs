@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod normalize;
 pub mod repo;
 pub mod sources;
+pub mod syslog;
 pub mod timestamp;
 pub mod writer;
 

@@ -180,7 +180,13 @@ pub fn normalize(doc: Value, ctx: &IngestContext, policy: TimePolicy) -> Result<
         flags.push(Value::from("renamed_conflicting_fields"));
     }
     if !flags.is_empty() {
-        doc.put("vigil.flags", Value::from(flags), true);
+        // Flags set before normalisation (by the syslog parser) are kept.
+        let mut all: Vec<Value> = lookup(&doc.fields, "vigil.flags")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        all.extend(flags);
+        doc.put("vigil.flags", Value::from(all), true);
     }
 
     let payload = Value::Object(doc.fields);

@@ -135,6 +135,28 @@ impl EventWriter {
         outcome.await.unwrap_or(Err(WriteError::ShuttingDown))
     }
 
+    /// Stores `events` like [`EventWriter::write`], but waits for room in the
+    /// queue instead of refusing: for senders that cannot be asked to retry.
+    pub async fn write_waiting(&self, events: Vec<Event>) -> Result<(), WriteError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let wanted = events.len().min(self.max_queued) as u32;
+        let permit = Arc::clone(&self.capacity)
+            .acquire_many_owned(wanted)
+            .await
+            .map_err(|_| WriteError::ShuttingDown)?;
+        let (done, outcome) = oneshot::channel();
+        self.jobs
+            .send(JobEnvelope(Job {
+                events,
+                done,
+                _permit: Some(permit),
+            }))
+            .map_err(|_| WriteError::ShuttingDown)?;
+        outcome.await.unwrap_or(Err(WriteError::ShuttingDown))
+    }
+
     /// Returns how many more events the queue accepts now.
     pub fn available(&self) -> usize {
         self.capacity.available_permits()

@@ -20,6 +20,9 @@ pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// A running server and a cookie-keeping client.
 pub struct TestApp {
     pub address: String,
+    /// The in-process syslog listeners (UDP, TCP), on loopback ports.
+    pub syslog_udp: SocketAddr,
+    pub syslog_tcp: SocketAddr,
     pub client: reqwest::Client,
     pub pool: PgPool,
     /// Kept alive for the server's lifetime.
@@ -105,6 +108,14 @@ pub async fn spawn_app_declaring(
     vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
         .await
         .unwrap();
+    let syslog = vigil::startup::SyslogSockets::bind(&vigil::config::SyslogSettings {
+        udp: Some("127.0.0.1:0".parse().unwrap()),
+        tcp: Some("127.0.0.1:0".parse().unwrap()),
+    })
+    .await
+    .unwrap();
+    let (syslog_udp, syslog_tcp) = syslog.addresses();
+    syslog.spawn(&state);
     tokio::spawn(vigil::ingest::sources::run_flusher(
         state.sources.clone(),
         pool.clone(),
@@ -123,6 +134,8 @@ pub async fn spawn_app_declaring(
     });
     TestApp {
         address,
+        syslog_udp: syslog_udp.unwrap(),
+        syslog_tcp: syslog_tcp.unwrap(),
         client: new_client(),
         pool,
         _static_dir: static_dir,

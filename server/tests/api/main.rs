@@ -12,4 +12,5 @@ mod compat;
 mod helpers;
 mod ingest;
 mod routes;
+mod syslog;
 mod system;
