@@ -16,6 +16,8 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
 fi
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # A real log shipper for the shipper test.
+  command -v syslog-ng >/dev/null 2>&1 || missing+=(syslog-ng-core)
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi

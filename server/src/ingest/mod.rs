@@ -6,6 +6,7 @@ pub mod copy;
 pub mod elastic;
 pub mod handlers;
 pub mod normalize;
+pub mod parsers;
 pub mod repo;
 pub mod sources;
 pub mod syslog;

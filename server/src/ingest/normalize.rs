@@ -131,6 +131,7 @@ pub fn normalize(doc: Value, ctx: &IngestContext, policy: TimePolicy) -> Result<
         derive_windows(&fields, &mut derived);
     }
     derive_common(&fields, &mut derived);
+    derive_from_message(&mut fields, &mut derived);
 
     let (ts, time_flag, original_time) = event_time(&fields, ctx.received_at, policy);
     let id = Uuid::now_v7();
@@ -252,6 +253,10 @@ struct Derived {
 }
 
 impl Derived {
+    fn get(&self, path: &str) -> Option<&Value> {
+        self.values.iter().find(|(p, _)| *p == path).map(|(_, v)| v)
+    }
+
     fn set(&mut self, path: &'static str, value: Option<Value>) {
         if let Some(value) = value.filter(|v| !is_blank(v))
             && !self.values.iter().any(|(p, _)| *p == path)
@@ -606,6 +611,41 @@ fn derive_mozdef(fields: &Map<String, Value>, derived: &mut Derived) {
     }
 }
 
+// --- Text lines ------------------------------------------------------------------
+
+/// Structure from the message text of well-known programs: sshd's login
+/// messages, and web-server access lines (whose time becomes the event time
+/// when the event carries no other).
+fn derive_from_message(fields: &mut Map<String, Value>, derived: &mut Derived) {
+    let message = lookup(fields, "message")
+        .or_else(|| derived.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let Some(message) = message else { return };
+    let process = lookup(fields, "process.name")
+        .or_else(|| derived.get("process.name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if process == "sshd" {
+        for (path, value) in super::parsers::sshd_fields(&message) {
+            derived.set(path, Some(value));
+        }
+    } else if lookup(fields, "http").is_none()
+        && let Some((found, time)) = super::parsers::access_log_fields(&message)
+    {
+        for (path, value) in found {
+            derived.set(path, Some(value));
+        }
+        if !TIME_FIELDS
+            .iter()
+            .any(|field| lookup(fields, field).is_some())
+        {
+            fields.insert("@timestamp".into(), Value::from(time));
+        }
+    }
+}
+
 // --- Everything else --------------------------------------------------------------
 
 /// Common shipper spellings of ECS fields (syslog-ng, Fluent Bit, Logstash, nxlog).
@@ -892,6 +932,28 @@ mod tests {
             "{text}"
         );
         assert_eq!(event.message.as_deref(), Some("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn sshd_and_access_lines_gain_structure() {
+        let ssh = norm(json!({
+            "@timestamp": "2026-11-29T11:00:00Z", "host": "LabSZ", "program": "sshd",
+            "message": "Failed password for invalid user webmaster from 173.234.31.186 port 38926 ssh2"
+        }));
+        assert_eq!(ssh.category.as_deref(), Some("authentication"));
+        assert_eq!(ssh.outcome.as_deref(), Some("failure"));
+        assert_eq!(ssh.user_name.as_deref(), Some("webmaster"));
+        assert_eq!(ssh.source_ip, Some("173.234.31.186".parse().unwrap()));
+
+        let web = norm(json!({
+            "message": "10.1.2.3 - bob [29/Nov/2026:10:00:00 +0100] \"POST /login HTTP/1.1\" 401 512 \"-\" \"curl/8.5.0\""
+        }));
+        assert_eq!(web.ts.to_rfc3339(), "2026-11-29T09:00:00+00:00");
+        assert_eq!(web.category.as_deref(), Some("web"));
+        assert_eq!(web.outcome.as_deref(), Some("failure"));
+        assert_eq!(web.user_name.as_deref(), Some("bob"));
+        assert_eq!(web.payload["http"]["response"]["status_code"], 401);
+        assert_eq!(web.payload["user_agent"]["original"], "curl/8.5.0");
     }
 
     #[test]

@@ -12,5 +12,6 @@ mod compat;
 mod helpers;
 mod ingest;
 mod routes;
+mod shipper;
 mod syslog;
 mod system;
