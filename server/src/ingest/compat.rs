@@ -144,9 +144,14 @@ async fn bulk_into(
 }
 
 /// `POST /events`: MozDef's loginput intake (one JSON event per request).
-pub async fn mozdef_events(state: State<AppState>, principal: Principal, body: Bytes) -> Response {
-    match ingest_events(state, principal, body).await {
-        Ok(answer) => answer.into_response(),
+pub async fn mozdef_events(
+    state: State<AppState>,
+    principal: Principal,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    match ingest_events(state, principal, headers, body).await {
+        Ok(answer) => answer,
         Err(error) => error.into_response(),
     }
 }

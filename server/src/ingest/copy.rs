@@ -17,16 +17,26 @@ pub const COPY_EVENTS: &str = "COPY events (ts, id, ingested_at, source_id, cate
 const COLUMNS: i16 = 16;
 const TEXT_OID: u32 = 25;
 
+/// The start of every binary COPY stream: signature, flags, header extension length.
+pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of every binary COPY stream.
+pub const TRAILER: &[u8] = &[0xff, 0xff];
+
 /// Returns the binary COPY stream (header, rows, trailer) for `events`.
 pub fn encode_events(events: &[Event]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + events.len() * 1024);
-    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    out.extend_from_slice(&0i32.to_be_bytes()); // flags
-    out.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    out.extend_from_slice(HEADER);
+    out.extend_from_slice(&encode_rows(events));
+    out.extend_from_slice(TRAILER);
+    out
+}
+
+/// Returns the rows alone, to be framed by [`HEADER`] and [`TRAILER`].
+pub fn encode_rows(events: &[Event]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(events.len() * 1024);
     for event in events {
         encode_event(&mut out, event);
     }
-    out.extend_from_slice(&(-1i16).to_be_bytes());
     out
 }
 

@@ -1,13 +1,15 @@
 //! `POST /api/v1/events` (a JSON object or array) and `POST /api/v1/events/bulk` (NDJSON).
 
 use super::normalize::{self, Event, IngestContext, Rejection, TimePolicy};
-use super::writer::WriteError;
+use super::writer::{Idempotency, WriteError, Written};
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
 use app::ingest::{IngestResponse, RejectedItem, SourceKind};
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::Value;
 
@@ -92,35 +94,98 @@ fn parse_ndjson_body(
     (events, rejected)
 }
 
+/// Returns the request's `Idempotency-Key`, if any, checked.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200 && k.chars().all(|c| c.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::validation(
+                "Idempotency-Key",
+                "the idempotency key must be 1 to 200 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Answers a retried request with the answer its first attempt got.
+fn replayed(response: serde_json::Value) -> Response {
+    let mut answer = AppJson(response).into_response();
+    answer
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    answer
+}
+
 async fn store(
     state: &AppState,
     ctx: &IngestContext,
+    key: Option<String>,
     events: Vec<Event>,
     rejected: Vec<RejectedItem>,
-) -> Result<AppJson<IngestResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let accepted = events.len() as u64;
     let newest = events.iter().map(|e| e.ts).max();
-    state
-        .events
-        .write(events)
-        .await
-        .map_err(|error| match error {
-            WriteError::Overloaded => {
-                ApiError::overloaded("the ingest queue is full; retry shortly", 1)
+    let answer = IngestResponse { accepted, rejected };
+    let outcome = match (key, ctx.source_id) {
+        (Some(key), Some(source)) => {
+            let response = serde_json::to_value(&answer)
+                .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
+            let idempotency = Idempotency {
+                source,
+                key: key.clone(),
+                response,
+            };
+            match state.events.write_idempotent(events, idempotency).await {
+                Ok(Written::Duplicate) => {
+                    // A concurrent attempt with the same key committed first.
+                    let first =
+                        super::repo::fetch_idempotent_response(&state.pool, source, &key).await?;
+                    return Ok(replayed(first.unwrap_or(serde_json::Value::Null)));
+                }
+                other => other.map(|_| ()),
             }
-            WriteError::ShuttingDown => {
-                ApiError::overloaded("the server is shutting down; retry on another node", 5)
-            }
-            WriteError::Storage(cause) => {
-                tracing::error!(error = %cause, "events were not stored");
-                ApiError::overloaded(
-                    "events could not be stored; nothing from this request was kept, retry shortly",
-                    5,
-                )
-            }
-        })?;
-    record_outcome(state, ctx, accepted as usize, rejected.len(), newest);
-    Ok(AppJson(IngestResponse { accepted, rejected }))
+        }
+        _ => state.events.write(events).await,
+    };
+    outcome.map_err(|error| match error {
+        WriteError::Overloaded => {
+            ApiError::overloaded("the ingest queue is full; retry shortly", 1)
+        }
+        WriteError::ShuttingDown => {
+            ApiError::overloaded("the server is shutting down; retry on another node", 5)
+        }
+        WriteError::Storage(cause) => {
+            tracing::error!(error = %cause, "events were not stored");
+            ApiError::overloaded(
+                "events could not be stored; nothing from this request was kept, retry shortly",
+                5,
+            )
+        }
+    })?;
+    record_outcome(state, ctx, accepted as usize, answer.rejected.len(), newest);
+    Ok(AppJson(answer).into_response())
+}
+
+/// Returns the recorded answer when this key was used before by this source.
+async fn earlier_answer(
+    state: &AppState,
+    ctx: &IngestContext,
+    key: Option<&str>,
+) -> Result<Option<Response>, ApiError> {
+    let (Some(key), Some(source)) = (key, ctx.source_id) else {
+        return Ok(None);
+    };
+    Ok(
+        super::repo::fetch_idempotent_response(&state.pool, source, key)
+            .await?
+            .map(replayed),
+    )
 }
 
 /// Counts a stored request for its source's statistics.
@@ -148,9 +213,14 @@ pub fn record_outcome(
 pub async fn ingest_events(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     body: Bytes,
-) -> Result<AppJson<IngestResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let ctx = context(&principal);
+    let key = idempotency_key(&headers)?;
+    if let Some(earlier) = earlier_answer(&state, &ctx, key.as_deref()).await? {
+        return Ok(earlier);
+    }
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
     // Parsing and normalising a large body is CPU work: keep it off the async workers.
@@ -158,7 +228,7 @@ pub async fn ingest_events(
         tokio::task::spawn_blocking(move || parse_json_body(&body, &parse_ctx, policy))
             .await
             .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
-    store(&state, &ctx, events, rejected).await
+    store(&state, &ctx, key, events, rejected).await
 }
 
 /// `POST /api/v1/events/bulk`: newline-delimited JSON, one event per line.
@@ -166,16 +236,21 @@ pub async fn ingest_events(
 pub async fn ingest_bulk(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     body: Bytes,
-) -> Result<AppJson<IngestResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let ctx = context(&principal);
+    let key = idempotency_key(&headers)?;
+    if let Some(earlier) = earlier_answer(&state, &ctx, key.as_deref()).await? {
+        return Ok(earlier);
+    }
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
     let (events, rejected) =
         tokio::task::spawn_blocking(move || parse_ndjson_body(&body, &parse_ctx, policy))
             .await
             .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    store(&state, &ctx, events, rejected).await
+    store(&state, &ctx, key, events, rejected).await
 }
 
 /// `GET /api/v1/sources`: every source that delivered events, with counts and rate.

@@ -15,7 +15,7 @@ pub mod writer;
 
 pub use normalize::{Event, IngestContext, TimePolicy};
 pub use sources::SourceTally;
-pub use writer::{EventWriter, WriteError, WriterSettings, WriterTasks};
+pub use writer::{EventWriter, Idempotency, WriteError, WriterSettings, WriterTasks, Written};
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -65,6 +65,9 @@ pub async fn run_maintenance(pool: PgPool, retention_days: u32) {
         ticker.tick().await;
         if let Err(error) = ensure_upcoming_partitions(&pool).await {
             tracing::warn!(%error, "creating upcoming event partitions failed; ingest will create them on demand");
+        }
+        if let Err(error) = repo::delete_expired_idempotency_keys(&pool, 24).await {
+            tracing::warn!(%error, "forgetting expired idempotency keys failed");
         }
         if let Err(error) = apply_retention(&pool, retention_days).await {
             tracing::error!(

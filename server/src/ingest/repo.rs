@@ -24,16 +24,95 @@ pub async fn copy_events(
     encoded: &[u8],
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    let mut copy = tx.copy_in_raw(statement).await?;
-    // Chunks keep each protocol message moderate for very large batches.
-    for chunk in encoded.chunks(1 << 20) {
-        if let Err(error) = copy.send(chunk).await {
-            let _ = copy.abort("sending copy data failed").await;
-            return Err(error);
+    copy_in(&mut tx, statement, &[encoded]).await?;
+    tx.commit().await
+}
+
+/// Streams `parts`, concatenated, into `statement` on `conn`.
+pub async fn copy_in(
+    conn: &mut sqlx::PgConnection,
+    statement: &'static str,
+    parts: &[&[u8]],
+) -> sqlx::Result<()> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    for part in parts {
+        // Chunks keep each protocol message moderate for very large batches.
+        for chunk in part.chunks(1 << 20) {
+            if let Err(error) = copy.send(chunk).await {
+                let _ = copy.abort("sending copy data failed").await;
+                return Err(error);
+            }
         }
     }
     copy.finish().await?;
-    tx.commit().await
+    Ok(())
+}
+
+/// Records idempotency keys; returns the indexes (into the inputs) of the keys
+/// that were new. A key held by a concurrent, uncommitted transaction makes
+/// this wait for it, so a key is never recorded twice.
+pub async fn insert_idempotency_keys(
+    conn: &mut sqlx::PgConnection,
+    sources: &[uuid::Uuid],
+    keys: &[String],
+    responses: &[serde_json::Value],
+) -> sqlx::Result<Vec<usize>> {
+    let inserted = sqlx::query!(
+        r#"INSERT INTO ingest_idempotency (source_id, key, response)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
+           ON CONFLICT DO NOTHING
+           RETURNING source_id, key"#,
+        sources,
+        keys,
+        responses,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // The same key twice in one batch is inserted once: only its first use is new.
+    let mut fresh = Vec::new();
+    for row in inserted {
+        let first = sources
+            .iter()
+            .zip(keys)
+            .enumerate()
+            .find(|(index, (source, key))| {
+                **source == row.source_id && **key == row.key && !fresh.contains(index)
+            })
+            .map(|(index, _)| index);
+        if let Some(index) = first {
+            fresh.push(index);
+        }
+    }
+    Ok(fresh)
+}
+
+/// Returns the answer recorded for an idempotency key.
+pub async fn fetch_idempotent_response(
+    db: impl PgExecutor<'_>,
+    source: uuid::Uuid,
+    key: &str,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        "SELECT response FROM ingest_idempotency WHERE source_id = $1 AND key = $2",
+        source,
+        key
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Forgets idempotency keys older than `hours`.
+pub async fn delete_expired_idempotency_keys(
+    db: impl PgExecutor<'_>,
+    hours: i32,
+) -> sqlx::Result<u64> {
+    let result = sqlx::query!(
+        "DELETE FROM ingest_idempotency WHERE created_at < now() - make_interval(hours => $1)",
+        hours
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
 }
 
 /// Returns whether `error` is "no partition of relation events found for row".

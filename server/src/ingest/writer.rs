@@ -10,7 +10,7 @@
 //! Memory is bounded: queued events hold semaphore permits, and a request that
 //! cannot get permits is refused (503 with Retry-After) instead of queued.
 
-use super::copy::{COPY_EVENTS, encode_events};
+use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_rows};
 use super::normalize::Event;
 use super::repo;
 use chrono::NaiveDate;
@@ -55,9 +55,30 @@ pub enum WriteError {
     Storage(Arc<anyhow::Error>),
 }
 
+/// Returns an idempotency key to record with a request's events.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The source the key belongs to (keys are per source).
+    pub source: uuid::Uuid,
+    /// The client's key.
+    pub key: String,
+    /// The answer to give a retry.
+    pub response: serde_json::Value,
+}
+
+/// Returns what became of a request's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Committed now.
+    Stored,
+    /// Its idempotency key was already recorded: committed before, not again.
+    Duplicate,
+}
+
 struct Job {
     events: Vec<Event>,
-    done: oneshot::Sender<Result<(), WriteError>>,
+    idempotency: Option<Idempotency>,
+    done: oneshot::Sender<Result<Written, WriteError>>,
     _permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -116,40 +137,52 @@ impl EventWriter {
 
     /// Stores `events`; returns once they are committed, or why they were not.
     pub async fn write(&self, events: Vec<Event>) -> Result<(), WriteError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        // A request larger than the whole queue still goes through, alone.
-        let wanted = events.len().min(self.max_queued) as u32;
-        let permit = Arc::clone(&self.capacity)
-            .try_acquire_many_owned(wanted)
-            .map_err(|_| WriteError::Overloaded)?;
-        let (done, outcome) = oneshot::channel();
-        self.jobs
-            .send(JobEnvelope(Job {
-                events,
-                done,
-                _permit: Some(permit),
-            }))
-            .map_err(|_| WriteError::ShuttingDown)?;
-        outcome.await.unwrap_or(Err(WriteError::ShuttingDown))
+        self.submit(events, None, false).await.map(|_| ())
+    }
+
+    /// Stores `events` unless `idempotency`'s key was recorded before, in which
+    /// case nothing is stored and [`Written::Duplicate`] is returned.
+    pub async fn write_idempotent(
+        &self,
+        events: Vec<Event>,
+        idempotency: Idempotency,
+    ) -> Result<Written, WriteError> {
+        self.submit(events, Some(idempotency), false).await
     }
 
     /// Stores `events` like [`EventWriter::write`], but waits for room in the
     /// queue instead of refusing: for senders that cannot be asked to retry.
     pub async fn write_waiting(&self, events: Vec<Event>) -> Result<(), WriteError> {
-        if events.is_empty() {
-            return Ok(());
+        self.submit(events, None, true).await.map(|_| ())
+    }
+
+    async fn submit(
+        &self,
+        events: Vec<Event>,
+        idempotency: Option<Idempotency>,
+        wait: bool,
+    ) -> Result<Written, WriteError> {
+        if events.is_empty() && idempotency.is_none() {
+            return Ok(Written::Stored);
         }
-        let wanted = events.len().min(self.max_queued) as u32;
-        let permit = Arc::clone(&self.capacity)
-            .acquire_many_owned(wanted)
-            .await
-            .map_err(|_| WriteError::ShuttingDown)?;
+        // A request larger than the whole queue still goes through, alone.
+        let wanted = events.len().clamp(1, self.max_queued) as u32;
+        let capacity = Arc::clone(&self.capacity);
+        let permit = if wait {
+            capacity
+                .acquire_many_owned(wanted)
+                .await
+                .map_err(|_| WriteError::ShuttingDown)?
+        } else {
+            capacity
+                .try_acquire_many_owned(wanted)
+                .map_err(|_| WriteError::Overloaded)?
+        };
         let (done, outcome) = oneshot::channel();
         self.jobs
             .send(JobEnvelope(Job {
                 events,
+                idempotency,
                 done,
                 _permit: Some(permit),
             }))
@@ -196,33 +229,51 @@ async fn run_writer(
         if let Err(error) = &result {
             tracing::error!(writer = index, error = %error, jobs = jobs.len(), "a batch of events was not stored; its requests get 503");
         }
-        for job in jobs {
-            let _ = job.done.send(result.clone());
+        for (index, job) in jobs.into_iter().enumerate() {
+            let outcome = match &result {
+                Ok(duplicates) if duplicates[index] => Ok(Written::Duplicate),
+                Ok(_) => Ok(Written::Stored),
+                Err(error) => Err(error.clone()),
+            };
+            let _ = job.done.send(outcome);
         }
     }
 }
 
+/// Writes the jobs' events in one transaction; returns, per job, whether its
+/// idempotency key had been recorded before (its events were then left out).
 async fn write_jobs(
     pool: &PgPool,
     known_days: &KnownDays,
     jobs: &mut [Job],
-) -> Result<(), WriteError> {
+) -> Result<Vec<bool>, WriteError> {
     let storage = |e: anyhow::Error| WriteError::Storage(Arc::new(e));
-    let events: Vec<Event> = jobs
+    let per_job: Vec<Vec<Event>> = jobs
         .iter_mut()
-        .flat_map(|job| std::mem::take(&mut job.events))
+        .map(|job| std::mem::take(&mut job.events))
         .collect();
-    let days: HashSet<NaiveDate> = events.iter().map(|e| e.ts.date_naive()).collect();
+    let days: HashSet<NaiveDate> = per_job
+        .iter()
+        .flatten()
+        .map(|e| e.ts.date_naive())
+        .collect();
     // Encoding is CPU work on large batches: keep it off the async workers.
-    let encoded = tokio::task::spawn_blocking(move || encode_events(&events))
-        .await
-        .map_err(|e| storage(e.into()))?;
+    let encoded: Vec<Vec<u8>> = tokio::task::spawn_blocking(move || {
+        per_job.iter().map(|events| encode_rows(events)).collect()
+    })
+    .await
+    .map_err(|e| storage(e.into()))?;
+    let keyed: Vec<(usize, &Idempotency)> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, job)| job.idempotency.as_ref().map(|key| (index, key)))
+        .collect();
     for attempt in 0..2 {
         ensure_partitions(pool, known_days, &days)
             .await
             .map_err(|e| storage(e.into()))?;
-        match repo::copy_events(pool, COPY_EVENTS, &encoded).await {
-            Ok(()) => return Ok(()),
+        match write_transaction(pool, jobs.len(), &keyed, &encoded).await {
+            Ok(duplicates) => return Ok(duplicates),
             Err(error) if attempt == 0 && repo::is_missing_partition(&error) => {
                 // A partition we believed in was dropped (retention): forget and retry once.
                 known_days
@@ -236,6 +287,37 @@ async fn write_jobs(
     Err(storage(anyhow::anyhow!(
         "no partition for the batch after re-creating partitions"
     )))
+}
+
+async fn write_transaction(
+    pool: &PgPool,
+    job_count: usize,
+    keyed: &[(usize, &Idempotency)],
+    encoded: &[Vec<u8>],
+) -> sqlx::Result<Vec<bool>> {
+    let mut tx = pool.begin().await?;
+    let mut duplicates = vec![false; job_count];
+    if !keyed.is_empty() {
+        let sources: Vec<uuid::Uuid> = keyed.iter().map(|(_, k)| k.source).collect();
+        let keys: Vec<String> = keyed.iter().map(|(_, k)| k.key.clone()).collect();
+        let responses: Vec<serde_json::Value> =
+            keyed.iter().map(|(_, k)| k.response.clone()).collect();
+        let fresh = repo::insert_idempotency_keys(&mut tx, &sources, &keys, &responses).await?;
+        for (position, (job, _)) in keyed.iter().enumerate() {
+            duplicates[*job] = !fresh.contains(&position);
+        }
+    }
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(encoded.len() + 2);
+    parts.push(HEADER);
+    for (job, rows) in encoded.iter().enumerate() {
+        if !duplicates[job] {
+            parts.push(rows);
+        }
+    }
+    parts.push(TRAILER);
+    repo::copy_in(&mut tx, COPY_EVENTS, &parts).await?;
+    tx.commit().await?;
+    Ok(duplicates)
 }
 
 async fn ensure_partitions(

@@ -295,6 +295,7 @@ async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_c
     let refused = new_client()
         .post(app.url("/api/v1/events"))
         .bearer_auth(&key)
+        .header("idempotency-key", "probe-1")
         .body(r#"{"message":"probe"}"#)
         .send()
         .await
@@ -318,6 +319,19 @@ async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_c
             .await
             .unwrap();
     assert_eq!(queued, 1000);
+
+    // A refused request did not use up its idempotency key: the retry is stored.
+    let retry = new_client()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&key)
+        .header("idempotency-key", "probe-1")
+        .body(r#"{"message":"probe"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(retry.headers().get("idempotent-replayed").is_none());
+    let answer: IngestResponse = retry.json().await.unwrap();
+    assert_eq!(answer.accepted, 1);
 }
 
 #[tokio::test]
@@ -422,4 +436,81 @@ async fn concurrent_writers_creating_the_same_partition_never_fail() {
         }
     }
     assert_eq!(created, 1);
+}
+
+async fn post_with_key(
+    app: &TestApp,
+    api_key: &str,
+    idempotency_key: &str,
+    body: &str,
+) -> reqwest::Response {
+    new_client()
+        .post(app.url("/api/v1/events/bulk"))
+        .bearer_auth(api_key)
+        .header("idempotency-key", idempotency_key)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_retried_request_with_its_idempotency_key_is_stored_once() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body = "{\"message\":\"once\"}\n{\"message\":\"only\"}\nnot json\n";
+    let first = post_with_key(&app, &key, "batch-0001", body).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: IngestResponse = first.json().await.unwrap();
+    assert_eq!(first.accepted, 2);
+
+    let retry = post_with_key(&app, &key, "batch-0001", body).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(retry.headers().get("idempotent-replayed").unwrap(), "true");
+    let retry: IngestResponse = retry.json().await.unwrap();
+    assert_eq!(retry, first, "the retry gets the first answer");
+    assert_eq!(stored(&app).await, 2);
+
+    // Another key, or the same key from another source, is new.
+    post_with_key(&app, &key, "batch-0002", body).await;
+    let other_source = app.create_ingest_key("second-shipper").await.key;
+    post_with_key(&app, &other_source, "batch-0001", body).await;
+    assert_eq!(stored(&app).await, 6);
+
+    let bad = post_with_key(&app, &key, &"k".repeat(201), body).await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn concurrent_attempts_with_one_key_store_once() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app).await;
+    let body: String = (0..200)
+        .map(|i| format!("{{\"message\":\"dup {i}\"}}\n"))
+        .collect();
+    let mut attempts = Vec::new();
+    for _ in 0..6 {
+        let (url, key, body) = (app.url("/api/v1/events/bulk"), key.clone(), body.clone());
+        attempts.push(tokio::spawn(async move {
+            let response = new_client()
+                .post(url)
+                .bearer_auth(key)
+                .header("idempotency-key", "same-batch")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<IngestResponse>().await.unwrap().accepted
+        }));
+    }
+    for attempt in attempts {
+        assert_eq!(
+            attempt.await.unwrap(),
+            200,
+            "every attempt is told its events are stored"
+        );
+    }
+    assert_eq!(stored(&app).await, 200, "and they are stored once");
 }
