@@ -10,8 +10,11 @@ export BUILD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || ech
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# Demo events loaded on the first start of an empty store (`make run DEMO_EVENTS=0` for none).
+DEMO_EVENTS ?= 20000
+
 run: deps build ## Install what is missing, build, and start Vigil on http://127.0.0.1:8080
-	./target/release/vigil serve
+	./target/release/vigil serve --demo-data $(DEMO_EVENTS)
 
 build: spa server ## Build the release binary (target/release/vigil) and the SPA (dist/)
 

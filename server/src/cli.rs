@@ -26,7 +26,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve {
+        /// When no event is stored yet, load this many realistic demo events
+        /// (the last 24 hours, tagged `demo`) so a new install has data to explore.
+        #[arg(long, value_name = "EVENTS")]
+        demo_data: Option<u64>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Run only the embedded Postgres of the data directory, until ctrl-c or SIGTERM.
@@ -141,8 +146,8 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(settings).await,
+        match cli.command.unwrap_or(Command::Serve { demo_data: None }) {
+            Command::Serve { demo_data } => serve(settings, demo_data).await,
             Command::Migrate => migrate(settings).await,
             Command::Postgres { url_file } => postgres(settings, url_file).await,
             Command::User(UserCommand::SetPassword { username }) => {
@@ -176,8 +181,11 @@ fn report(message: &str) {
     eprintln!("{message}");
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo_data: Option<u64>) -> anyhow::Result<()> {
     let app = Application::build(settings.clone()).await?;
+    if let Some(events) = demo_data.filter(|n| *n > 0) {
+        app.load_demo_data(events);
+    }
     let address = app.local_addr()?;
     if let Some(log) = app.embedded_postgres_log() {
         tracing::info!(log = %log.display(), "using the embedded postgres");

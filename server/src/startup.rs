@@ -148,6 +148,23 @@ impl Application {
         Ok(self.listener.local_addr()?)
     }
 
+    /// Loads `events` demo events in the background when the store is empty.
+    pub fn load_demo_data(&self, events: u64) {
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            match crate::loadgen::demo::load_if_empty(&state, events).await {
+                Ok(0) => tracing::info!("events are already stored; no demo data loaded"),
+                Ok(loaded) => tracing::info!(
+                    loaded,
+                    "demo data loaded (tagged demo, source \"demo data\")"
+                ),
+                Err(error) => {
+                    tracing::warn!(error = format!("{error:#}"), "loading demo data failed")
+                }
+            }
+        });
+    }
+
     /// Returns the syslog listeners' bound addresses (UDP, TCP).
     pub fn syslog_addresses(&self) -> SyslogAddresses {
         self.syslog_addresses

@@ -118,3 +118,57 @@ fn invalid_configuration_exits_2_naming_the_problem() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("VIGIL_LISTEN"), "{stderr}");
 }
+
+async fn demo_source_count(url: &str, password: &str) -> Option<i64> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let sources: Vec<serde_json::Value> = client
+        .get(format!("{url}/api/v1/sources"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    sources
+        .iter()
+        .find(|s| s["name"] == "demo data")
+        .and_then(|s| s["accepted"].as_i64())
+}
+
+#[tokio::test]
+async fn demo_data_fills_an_empty_store_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "demo-admin-password";
+    let env = [("VIGIL_ADMIN_PASSWORD", password)];
+    let mut server = Server::start_with(dir.path(), &["--demo-data", "3000"], &env);
+    let url = server.base_url();
+    let mut loaded = None;
+    for _ in 0..200 {
+        loaded = demo_source_count(&url, password).await;
+        if loaded == Some(3000) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(loaded, Some(3000));
+    let (clean, output) = server.terminate();
+    assert!(clean, "{output}");
+
+    // A restart with the same option finds events and adds none.
+    let mut server = Server::start_with(dir.path(), &["--demo-data", "3000"], &env);
+    let url = server.base_url();
+    server.wait_for("no demo data loaded");
+    assert_eq!(demo_source_count(&url, password).await, Some(3000));
+    let (clean, output) = server.terminate();
+    assert!(clean, "{output}");
+    cleanup_relocated(dir.path());
+}

@@ -3,6 +3,7 @@
 //! raw-database baseline the ingest benchmark is measured against.
 
 pub mod baseline;
+pub mod demo;
 pub mod generate;
 
 use anyhow::{Context, bail};

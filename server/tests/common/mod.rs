@@ -19,9 +19,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with(data_dir, &[], env)
+    }
+
+    /// Starts `vigil serve` with extra arguments.
+    pub fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
         command
             .arg("serve")
+            .args(args)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("VIGIL_LISTEN", "127.0.0.1:0")
