@@ -44,6 +44,34 @@ pub fn ago(ts: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", duration_secs(secs.unsigned_abs()))
 }
 
+/// Returns a count with thousands separators, for example `1,250,000`.
+pub fn count(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if value < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// Returns a rate with a sensible precision: `0`, `0.4`, `12`, `1,250`.
+pub fn rate(per_second: f64) -> String {
+    if per_second <= 0.0 {
+        "0".to_owned()
+    } else if per_second < 10.0 {
+        format!("{per_second:.1}")
+    } else {
+        count(per_second.round() as i64)
+    }
+}
+
 /// Returns a byte count in binary units with one decimal, for example `12.3 MiB`.
 pub fn bytes(count: i64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -79,6 +107,17 @@ pub fn skew(server: DateTime<Utc>, browser: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_and_rates_read_easily() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_250_000), "1,250,000");
+        assert_eq!(count(-4_000), "-4,000");
+        assert_eq!(rate(0.0), "0");
+        assert_eq!(rate(0.42), "0.4");
+        assert_eq!(rate(1249.6), "1,250");
+    }
     use chrono::TimeZone;
 
     #[test]

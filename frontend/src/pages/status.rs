@@ -3,7 +3,7 @@
 use crate::api;
 use crate::components::common::{AsyncRegion, Icon, IconName, PageHeader};
 use crate::components::layout::RequirePermission;
-use crate::components::status::StatusDetails;
+use crate::components::status::{SourcesPanel, StatusDetails};
 use app::Permission;
 use chrono::Utc;
 use leptos::prelude::*;
@@ -61,5 +61,6 @@ fn StatusView() -> impl IntoView {
                 Ok::<_, app::ErrorBody>(view! { <StatusDetails status=answer /> })
             })}
         </AsyncRegion>
+        <SourcesPanel />
     }
 }

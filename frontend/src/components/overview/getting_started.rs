@@ -12,7 +12,9 @@ pub fn GettingStarted() -> impl IntoView {
     let origin = window().location().origin().unwrap_or_default();
     let check_key =
         format!("curl -sS -H 'Authorization: Bearer <your key>' \\\n     {origin}/api/v1/auth/key");
-    let check_health = format!("curl -sS {origin}/api/v1/health");
+    let send_event = format!(
+        "curl -sS -H 'Authorization: Bearer <your key>' \\\n     -H 'Content-Type: application/json' \\\n     -d '{{\"host\":{{\"name\":\"web01\"}},\"message\":\"hello\"}}' \\\n     {origin}/api/v1/events"
+    );
     view! {
         <section class="panel" aria-labelledby="getting-started-heading">
             <h2 id="getting-started-heading" class="panel-title">"Getting started"</h2>
@@ -40,12 +42,14 @@ pub fn GettingStarted() -> impl IntoView {
                 <li>
                     <p class="step-title">"Send logs"</p>
                     <p class="muted">
-                        "The ingest endpoints (JSON events, Elasticsearch "
-                        <code>"_bulk"</code>
-                        ", syslog) are not part of this build yet. Once they are, point Beats, Fluent Bit, Vector or rsyslog at this server with the key above."
+                        "Post JSON or NDJSON to "
+                        <code>"/api/v1/events"</code>
+                        " and "
+                        <code>"/api/v1/events/bulk"</code>
+                        ", point an Elasticsearch output (Filebeat, Logstash, Vector, Fluent Bit) at this server, or send syslog to the listeners an administrator enabled. The shipping guide in the documentation has configurations for each."
                     </p>
-                    <p class="muted">"Until then you can watch the server itself:"</p>
-                    <pre class="code"><code>{check_health}</code></pre>
+                    <pre class="code"><code>{send_event}</code></pre>
+                    <p class="muted">"Each source then appears on the System status page with its counts and rate."</p>
                 </li>
             </ol>
         </section>

@@ -2,8 +2,10 @@
 
 mod health_summary;
 mod public_health;
+mod sources_panel;
 mod status_details;
 
 pub use health_summary::HealthSummary;
 pub use public_health::PublicHealth;
+pub use sources_panel::SourcesPanel;
 pub use status_details::StatusDetails;
