@@ -957,6 +957,33 @@ mod tests {
     }
 
     #[test]
+    fn wrong_types_for_known_fields_are_kept_not_fatal() {
+        let doc = json!({
+            "@timestamp": {"not": "a time"},
+            "host": 42,
+            "source": {"ip": 7},
+            "user": ["alice", "bob"],
+            "event": "a string where ECS has an object",
+            "tags": {"a": 1},
+            "message": 3.5
+        });
+        let event = norm(doc);
+        assert_eq!(event.ts, ctx().received_at);
+        assert_eq!(
+            event.payload["vigil"]["flags"],
+            json!(["timestamp_unparsed", "renamed_conflicting_fields"])
+        );
+        assert_eq!(
+            event.payload["vigil"]["original"]["event"],
+            "a string where ECS has an object"
+        );
+        assert_eq!(event.payload["host"], 42, "a non-text host stays as sent");
+        assert_eq!(event.source_ip, None);
+        assert_eq!(event.message.as_deref(), Some("3.5"));
+        assert_eq!(event.payload["user"], json!(["alice", "bob"]));
+    }
+
+    #[test]
     fn ids_are_unique_and_time_ordered() {
         let a = norm(json!({"message": "a"}));
         let b = norm(json!({"message": "b"}));
