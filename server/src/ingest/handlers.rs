@@ -208,13 +208,18 @@ pub fn record_outcome(
     }
 }
 
-/// `POST /api/v1/events`: one JSON event, or an array of them.
-#[tracing::instrument(skip_all, fields(source = principal.name(), bytes = body.len()))]
-pub async fn ingest_events(
-    State(state): State<AppState>,
+/// Parses a request body into events and per-item rejections.
+type BodyParser =
+    fn(&[u8], &IngestContext, TimePolicy) -> Result<(Vec<Event>, Vec<RejectedItem>), ApiError>;
+
+/// The shared path of the ingest endpoints: idempotency replay, parsing off
+/// the async workers, then storing.
+async fn ingest_with(
+    state: AppState,
     principal: Principal,
     headers: HeaderMap,
     body: Bytes,
+    parse: BodyParser,
 ) -> Result<Response, ApiError> {
     let ctx = context(&principal);
     let key = idempotency_key(&headers)?;
@@ -224,11 +229,21 @@ pub async fn ingest_events(
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
     // Parsing and normalising a large body is CPU work: keep it off the async workers.
-    let (events, rejected) =
-        tokio::task::spawn_blocking(move || parse_json_body(&body, &parse_ctx, policy))
-            .await
-            .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
+    let (events, rejected) = tokio::task::spawn_blocking(move || parse(&body, &parse_ctx, policy))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
     store(&state, &ctx, key, events, rejected).await
+}
+
+/// `POST /api/v1/events`: one JSON event, or an array of them.
+#[tracing::instrument(skip_all, fields(source = principal.name(), bytes = body.len()))]
+pub async fn ingest_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    ingest_with(state, principal, headers, body, parse_json_body).await
 }
 
 /// `POST /api/v1/events/bulk`: newline-delimited JSON, one event per line.
@@ -239,18 +254,10 @@ pub async fn ingest_bulk(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let ctx = context(&principal);
-    let key = idempotency_key(&headers)?;
-    if let Some(earlier) = earlier_answer(&state, &ctx, key.as_deref()).await? {
-        return Ok(earlier);
-    }
-    let policy = state.time_policy;
-    let parse_ctx = ctx.clone();
-    let (events, rejected) =
-        tokio::task::spawn_blocking(move || parse_ndjson_body(&body, &parse_ctx, policy))
-            .await
-            .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    store(&state, &ctx, key, events, rejected).await
+    ingest_with(state, principal, headers, body, |body, ctx, policy| {
+        Ok(parse_ndjson_body(body, ctx, policy))
+    })
+    .await
 }
 
 /// `GET /api/v1/sources`: every source that delivered events, with counts and rate.

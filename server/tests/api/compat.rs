@@ -1,28 +1,16 @@
 //! Elasticsearch `_bulk` and handshake, MozDef `/events`: existing shippers work unchanged.
 
-use crate::helpers::{TestApp, assert_error, new_client, spawn_app};
+use crate::helpers::{assert_error, ingest_key, new_client, spawn_app, stored_events};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::Write;
 
-async fn ingest_key(app: &TestApp) -> String {
-    app.login_as_admin().await;
-    app.create_ingest_key("filebeat-dmz").await.key
-}
-
-async fn stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_root_is_the_spa_for_browsers_and_an_elasticsearch_handshake_for_shippers() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "filebeat-dmz").await;
 
     let browser = new_client().get(app.url("/")).send().await.unwrap();
     assert_eq!(browser.status(), StatusCode::OK);
@@ -67,7 +55,7 @@ async fn the_root_is_the_spa_for_browsers_and_an_elasticsearch_handshake_for_shi
 #[tokio::test]
 async fn bulk_answers_per_item_in_elasticsearch_shape() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "filebeat-dmz").await;
     let body = concat!(
         "{\"index\":{\"_index\":\"filebeat-8.17.0\"}}\n",
         "{\"@timestamp\":\"2026-11-29T09:00:00Z\",\"message\":\"sshd accepted\",\"host\":{\"name\":\"web01\"}}\n",
@@ -99,7 +87,7 @@ async fn bulk_answers_per_item_in_elasticsearch_shape() {
     assert_eq!(items[1]["delete"]["status"], 400);
     assert_eq!(items[2]["create"]["status"], 400);
     assert_eq!(items[3]["create"]["status"], 201);
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(stored_events(&app).await, 2);
     let bulk_id: String = sqlx::query_scalar(
         "SELECT payload->'vigil'->>'bulk_id' FROM events WHERE message = 'second'",
     )
@@ -112,7 +100,7 @@ async fn bulk_answers_per_item_in_elasticsearch_shape() {
 #[tokio::test]
 async fn the_index_in_the_path_applies_and_gzip_bodies_are_accepted() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "filebeat-dmz").await;
     let body: String = (0..300)
         .map(|i| format!("{{\"index\":{{}}}}\n{{\"message\":\"compressed {i}\"}}\n"))
         .collect();
@@ -132,13 +120,13 @@ async fn the_index_in_the_path_applies_and_gzip_bodies_are_accepted() {
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["errors"], false);
     assert_eq!(answer["items"][299]["index"]["_index"], "logs-nginx");
-    assert_eq!(stored(&app).await, 300);
+    assert_eq!(stored_events(&app).await, 300);
 }
 
 #[tokio::test]
 async fn malformed_bulk_requests_are_refused_whole() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "filebeat-dmz").await;
     for body in [
         "{\"index\":{}}\n{\"message\":\"would be kept\"}\n{\"upsert\":{}}\n{}\n",
         "{\"index\":{}}\n",
@@ -155,7 +143,7 @@ async fn malformed_bulk_requests_are_refused_whole() {
         assert_eq!(answer["status"], 400);
         assert_eq!(answer["error"]["type"], "illegal_argument_exception");
     }
-    assert_eq!(stored(&app).await, 0);
+    assert_eq!(stored_events(&app).await, 0);
     let anonymous = new_client()
         .post(app.url("/_bulk"))
         .body("{}")
@@ -168,7 +156,7 @@ async fn malformed_bulk_requests_are_refused_whole() {
 #[tokio::test]
 async fn mozdef_clients_post_to_events_unchanged() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "filebeat-dmz").await;
     // The smoke test from MozDef's documentation, and a fuller event.
     for event in [
         json!({"tags": ["test"], "summary": "just a test"}),

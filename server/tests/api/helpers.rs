@@ -270,3 +270,17 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
     assert!(!body.message.is_empty());
     body
 }
+
+/// Signs the app's client in as admin and returns a new ingest key's secret.
+pub async fn ingest_key(app: &TestApp, name: &str) -> String {
+    app.login_as_admin().await;
+    app.create_ingest_key(name).await.key
+}
+
+/// Returns how many events are stored.
+pub async fn stored_events(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}

@@ -1,17 +1,14 @@
 //! Ingest over HTTP into real partitioned storage: what is acknowledged is stored.
 
-use crate::helpers::{TestApp, assert_error, new_client, spawn_app, spawn_app_with};
+use crate::helpers::{
+    TestApp, assert_error, ingest_key, new_client, spawn_app, spawn_app_with, stored_events,
+};
 use app::ingest::IngestResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const SHARED_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data");
-
-async fn ingest_key(app: &TestApp) -> String {
-    app.login_as_admin().await;
-    app.create_ingest_key("edge-shipper").await.key
-}
 
 async fn post_events(
     app: &TestApp,
@@ -29,17 +26,10 @@ async fn post_events(
         .unwrap()
 }
 
-async fn stored(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_single_event_is_normalised_and_stored_before_the_answer() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let event = json!({
         "@timestamp": chrono::Utc::now().to_rfc3339(),
         "event": {"category": "authentication", "action": "ssh_login", "outcome": "failure"},
@@ -74,7 +64,7 @@ async fn a_single_event_is_normalised_and_stored_before_the_answer() {
 #[tokio::test]
 async fn bad_items_are_reported_by_position_and_never_reject_their_neighbours() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let body = json!([{"message": "one"}, "not an object", {"message": "two"}, null, {"message": "three"}]);
     let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", body.to_string())
         .await
@@ -88,7 +78,7 @@ async fn bad_items_are_reported_by_position_and_never_reject_their_neighbours() 
         .map(|r| (r.index, r.code.as_str()))
         .collect();
     assert_eq!(positions, vec![(1, "not_an_object"), (3, "not_an_object")]);
-    assert_eq!(stored(&app).await, 3);
+    assert_eq!(stored_events(&app).await, 3);
 
     let ndjson = "{\"message\":\"a\"}\n{broken\n\n{\"message\":\"b\"}\n";
     let answer: IngestResponse = post_events(&app, &key, "/api/v1/events/bulk", ndjson)
@@ -99,13 +89,13 @@ async fn bad_items_are_reported_by_position_and_never_reject_their_neighbours() 
     assert_eq!(answer.accepted, 2);
     assert_eq!(answer.rejected[0].index, 1);
     assert_eq!(answer.rejected[0].code, "invalid_json");
-    assert_eq!(stored(&app).await, 5);
+    assert_eq!(stored_events(&app).await, 5);
 }
 
 #[tokio::test]
 async fn a_windows_attack_recording_arrives_whole_over_ndjson() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let path = format!(
         "{SHARED_DATA}/otrf-security-datasets/atomic/windows/credential_access/host/cmd_lsass_memory_dumpert_syscalls_2020-10-1822561997.json"
     );
@@ -117,7 +107,7 @@ async fn a_windows_attack_recording_arrives_whole_over_ndjson() {
         .await
         .unwrap();
     assert_eq!(answer.accepted, lines, "{:?}", answer.rejected);
-    assert_eq!(stored(&app).await as u64, lines);
+    assert_eq!(stored_events(&app).await as u64, lines);
     let hosts: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE host_name IS NOT NULL")
         .fetch_one(&app.pool)
         .await
@@ -135,7 +125,7 @@ async fn a_windows_attack_recording_arrives_whole_over_ndjson() {
 #[tokio::test]
 async fn events_of_past_days_get_their_own_partition() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let three_days_ago = chrono::Utc::now() - chrono::Duration::days(3);
     let body = json!({"@timestamp": three_days_ago.to_rfc3339(), "message": "late arrival"});
     let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", body.to_string())
@@ -155,7 +145,7 @@ async fn events_of_past_days_get_their_own_partition() {
 #[tokio::test]
 async fn ingest_needs_the_ingest_permission() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let body = json!({"message": "x"}).to_string();
 
     let anonymous = new_client()
@@ -185,13 +175,13 @@ async fn ingest_needs_the_ingest_permission() {
         .unwrap();
     let revoked = post_events(&app, &key, "/api/v1/events", body).await;
     assert_error(revoked, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    assert_eq!(stored(&app).await, 0);
+    assert_eq!(stored_events(&app).await, 0);
 }
 
 #[tokio::test]
 async fn bodies_over_the_ingest_limit_get_413_and_store_nothing() {
     let app = spawn_app_with(vigil::http::routes::api_routes_with_limits(64 * 1024), &[]).await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let big: Vec<Value> = (0..2000)
         .map(|i| json!({"message": format!("event number {i} with padding")}))
         .collect();
@@ -205,13 +195,13 @@ async fn bodies_over_the_ingest_limit_get_413_and_store_nothing() {
     assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     let bad = post_events(&app, &key, "/api/v1/events", "{broken").await;
     assert_error(bad, StatusCode::BAD_REQUEST, "bad_request").await;
-    assert_eq!(stored(&app).await, 0);
+    assert_eq!(stored_events(&app).await, 0);
 }
 
 #[tokio::test]
 async fn concurrent_requests_share_commits_and_lose_nothing() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let mut requests = Vec::new();
     for client_number in 0..8 {
         let url = app.url("/api/v1/events/bulk");
@@ -238,7 +228,7 @@ async fn concurrent_requests_share_commits_and_lose_nothing() {
         accepted += request.await.unwrap();
     }
     assert_eq!(accepted, 4000);
-    assert_eq!(stored(&app).await, 4000);
+    assert_eq!(stored_events(&app).await, 4000);
     let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT message) FROM events")
         .fetch_one(&app.pool)
         .await
@@ -253,7 +243,7 @@ async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_c
         &[("VIGIL_INGEST_MAX_QUEUED_EVENTS", "1000")],
     )
     .await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
 
     // Hold the table so the writers cannot commit: the first request fills the queue and waits.
     let mut blocker = app.pool.begin().await.unwrap();
@@ -337,7 +327,7 @@ async fn a_full_queue_answers_503_with_retry_after_and_acknowledges_only_after_c
 #[tokio::test]
 async fn sources_report_counts_rate_and_last_event() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let body = json!([{"message": "a"}, {"message": "b"}, 5, {"message": "c"}]);
     post_events(&app, &key, "/api/v1/events", body.to_string()).await;
     let mut sources: Vec<app::ingest::SourceSummary> = Vec::new();
@@ -389,7 +379,7 @@ async fn retention_drops_whole_expired_days_and_audits_it() {
         vec![format!("events_p{}", expired.format("%Y%m%d")).as_str()]
     );
     assert_eq!(
-        stored(&app).await,
+        stored_events(&app).await,
         1,
         "the day inside retention is untouched"
     );
@@ -457,7 +447,7 @@ async fn post_with_key(
 #[tokio::test]
 async fn a_retried_request_with_its_idempotency_key_is_stored_once() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let body = "{\"message\":\"once\"}\n{\"message\":\"only\"}\nnot json\n";
     let first = post_with_key(&app, &key, "batch-0001", body).await;
     assert_eq!(first.status(), StatusCode::OK);
@@ -470,13 +460,13 @@ async fn a_retried_request_with_its_idempotency_key_is_stored_once() {
     assert_eq!(retry.headers().get("idempotent-replayed").unwrap(), "true");
     let retry: IngestResponse = retry.json().await.unwrap();
     assert_eq!(retry, first, "the retry gets the first answer");
-    assert_eq!(stored(&app).await, 2);
+    assert_eq!(stored_events(&app).await, 2);
 
     // Another key, or the same key from another source, is new.
     post_with_key(&app, &key, "batch-0002", body).await;
     let other_source = app.create_ingest_key("second-shipper").await.key;
     post_with_key(&app, &other_source, "batch-0001", body).await;
-    assert_eq!(stored(&app).await, 6);
+    assert_eq!(stored_events(&app).await, 6);
 
     let bad = post_with_key(&app, &key, &"k".repeat(201), body).await;
     assert_error(bad, StatusCode::BAD_REQUEST, "validation_failed").await;
@@ -485,7 +475,7 @@ async fn a_retried_request_with_its_idempotency_key_is_stored_once() {
 #[tokio::test]
 async fn concurrent_attempts_with_one_key_store_once() {
     let app = spawn_app().await;
-    let key = ingest_key(&app).await;
+    let key = ingest_key(&app, "edge-shipper").await;
     let body: String = (0..200)
         .map(|i| format!("{{\"message\":\"dup {i}\"}}\n"))
         .collect();
@@ -512,5 +502,5 @@ async fn concurrent_attempts_with_one_key_store_once() {
             "every attempt is told its events are stored"
         );
     }
-    assert_eq!(stored(&app).await, 200, "and they are stored once");
+    assert_eq!(stored_events(&app).await, 200, "and they are stored once");
 }
