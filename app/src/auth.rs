@@ -113,6 +113,26 @@ pub enum AuthSource {
     Ldap,
 }
 
+impl AuthSource {
+    /// Returns the name stored in the database (`local`, `oidc`, `ldap`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthSource::Local => "local",
+            AuthSource::Oidc => "oidc",
+            AuthSource::Ldap => "ldap",
+        }
+    }
+
+    /// Returns the source stored as `name`; anything unknown is treated as local.
+    pub fn from_stored(name: &str) -> AuthSource {
+        match name {
+            "oidc" => AuthSource::Oidc,
+            "ldap" => AuthSource::Ldap,
+            _ => AuthSource::Local,
+        }
+    }
+}
+
 /// Returns the signed-in user, answered by `GET /api/v1/auth/me` and by a successful login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
@@ -195,6 +215,14 @@ mod tests {
         let shown = format!("{req:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("admin"));
+    }
+
+    #[test]
+    fn auth_sources_round_trip_their_stored_names() {
+        for source in [AuthSource::Local, AuthSource::Oidc, AuthSource::Ldap] {
+            assert_eq!(AuthSource::from_stored(source.as_str()), source);
+        }
+        assert_eq!(AuthSource::from_stored("saml"), AuthSource::Local);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Server, cleanup_relocated};
+use common::{Server, admin_client, cleanup_relocated};
 use std::process::Command;
 
 #[tokio::test]
@@ -120,16 +120,7 @@ fn invalid_configuration_exits_2_naming_the_problem() {
 }
 
 async fn demo_source_count(url: &str, password: &str) -> Option<i64> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap();
+    let (client, _) = admin_client(url, password).await;
     let sources: Vec<serde_json::Value> = client
         .get(format!("{url}/api/v1/sources"))
         .send()

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Server, cleanup_relocated, socket_dir};
+use common::{Server, admin_client, cleanup_relocated, socket_dir};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -17,17 +17,8 @@ use std::time::Duration;
 const PASSWORD: &str = "crash-test-admin-password";
 
 async fn ingest_key(url: &str) -> String {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login = client
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    let (client, login) = admin_client(url, PASSWORD).await;
+    assert_eq!(login, 200);
     let created: serde_json::Value = client
         .post(format!("{url}/api/v1/api-keys"))
         .json(&serde_json::json!({"name": "crash-test", "scopes": ["ingest"]}))

@@ -191,11 +191,7 @@ pub(crate) fn session_user(
 ) -> Result<AuthedUser, ApiError> {
     let username = Username::parse(&row.username)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored username is invalid: {e}")))?;
-    let auth_source = match row.auth_source.as_str() {
-        "oidc" => AuthSource::Oidc,
-        "ldap" => AuthSource::Ldap,
-        _ => AuthSource::Local,
-    };
+    let auth_source = AuthSource::from_stored(&row.auth_source);
     let mut permissions = Vec::with_capacity(row.permissions.len());
     for name in &row.permissions {
         match name.parse::<Permission>() {

@@ -6,6 +6,7 @@ use crate::auth::access::context_from_parts;
 use crate::auth::{AuthedUser, Principal, password};
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
+use app::auth::AuthSource;
 use app::ids::UserId;
 use app::users::{CreateUserError, CreateUserRequest, UserSummary};
 use axum::extract::State;
@@ -54,7 +55,7 @@ pub async fn create_user(
         id,
         &request.username,
         display_name.as_deref(),
-        "local",
+        AuthSource::Local,
         Some(&hash),
     )
     .await

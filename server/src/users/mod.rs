@@ -6,7 +6,7 @@ pub mod repo;
 use crate::audit::{AuditRecord, repo as audit_repo};
 use crate::auth::password;
 use anyhow::{Context, anyhow};
-use app::auth::Username;
+use app::auth::{AuthSource, Username};
 use app::ids::UserId;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
@@ -48,7 +48,7 @@ pub async fn bootstrap_admin(
         id,
         &username,
         Some("Administrator"),
-        "local",
+        AuthSource::Local,
         Some(&hash),
     )
     .await?;

@@ -21,7 +21,7 @@ pub async fn insert_user(
     id: UserId,
     username: &Username,
     display_name: Option<&str>,
-    auth_source: &str,
+    auth_source: AuthSource,
     password_hash: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -30,7 +30,7 @@ pub async fn insert_user(
         id.as_uuid(),
         username.as_str(),
         display_name,
-        auth_source,
+        auth_source.as_str(),
         password_hash,
     )
     .execute(db)
@@ -121,11 +121,7 @@ pub async fn fetch_users(
             id: UserId(row.id),
             username,
             display_name: row.display_name,
-            auth_source: match row.auth_source.as_str() {
-                "oidc" => AuthSource::Oidc,
-                "ldap" => AuthSource::Ldap,
-                _ => AuthSource::Local,
-            },
+            auth_source: AuthSource::from_stored(&row.auth_source),
             roles: row.roles,
             disabled: row.disabled,
             created_at: row.created_at,

@@ -118,3 +118,19 @@ pub fn socket_dir(data_dir: &Path) -> std::path::PathBuf {
         .unwrap()
         .join("run")
 }
+
+/// Returns a cookie-keeping client after signing in as `admin`, with the login's status.
+pub async fn admin_client(url: &str, password: &str) -> (reqwest::Client, reqwest::StatusCode) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let status = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    (client, status)
+}
