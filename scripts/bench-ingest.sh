@@ -38,6 +38,15 @@ start_server() {
   echo "server did not start" >&2; exit 1
 }
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+# CPU seconds used so far by the server and by every Postgres process (live
+# ones, plus what the postmaster collected from exited backends).
+cpu_seconds() {
+  local pg=0 t
+  for pid in $(pgrep -x postgres); do
+    t=$(awk '{print $14+$15+$16+$17}' "/proc/$pid/stat" 2>/dev/null || echo 0); pg=$((pg + t))
+  done
+  echo "$(awk '{print $14+$15}' "/proc/$server/stat") $pg"
+}
 
 start_server
 jar="$work/cookies"
@@ -51,9 +60,14 @@ echo "events per run: $events over 7 days; runs: $runs"
 for run in $(seq 1 "$runs"); do
   psql -q "$url" -c "TRUNCATE events" -c "CHECKPOINT"
   stop_server; start_server
+  read -r server_before pg_before < <(cpu_seconds)
   line=$("$vigil" loadgen --url "http://127.0.0.1:$port" --key "$key" --events "$events" \
-    --connections 4 --batch 1000 --days 7 --seed "$run" 2>&1 | tail -1)
+    --connections 8 --batch 1000 --days 7 --seed "$run" 2>&1 | tail -1)
+  read -r server_after pg_after < <(cpu_seconds)
   echo "run $run (a) vigil http: $line"
+  # Ticks are 1/100 s; per event in microseconds: ticks * 10^4 / events.
+  echo "run $run (a) CPU per event: server $(( (server_after - server_before) * 10000 / events )) µs," \
+    "postgres $(( (pg_after - pg_before) * 10000 / events )) µs (generation happens before the clock and costs neither)"
   rate=$(sed -E 's/.*: ([0-9]+) events\/s.*/\1/' <<<"$line")
   echo "run $run (a) server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
   psql -qtA "$url" -c "SELECT 'run $run (a) stored: ' || count(*) || ' events, ' ||

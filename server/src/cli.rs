@@ -316,7 +316,7 @@ async fn loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
     .await?;
     report(&format!(
         "stored {} events ({} rejected, {} retried requests) in {:.1} s: {:.0} events/s, {:.1} MB/s; \
-         request latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms",
+         request latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms; client CPU {}",
         result.accepted,
         result.rejected,
         result.retries,
@@ -326,6 +326,12 @@ async fn loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
         result.latency_ms(0.5),
         result.latency_ms(0.95),
         result.latency_ms(0.99),
+        result
+            .client_cpu
+            .map_or("unknown".to_owned(), |cpu| format!(
+                "{:.1} s",
+                cpu.as_secs_f64()
+            )),
     ));
     Ok(())
 }

@@ -256,7 +256,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "VIGIL_INGEST_WRITERS",
-        "concurrent event writers (default 2)",
+        "concurrent event writers (default 4)",
     ),
     (
         "VIGIL_RETENTION_DAYS",
@@ -406,7 +406,7 @@ impl Settings {
                     .unwrap_or(50_000),
                 writers: parse_env(env, "VIGIL_INGEST_WRITERS")?
                     .or(file.ingest.writers)
-                    .unwrap_or(2),
+                    .unwrap_or(4),
                 retention_days: parse_env(env, "VIGIL_RETENTION_DAYS")?
                     .or(file.ingest.retention_days)
                     .unwrap_or(90),

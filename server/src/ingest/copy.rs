@@ -124,15 +124,10 @@ fn text_array(out: &mut Vec<u8>, items: &[String]) {
 }
 
 /// jsonb's binary form: a version byte (1) and the JSON text.
-fn jsonb(out: &mut Vec<u8>, value: &serde_json::Value) {
-    let mut body = Vec::with_capacity(512);
-    body.push(1u8);
-    // Serialising a Value cannot fail: keys are strings and numbers are finite.
-    if serde_json::to_writer(&mut body, value).is_err() {
-        body.truncate(1);
-        body.extend_from_slice(b"null");
-    }
-    field(out, &body);
+fn jsonb(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as i32 + 1).to_be_bytes());
+    out.push(1u8);
+    out.extend_from_slice(text.as_bytes());
 }
 
 #[cfg(test)]

@@ -103,20 +103,23 @@ pub fn parse_bulk(
             if action == "update" {
                 unsupported(&action)
             } else {
-                match serde_json::from_slice::<Value>(source) {
-                    Err(error) => Err((
-                        "document_parsing_exception",
-                        format!("invalid json: {error}"),
-                    )),
-                    Ok(document) => match normalize::normalize(document, ctx, policy) {
-                        Ok(mut event) => {
-                            annotate(&mut event, &index, id.as_deref());
-                            let event_id = event.id;
-                            parsed.events.push(event);
-                            Ok(event_id)
-                        }
-                        Err(rejection) => Err(("document_parsing_exception", rejection.message)),
-                    },
+                let mut annotations = vec![("vigil.index", Value::from(index.as_str()))];
+                if let Some(id) = &id {
+                    annotations.push(("vigil.bulk_id", Value::from(id.as_str())));
+                }
+                let normalized = std::str::from_utf8(source)
+                    .map_err(|e| format!("invalid json: {e}"))
+                    .and_then(|text| {
+                        normalize::normalize_text_with(text, ctx, policy, annotations)
+                            .map_err(|rejection| rejection.message)
+                    });
+                match normalized {
+                    Ok(event) => {
+                        let event_id = event.id;
+                        parsed.events.push(event);
+                        Ok(event_id)
+                    }
+                    Err(message) => Err(("document_parsing_exception", message)),
                 }
             }
         };
@@ -153,20 +156,6 @@ fn parse_action(line: &[u8]) -> Result<(String, Map<String, Value>), String> {
         ));
     };
     Ok((action, meta))
-}
-
-/// Records where the shipper meant the document to go.
-fn annotate(event: &mut Event, index: &str, id: Option<&str>) {
-    if let Some(vigil) = event
-        .payload
-        .get_mut("vigil")
-        .and_then(Value::as_object_mut)
-    {
-        vigil.insert("index".into(), Value::from(index));
-        if let Some(id) = id {
-            vigil.insert("bulk_id".into(), Value::from(id));
-        }
-    }
 }
 
 /// Returns the `_bulk` response for `items`, once the stored ones are committed.
@@ -229,10 +218,10 @@ mod tests {
         assert_eq!(parsed.items.len(), 2);
         assert_eq!(parsed.events.len(), 2);
         assert_eq!(parsed.items[0].index, "filebeat-8");
-        assert_eq!(parsed.events[0].payload["vigil"]["index"], "filebeat-8");
+        assert_eq!(parsed.events[0].document()["vigil"]["index"], "filebeat-8");
         assert_eq!(parsed.items[1].index, "logs");
         assert_eq!(parsed.items[1].id.as_deref(), Some("abc"));
-        assert_eq!(parsed.events[1].payload["vigil"]["bulk_id"], "abc");
+        assert_eq!(parsed.events[1].document()["vigil"]["bulk_id"], "abc");
         assert_eq!(parsed.items[0].outcome, Ok(parsed.events[0].id));
         let response = bulk_response(&parsed.items, 3);
         assert_eq!(response["errors"], false);

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Returns who sends and when, for events arriving from `principal`.
 pub fn context(principal: &Principal) -> IngestContext {
@@ -45,26 +45,36 @@ fn parse_json_body(
     ctx: &IngestContext,
     policy: TimePolicy,
 ) -> Result<(Vec<Event>, Vec<RejectedItem>), ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid json: {e}")))?;
-    let items = match value {
-        Value::Array(items) => items,
-        object @ Value::Object(_) => vec![object],
-        _ => {
+    let invalid = |e: &dyn std::fmt::Display| ApiError::bad_request(format!("invalid json: {e}"));
+    let text = std::str::from_utf8(body).map_err(|e| invalid(&e))?;
+    let mut events = Vec::new();
+    let mut rejected = Vec::new();
+    match text.trim_start().as_bytes().first() {
+        None => {}
+        Some(b'[') => {
+            // Items stay text until each is normalised, so one bad item is
+            // refused alone and good ones are never re-serialised.
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+            events.reserve(items.len());
+            for (index, item) in items.into_iter().enumerate() {
+                match normalize::normalize_text(item.get(), ctx, policy) {
+                    Ok(event) => events.push(event),
+                    Err(rejection) => rejected.push(reject(index, rejection)),
+                }
+            }
+        }
+        Some(b'{') => match normalize::normalize_text(text, ctx, policy) {
+            Ok(event) => events.push(event),
+            Err(rejection) if rejection.code == "invalid_json" => {
+                return Err(ApiError::bad_request(rejection.message));
+            }
+            Err(rejection) => rejected.push(reject(0, rejection)),
+        },
+        Some(_) => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| invalid(&e))?;
             return Err(ApiError::bad_request(
                 "expected a JSON object or an array of objects",
             ));
-        }
-    };
-    let mut events = Vec::with_capacity(items.len());
-    let mut rejected = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        match normalize::normalize(item, ctx, policy) {
-            Ok(event) => events.push(event),
-            Err(rejection) => rejected.push(reject(index, rejection)),
         }
     }
     Ok((events, rejected))
@@ -76,17 +86,19 @@ fn parse_ndjson_body(
     ctx: &IngestContext,
     policy: TimePolicy,
 ) -> (Vec<Event>, Vec<RejectedItem>) {
-    let mut events = Vec::new();
+    let mut events = Vec::with_capacity(body.len() / 512);
     let mut rejected = Vec::new();
     let lines = body
         .split(|b| *b == b'\n')
         .filter(|line| !line.iter().all(u8::is_ascii_whitespace));
     for (index, line) in lines.enumerate() {
-        let parsed = serde_json::from_slice::<Value>(line).map_err(|e| Rejection {
-            code: "invalid_json",
-            message: format!("invalid json: {e}"),
-        });
-        match parsed.and_then(|value| normalize::normalize(value, ctx, policy)) {
+        let parsed = std::str::from_utf8(line)
+            .map_err(|e| Rejection {
+                code: "invalid_json",
+                message: format!("invalid json: {e}"),
+            })
+            .and_then(|text| normalize::normalize_text(text, ctx, policy));
+        match parsed {
             Ok(event) => events.push(event),
             Err(rejection) => rejected.push(reject(index, rejection)),
         }
@@ -318,7 +330,15 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(parse_json_body(deep.as_bytes(), &ctx(), TimePolicy::default()).is_err());
+        let (events, rejected) =
+            parse_json_body(deep.as_bytes(), &ctx(), TimePolicy::default()).unwrap();
+        assert!(events.is_empty());
+        assert_eq!(
+            (rejected[0].index, rejected[0].code.as_str()),
+            (0, "invalid_json")
+        );
+        let object = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_json_body(object.as_bytes(), &ctx(), TimePolicy::default()).is_err());
         let line = format!(
             "{}{}",
             "{\"a\":".repeat(5_000),

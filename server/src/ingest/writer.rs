@@ -34,7 +34,7 @@ pub struct WriterSettings {
 impl Default for WriterSettings {
     fn default() -> Self {
         WriterSettings {
-            writers: 2,
+            writers: 4,
             max_batch_events: 20_000,
             max_queued_events: 50_000,
         }

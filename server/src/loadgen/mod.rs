@@ -7,6 +7,7 @@ pub mod demo;
 pub mod generate;
 
 use anyhow::{Context, bail};
+use axum::body::Bytes;
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,9 @@ pub struct LoadgenReport {
     pub latencies_ms: Vec<f64>,
     /// Total request body bytes sent.
     pub bytes: u64,
+    /// CPU time this client used while sending (Linux only): the share of the
+    /// machine the measurement spent on its own HTTP client.
+    pub client_cpu: Option<Duration>,
 }
 
 impl LoadgenReport {
@@ -65,6 +69,17 @@ impl LoadgenReport {
         let index = ((self.latencies_ms.len() - 1) as f64 * q).round() as usize;
         self.latencies_ms[index]
     }
+}
+
+/// Returns this process's user + system CPU time so far (from /proc).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux platform Vigil builds for.
+    Some(Duration::from_millis(ticks * 10))
 }
 
 #[derive(serde::Deserialize)]
@@ -86,13 +101,13 @@ pub async fn run(
         .timeout(Duration::from_secs(120))
         .build()?;
     let endpoint = format!("{}/api/v1/events/bulk", options.url.trim_end_matches('/'));
-    let (batches, receiver) = mpsc::channel::<(String, usize)>(options.connections * 2);
+    let (batches, receiver) = mpsc::channel::<(Bytes, usize)>(options.connections * 2);
     let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
 
     // Generate every request body before the clock starts, so the measurement
     // is Vigil's work and not the generator's (they share the machine).
     let generator_options = options.clone();
-    let bodies: Vec<(String, usize)> = tokio::task::spawn_blocking(move || {
+    let bodies: Vec<(Bytes, usize)> = tokio::task::spawn_blocking(move || {
         let end = Utc::now();
         let span = chrono::Duration::days(i64::from(generator_options.days.max(1)));
         let mut generator =
@@ -112,7 +127,7 @@ pub async fn run(
             if count == 0 {
                 return bodies;
             }
-            bodies.push((body, count));
+            bodies.push((Bytes::from(body), count));
         }
     })
     .await?;
@@ -139,6 +154,7 @@ pub async fn run(
     let retries = Arc::new(AtomicU64::new(0));
     let bytes = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let cpu_at_start = process_cpu();
     let reporter = {
         let accepted = Arc::clone(&accepted);
         tokio::spawn(async move {
@@ -222,6 +238,9 @@ pub async fn run(
     }
     reporter.abort();
     let elapsed = started.elapsed();
+    let client_cpu = process_cpu()
+        .zip(cpu_at_start)
+        .map(|(end, start)| end.saturating_sub(start));
     producer.abort();
     if let Some(error) = failure {
         return Err(error);
@@ -234,5 +253,6 @@ pub async fn run(
         elapsed,
         latencies_ms,
         bytes: bytes.load(Ordering::Relaxed),
+        client_cpu,
     })
 }
