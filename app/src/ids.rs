@@ -46,6 +46,10 @@ typed_id!(
     /// Returns the identity of a login session.
     SessionId
 );
+typed_id!(
+    /// Returns the identity of a retention policy.
+    RetentionPolicyId
+);
 
 #[cfg(test)]
 mod tests {

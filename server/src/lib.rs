@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod loadgen;
+pub mod retention;
 pub mod startup;
 pub mod state;
 pub mod system;

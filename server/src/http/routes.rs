@@ -7,12 +7,12 @@
 
 use crate::auth::{Access, RouteSpec};
 use crate::state::AppState;
-use crate::{api_keys, audit, auth, ingest, system, users};
+use crate::{api_keys, audit, auth, ingest, retention, system, users};
 use app::permissions::Permission;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post, put};
 
 /// The access rule of every API route.
 pub static ROUTES: &[RouteSpec] = &[
@@ -82,6 +82,31 @@ pub static ROUTES: &[RouteSpec] = &[
         method: Method::GET,
         path: "/api/v1/system/status",
         access: Access::Permission(Permission::ViewSystem),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/retention",
+        access: Access::Permission(Permission::ViewSystem),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/retention/policies",
+        access: Access::Permission(Permission::ManageSettings),
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/api/v1/retention/policies/{id}",
+        access: Access::Permission(Permission::ManageSettings),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/retention/policies/{id}",
+        access: Access::Permission(Permission::ManageSettings),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/retention/run",
+        access: Access::Permission(Permission::ManageSettings),
     },
     RouteSpec {
         method: Method::GET,
@@ -159,8 +184,18 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         )
         .route(
             "/api/v1/api-keys/{id}",
-            delete(api_keys::handlers::revoke_api_key),
+            axum::routing::delete(api_keys::handlers::revoke_api_key),
         )
+        .route("/api/v1/retention", get(retention::handlers::overview))
+        .route(
+            "/api/v1/retention/policies",
+            post(retention::handlers::create_policy),
+        )
+        .route(
+            "/api/v1/retention/policies/{id}",
+            put(retention::handlers::update_policy).delete(retention::handlers::delete_policy),
+        )
+        .route("/api/v1/retention/run", post(retention::handlers::run_now))
         .route(
             "/api/v1/users",
             get(users::handlers::list_users).post(users::handlers::create_user),

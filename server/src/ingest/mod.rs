@@ -4,6 +4,7 @@
 pub mod compat;
 pub mod copy;
 pub mod elastic;
+pub mod fields;
 pub mod handlers;
 pub mod normalize;
 pub mod parsers;
@@ -32,32 +33,6 @@ pub async fn ensure_upcoming_partitions(pool: &PgPool) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Drops the day partitions entirely older than `retention_days` and records
-/// each drop in the audit log. A day is dropped once all of it is past retention.
-pub async fn apply_retention(
-    pool: &PgPool,
-    retention_days: u32,
-) -> anyhow::Result<Vec<repo::DroppedPartition>> {
-    let cutoff = Utc::now().date_naive() - chrono::Days::new(u64::from(retention_days));
-    let mut tx = pool.begin().await?;
-    let dropped = repo::drop_partitions_before(&mut *tx, cutoff).await?;
-    for partition in &dropped {
-        let record = crate::audit::AuditRecord::system("retention.drop_partition")
-            .target(partition.partition_name.clone())
-            .details(serde_json::json!({
-                "day": partition.day,
-                "estimated_rows": partition.estimated_rows,
-                "retention_days": retention_days,
-            }));
-        crate::audit::repo::insert_audit_record(&mut *tx, &record).await?;
-    }
-    tx.commit().await?;
-    for partition in &dropped {
-        tracing::info!(partition = %partition.partition_name, rows = partition.estimated_rows, "retention dropped an events partition");
-    }
-    Ok(dropped)
-}
-
 /// Runs partition upkeep and retention every hour (and at once) until aborted.
 pub async fn run_maintenance(pool: PgPool, retention_days: u32) {
     let mut ticker = tokio::time::interval(Duration::from_secs(3600));
@@ -69,7 +44,7 @@ pub async fn run_maintenance(pool: PgPool, retention_days: u32) {
         if let Err(error) = repo::delete_expired_idempotency_keys(&pool, 24).await {
             tracing::warn!(%error, "forgetting expired idempotency keys failed");
         }
-        if let Err(error) = apply_retention(&pool, retention_days).await {
+        if let Err(error) = crate::retention::apply(&pool, retention_days).await {
             tracing::error!(
                 error = format!("{error:#}"),
                 "applying retention failed; old partitions are kept until the next run"

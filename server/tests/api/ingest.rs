@@ -372,11 +372,11 @@ async fn retention_drops_whole_expired_days_and_audits_it() {
             .await
             .unwrap();
     }
-    let dropped = vigil::ingest::apply_retention(&app.pool, 90).await.unwrap();
-    let names: Vec<&str> = dropped.iter().map(|d| d.partition_name.as_str()).collect();
-    assert_eq!(
-        names,
-        vec![format!("events_p{}", expired.format("%Y%m%d")).as_str()]
+    let run = vigil::retention::apply(&app.pool, 90).await.unwrap();
+    assert_eq!(run.dropped_days, vec![expired]);
+    assert!(
+        run.deleted.is_empty(),
+        "without policies, only whole days go"
     );
     assert_eq!(
         stored_events(&app).await,
@@ -398,9 +398,10 @@ async fn retention_drops_whole_expired_days_and_audits_it() {
     assert_eq!(audited.0, format!("events_p{}", expired.format("%Y%m%d")));
     assert_eq!(audited.1["retention_days"], 90);
     assert!(
-        vigil::ingest::apply_retention(&app.pool, 90)
+        vigil::retention::apply(&app.pool, 90)
             .await
             .unwrap()
+            .dropped_days
             .is_empty(),
         "idempotent"
     );
@@ -503,4 +504,184 @@ async fn concurrent_attempts_with_one_key_store_once() {
         );
     }
     assert_eq!(stored_events(&app).await, 200, "and they are stored once");
+}
+
+#[tokio::test]
+async fn a_100_mb_body_is_refused_with_413_and_the_server_carries_on() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let key = ingest_key(&app, "edge-shipper").await;
+    let first = post_events(&app, &key, "/api/v1/events", r#"{"message":"before"}"#).await;
+    assert_eq!(first.status(), StatusCode::OK);
+
+    // A raw connection, so the client keeps sending while the server answers.
+    let size = 100 * 1024 * 1024;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST /api/v1/events/bulk HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/x-ndjson\r\nContent-Length: {size}\r\n\r\n"
+    );
+    let sender = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let line = format!("{{\"message\":\"{}\"}}\n", "x".repeat(1000));
+        let chunk = line.repeat(1024 * 1024 / line.len());
+        let mut sent = 0;
+        while sent < size {
+            let part = &chunk.as_bytes()[..chunk.len().min(size - sent)];
+            writer.write_all(part).await?;
+            sent += part.len();
+        }
+        Ok::<usize, std::io::Error>(sent)
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !String::from_utf8_lossy(&answer).contains("payload_too_large") {
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server answered within a minute");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+    // The sender may or may not get to finish: the server stops reading.
+    sender.abort();
+
+    assert_eq!(
+        stored_events(&app).await,
+        1,
+        "nothing of the refused body is kept"
+    );
+    let after = post_events(&app, &key, "/api/v1/events", r#"{"message":"after"}"#).await;
+    assert_eq!(after.status(), StatusCode::OK);
+    assert_eq!(stored_events(&app).await, 2);
+}
+
+/// Ingest passes the sender's JSON text through to jsonb where it can; these
+/// documents probe what jsonb and serde_json treat differently, in one batch
+/// (one refused item must not fail the COPY its neighbours travel in).
+#[tokio::test]
+async fn json_edge_cases_are_stored_as_sent_or_refused_alone() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app, "edge-shipper").await;
+    let nest = |depth: usize| {
+        format!(
+            "{{\"message\":\"deep {depth}\",\"d\":{}1{}}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    let mut lines: Vec<Vec<u8>> = [
+        r#"{"message":"numbers","big":123456789012345678901234567890,"f":1.50,"e":-2.5e30}"#,
+        r#"{"message":"nul \u0000 inside","k\u0000":1}"#,
+        r#"{"message":"pair \ud83d\ude00 kept"}"#,
+        r#"{"message":"lone \ud800 surrogate"}"#,
+        r#"{"message":"exponent","x":1e400}"#,
+        r#"{"message":"repeated","k":1,"k":2}"#,
+        r#"{"message":"escaped key","a\"b":{"c\\d":"e"}}"#,
+        r#"{"message":"nested repeat","host":{"name":"h1","name":"h2"}}"#,
+        r#"{"message":"event is a string","event":"login"}"#,
+    ]
+    .iter()
+    .map(|l| l.as_bytes().to_vec())
+    .collect();
+    lines.push(nest(90).into_bytes());
+    lines.push(nest(120).into_bytes());
+    lines.push(nest(200).into_bytes());
+    lines.push(b"{\"message\":\"bad utf-8 \xff\"}".to_vec());
+    let body = lines.join(&b'\n');
+
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events/bulk", body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refused: Vec<(u64, &str)> = answer
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.code.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            (3, "invalid_json"),
+            (4, "invalid_json"),
+            (11, "invalid_json"),
+            (12, "invalid_json")
+        ]
+    );
+    assert_eq!(answer.accepted, 9);
+    assert_eq!(stored_events(&app).await, 9);
+
+    let text = |sql: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        text("SELECT payload->>'big' FROM events WHERE message = 'numbers'")
+            .await
+            .as_deref(),
+        Some("123456789012345678901234567890"),
+        "integers beyond 64 bits are kept exactly"
+    );
+    assert_eq!(
+        text("SELECT payload->>'f' FROM events WHERE message = 'numbers'")
+            .await
+            .as_deref(),
+        Some("1.50")
+    );
+    assert_eq!(
+        text("SELECT message FROM events WHERE message LIKE 'nul%'")
+            .await
+            .as_deref(),
+        Some("nul \u{FFFD} inside")
+    );
+    assert_eq!(
+        text("SELECT message FROM events WHERE message LIKE 'pair%'")
+            .await
+            .as_deref(),
+        Some("pair \u{1F600} kept")
+    );
+    assert_eq!(
+        text("SELECT payload->>'k' FROM events WHERE message = 'repeated'")
+            .await
+            .as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        text(r#"SELECT payload->'a"b'->>'c\d' FROM events WHERE message = 'escaped key'"#)
+            .await
+            .as_deref(),
+        Some("e")
+    );
+    // The column and the stored document agree on which repeated key won.
+    assert_eq!(
+        text("SELECT host_name || '=' || (payload->'host'->>'name') FROM events WHERE message = 'nested repeat'")
+            .await
+            .as_deref(),
+        Some("h2=h2")
+    );
+    assert_eq!(
+        text("SELECT payload->'vigil'->'original'->>'event' FROM events WHERE message = 'event is a string'")
+            .await
+            .as_deref(),
+        Some("login")
+    );
+    assert_eq!(
+        text("SELECT string_agg(message, ',' ORDER BY message) FROM events WHERE message LIKE 'deep%'")
+            .await
+            .as_deref(),
+        Some("deep 120,deep 90")
+    );
 }

@@ -11,6 +11,7 @@ mod auth;
 mod compat;
 mod helpers;
 mod ingest;
+mod retention;
 mod routes;
 mod shipper;
 mod syslog;

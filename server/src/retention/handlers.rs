@@ -1,0 +1,152 @@
+//! HTTP handlers for retention: the overview, policy CRUD, and a run on demand.
+
+use super::repo;
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::auth::access::context_from_parts;
+use crate::auth::{AuthedUser, Principal};
+use crate::error::{ApiError, AppJson, AppPath};
+use crate::state::AppState;
+use app::ids::RetentionPolicyId;
+use app::retention::{RetentionOverview, RetentionPolicy, RetentionPolicyRequest, RetentionRun};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+/// `GET /api/v1/retention`: the default, the policies and what is stored.
+pub async fn overview(
+    State(state): State<AppState>,
+) -> Result<AppJson<RetentionOverview>, ApiError> {
+    let policies = repo::fetch_policies(&state.pool).await?;
+    let days = repo::fetch_partition_days(&state.pool).await?;
+    Ok(AppJson(RetentionOverview {
+        default_days: state.settings.ingest.retention_days,
+        policies,
+        oldest_day: days.first().copied(),
+        partitions: days.len() as u64,
+    }))
+}
+
+/// Validates a request, including that its source exists.
+async fn checked(
+    state: &AppState,
+    request: &RetentionPolicyRequest,
+) -> Result<RetentionPolicyRequest, ApiError> {
+    let policy = request
+        .validate()
+        .map_err(|e| ApiError::validation(e.field, e.message))?;
+    if let Some(source) = policy.source_id
+        && !repo::source_exists(&state.pool, source).await?
+    {
+        return Err(ApiError::validation(
+            "source_id",
+            "no ingest source, API key or user has this id",
+        ));
+    }
+    Ok(policy)
+}
+
+fn name_taken(error: sqlx::Error) -> ApiError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            ApiError::conflict("a retention policy with this name exists")
+        }
+        _ => ApiError::from(error),
+    }
+}
+
+async fn fetch_one(state: &AppState, id: RetentionPolicyId) -> Result<RetentionPolicy, ApiError> {
+    repo::fetch_policies(&state.pool)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ApiError::not_found("no retention policy has this id"))
+}
+
+/// `POST /api/v1/retention/policies`: adds a policy.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn create_policy(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppJson(request): AppJson<RetentionPolicyRequest>,
+) -> Result<(StatusCode, AppJson<RetentionPolicy>), ApiError> {
+    let policy = checked(&state, &request).await?;
+    let id = RetentionPolicyId(Uuid::new_v4());
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    repo::insert_policy(&mut *tx, id, &policy, Some(user.profile.id.as_uuid()))
+        .await
+        .map_err(name_taken)?;
+    let record = AuditRecord::by(&Principal::User(user), "retention.policy_create", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!(policy));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, AppJson(fetch_one(&state, id).await?)))
+}
+
+/// `PUT /api/v1/retention/policies/{id}`: replaces a policy's rules.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppPath(id): AppPath<RetentionPolicyId>,
+    AppJson(request): AppJson<RetentionPolicyRequest>,
+) -> Result<AppJson<RetentionPolicy>, ApiError> {
+    let policy = checked(&state, &request).await?;
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let Some(previous_days) = repo::update_policy(&mut *tx, id, &policy)
+        .await
+        .map_err(name_taken)?
+    else {
+        return Err(ApiError::not_found("no retention policy has this id"));
+    };
+    let record = AuditRecord::by(&Principal::User(user), "retention.policy_update", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!({ "policy": policy, "previous_days": previous_days }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(AppJson(fetch_one(&state, id).await?))
+}
+
+/// `DELETE /api/v1/retention/policies/{id}`: removes a policy.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn delete_policy(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppPath(id): AppPath<RetentionPolicyId>,
+) -> Result<StatusCode, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let Some(name) = repo::delete_policy(&mut *tx, id).await? else {
+        return Err(ApiError::not_found("no retention policy has this id"));
+    };
+    let record = AuditRecord::by(&Principal::User(user), "retention.policy_delete", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!({ "name": name }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/retention/run`: applies retention now (the maintenance task
+/// does it every hour) and says what it removed.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn run_now(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+) -> Result<AppJson<RetentionRun>, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let run = super::apply(&state.pool, state.settings.ingest.retention_days)
+        .await
+        .map_err(ApiError::internal)?;
+    let record = AuditRecord::by(&Principal::User(user), "retention.run", &ctx)
+        .details(serde_json::json!(run));
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
+    Ok(AppJson(run))
+}
