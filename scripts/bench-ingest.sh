@@ -66,8 +66,8 @@ for run in $(seq 1 "$runs"); do
   read -r server_after pg_after < <(cpu_seconds)
   echo "run $run (a) vigil http: $line"
   # Ticks are 1/100 s; per event in microseconds: ticks * 10^4 / events.
-  echo "run $run (a) CPU per event: server $(( (server_after - server_before) * 10000 / events )) µs," \
-    "postgres $(( (pg_after - pg_before) * 10000 / events )) µs (generation happens before the clock and costs neither)"
+  awk -v s=$((server_after - server_before)) -v p=$((pg_after - pg_before)) -v n="$events" -v r="$run" \
+    'BEGIN { printf "run %s (a) CPU per event: server %.1f µs, postgres %.1f µs (generation happens before the clock)\n", r, s * 1e4 / n, p * 1e4 / n }'
   rate=$(sed -E 's/.*: ([0-9]+) events\/s.*/\1/' <<<"$line")
   echo "run $run (a) server peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$server/status)"
   psql -qtA "$url" -c "SELECT 'run $run (a) stored: ' || count(*) || ' events, ' ||

@@ -33,11 +33,33 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// Returns the rows alone, to be framed by [`HEADER`] and [`TRAILER`].
 pub fn encode_rows(events: &[Event]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(events.len() * 1024);
+    // Sized up front: growing a multi-megabyte buffer by doubling copied it
+    // again and again (5 % of ingest CPU).
+    let size: usize = events.iter().map(encoded_size).sum();
+    let mut out = Vec::with_capacity(size);
     for event in events {
         encode_event(&mut out, event);
     }
     out
+}
+
+/// An upper bound of the bytes [`encode_event`] writes for `event`.
+fn encoded_size(event: &Event) -> usize {
+    let text = |t: &Option<String>| t.as_ref().map_or(0, String::len) + 4;
+    // Column count; ts, id, ingested_at, source_id; two inet (IPv6 at most);
+    // the tags array's length word and header; the payload's length and version.
+    let fixed = 2 + (12 + 20 + 12 + 20) + 2 * 24 + (4 + 20) + (4 + 1);
+    fixed
+        + text(&event.category)
+        + text(&event.action)
+        + text(&event.outcome)
+        + text(&event.log_level)
+        + text(&event.host_name)
+        + text(&event.user_name)
+        + text(&event.process_name)
+        + text(&event.message)
+        + event.tags.iter().map(|t| t.len() + 4).sum::<usize>()
+        + event.payload.len()
 }
 
 fn encode_event(out: &mut Vec<u8>, event: &Event) {
@@ -133,6 +155,27 @@ fn jsonb(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_size_estimate_bounds_the_encoding() {
+        let ctx = super::super::IngestContext {
+            source_id: Some(uuid::Uuid::nil()),
+            source_kind: app::ingest::SourceKind::ApiKey,
+            source_name: "s".into(),
+            received_at: Utc::now(),
+        };
+        let event = super::super::normalize::normalize_text(
+            r#"{"message":"m","host":{"name":"h"},"source":{"ip":"::1"},"destination":{"ip":"::2"},
+                "event":{"category":"c","action":"a","outcome":"success"},"log":{"level":"info"},
+                "user":{"name":"u"},"process":{"name":"p"},"tags":["a","b"]}"#,
+            &ctx,
+            Default::default(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        encode_event(&mut out, &event);
+        assert!(out.len() <= encoded_size(&event), "{} > {}", out.len(), encoded_size(&event));
+    }
 
     #[test]
     fn header_and_trailer_frame_the_rows() {
