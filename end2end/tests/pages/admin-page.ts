@@ -1,7 +1,7 @@
-// The admin page: API keys, users and audit log sections.
+// The admin page: API keys, users, retention and audit log sections.
 import type { Locator, Page } from '@playwright/test';
 
-export type AdminTab = 'API keys' | 'Users' | 'Audit log';
+export type AdminTab = 'API keys' | 'Users' | 'Retention' | 'Audit log';
 
 export class AdminPage {
   readonly page: Page;
@@ -47,6 +47,23 @@ export class AdminPage {
   async createApiKey(name: string): Promise<void> {
     await this.keyName.fill(name);
     await this.createKey.click();
+  }
+
+  policyRow(name: string): Locator {
+    return this.keyRow(name);
+  }
+
+  async addRetentionPolicy(name: string, category: string, days: number): Promise<void> {
+    await this.page.getByLabel('Name', { exact: true }).fill(name);
+    await this.page.getByLabel('Category', { exact: true }).fill(category);
+    await this.page.getByLabel('Days', { exact: true }).fill(String(days));
+    await this.page.getByRole('button', { name: 'Add policy' }).click();
+  }
+
+  async deleteRetentionPolicy(name: string): Promise<void> {
+    const row = this.policyRow(name);
+    await row.getByRole('button', { name: `Delete policy ${name}` }).click();
+    await row.getByRole('button', { name: 'Confirm delete' }).click();
   }
 
   async revokeApiKey(name: string): Promise<void> {

@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod retention;
 pub mod sources;
 pub mod system;
 pub mod users;

@@ -1,9 +1,9 @@
-//! Administration: API keys, users and the audit log, one section per tab.
+//! Administration: API keys, users, retention and the audit log, one section per tab.
 //!
 //! The active section lives in the query string (`/admin?tab=users`) so a link to it can be
 //! shared and the back button works.
 
-use crate::components::admin::{ApiKeysPanel, AuditPanel, UsersPanel};
+use crate::components::admin::{ApiKeysPanel, AuditPanel, RetentionPanel, UsersPanel};
 use crate::components::common::PageHeader;
 use crate::components::layout::RequirePermission;
 use crate::contexts::use_session;
@@ -15,16 +15,18 @@ use leptos_router::hooks::use_query_map;
 enum Tab {
     ApiKeys,
     Users,
+    Retention,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::ApiKeys, Tab::Users, Tab::Audit];
+    const ALL: [Tab; 4] = [Tab::ApiKeys, Tab::Users, Tab::Retention, Tab::Audit];
 
     fn slug(self) -> &'static str {
         match self {
             Tab::ApiKeys => "api-keys",
             Tab::Users => "users",
+            Tab::Retention => "retention",
             Tab::Audit => "audit",
         }
     }
@@ -33,6 +35,7 @@ impl Tab {
         match self {
             Tab::ApiKeys => "API keys",
             Tab::Users => "Users",
+            Tab::Retention => "Retention",
             Tab::Audit => "Audit log",
         }
     }
@@ -41,6 +44,7 @@ impl Tab {
         match self {
             Tab::ApiKeys => Permission::ManageApiKeys,
             Tab::Users => Permission::ManageUsers,
+            Tab::Retention => Permission::ManageSettings,
             Tab::Audit => Permission::ViewAudit,
         }
     }
@@ -50,7 +54,7 @@ impl Tab {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     view! {
-        <RequirePermission any_of=&[Permission::ManageApiKeys, Permission::ManageUsers, Permission::ViewAudit]>
+        <RequirePermission any_of=&[Permission::ManageApiKeys, Permission::ManageUsers, Permission::ManageSettings, Permission::ViewAudit]>
             <AdminView />
         </RequirePermission>
     }
@@ -91,11 +95,12 @@ fn AdminView() -> impl IntoView {
     };
 
     view! {
-        <PageHeader title="Admin" description="Machine credentials, accounts and the tamper-evident audit trail." />
+        <PageHeader title="Admin" description="Machine credentials, accounts, how long events are kept, and the tamper-evident audit trail." />
         <nav class="tabs" aria-label="Admin sections">{tab_links}</nav>
         {move || match active.get() {
             Some(Tab::ApiKeys) => view! { <ApiKeysPanel /> }.into_any(),
             Some(Tab::Users) => view! { <UsersPanel /> }.into_any(),
+            Some(Tab::Retention) => view! { <RetentionPanel /> }.into_any(),
             Some(Tab::Audit) => view! { <AuditPanel /> }.into_any(),
             None => ().into_any(),
         }}

@@ -174,7 +174,12 @@ mod tests {
         .unwrap();
         let mut out = Vec::new();
         encode_event(&mut out, &event);
-        assert!(out.len() <= encoded_size(&event), "{} > {}", out.len(), encoded_size(&event));
+        assert!(
+            out.len() <= encoded_size(&event),
+            "{} > {}",
+            out.len(),
+            encoded_size(&event)
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The administration sections: API keys, users and the audit log.
+//! The administration sections: API keys, users, retention and the audit log.
 
 mod api_key_form;
 mod api_key_table;
@@ -7,6 +7,7 @@ mod audit_panel;
 mod audit_row;
 mod audit_verify;
 mod new_api_key_notice;
+mod retention_panel;
 mod user_form;
 mod users_panel;
 
@@ -17,5 +18,6 @@ pub use audit_panel::AuditPanel;
 pub use audit_row::AuditRow;
 pub use audit_verify::AuditVerify;
 pub use new_api_key_notice::NewApiKeyNotice;
+pub use retention_panel::RetentionPanel;
 pub use user_form::UserForm;
 pub use users_panel::UsersPanel;

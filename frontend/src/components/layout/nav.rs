@@ -68,6 +68,7 @@ pub const NAV_ITEMS: [NavItem; 8] = [
         any_of: &[
             Permission::ManageUsers,
             Permission::ManageApiKeys,
+            Permission::ManageSettings,
             Permission::ViewAudit,
         ],
         icon: IconName::Admin,
