@@ -103,7 +103,7 @@ async fn bulk_into(
         elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy)
     })
     .await;
-    let ParsedBulk { items, events } = match parsed {
+    let ParsedBulk { mut items, events } = match parsed {
         Ok(Ok(parsed)) => parsed,
         Ok(Err(malformed)) => {
             return elastic_error(
@@ -114,10 +114,22 @@ async fn bulk_into(
         }
         Err(join) => return ApiError::internal(anyhow::Error::new(join)).into_response(),
     };
-    let (accepted, newest) = (events.len(), events.iter().map(|e| e.ts).max());
-    match state.events.write(events).await {
-        Ok(()) => {
-            record_outcome(&state, &ctx, accepted, items.len() - accepted, newest);
+    let newest = events.iter().map(|e| e.ts).max();
+    let submitted = events.len();
+    match state.events.write_documents(events).await {
+        Ok(repeated) => {
+            // Events map to the items that stored a document, in order.
+            let storing: Vec<usize> = (0..items.len())
+                .filter(|i| items[*i].outcome.is_ok())
+                .collect();
+            for event in &repeated {
+                if let Some(item) = storing.get(*event) {
+                    items[*item].repeated = true;
+                }
+            }
+            let stored = submitted - repeated.len();
+            let refused = items.len() - submitted;
+            record_outcome(&state, &ctx, stored, refused, newest);
             elastic_json(
                 StatusCode::OK,
                 elastic::bulk_response(&items, started.elapsed().as_millis()),

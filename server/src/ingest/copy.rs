@@ -33,14 +33,22 @@ pub fn encode_events(events: &[Event]) -> Vec<u8> {
 
 /// Returns the rows alone, to be framed by [`HEADER`] and [`TRAILER`].
 pub fn encode_rows(events: &[Event]) -> Vec<u8> {
+    encode_rows_with_ends(events).0
+}
+
+/// Returns the rows and where each event's row ends in them, so that single
+/// events can be left out of the stream.
+pub fn encode_rows_with_ends(events: &[Event]) -> (Vec<u8>, Vec<usize>) {
     // Sized up front: growing a multi-megabyte buffer by doubling copied it
     // again and again (5 % of ingest CPU).
     let size: usize = events.iter().map(encoded_size).sum();
     let mut out = Vec::with_capacity(size);
+    let mut ends = Vec::with_capacity(events.len());
     for event in events {
         encode_event(&mut out, event);
+        ends.push(out.len());
     }
-    out
+    (out, ends)
 }
 
 /// An upper bound of the bytes [`encode_event`] writes for `event`.

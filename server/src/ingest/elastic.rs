@@ -2,7 +2,10 @@
 //! Elasticsearch output: the `GET /` handshake and the `_bulk` API, answered in
 //! Elasticsearch's shapes (per-item `status`, `errors`, `items`).
 //!
-//! `index` and `create` actions store their document. `update` and `delete`
+//! `index` and `create` actions store their document. A document whose `_id`
+//! its source sent before (within a week) is not stored again: `create`
+//! answers 409 as Elasticsearch does for an existing id, `index` answers 200
+//! `noop`, so shipper retries never duplicate events. `update` and `delete`
 //! cannot apply to an append-only log store: they are answered per item with
 //! status 400 and never stop their neighbours. A line that is not a valid
 //! action makes the whole request 400, as in Elasticsearch, so a shipper can
@@ -44,7 +47,12 @@ pub struct BulkItem {
     pub id: Option<String>,
     /// The stored event's id, or the error type and reason.
     pub outcome: Result<uuid::Uuid, (&'static str, String)>,
+    /// Its `_id` was stored before: the document was not stored again.
+    pub repeated: bool,
 }
+
+/// The longest `_id` Elasticsearch accepts, in bytes.
+const MAX_ID_BYTES: usize = 512;
 
 /// Returns a parsed `_bulk` request: every item's fate and the events to store.
 #[derive(Debug, Default)]
@@ -102,6 +110,14 @@ pub fn parse_bulk(
             };
             if action == "update" {
                 unsupported(&action)
+            } else if id
+                .as_ref()
+                .is_some_and(|id| id.len() > MAX_ID_BYTES || id.is_empty())
+            {
+                Err((
+                    "illegal_argument_exception",
+                    format!("an _id must be 1 to {MAX_ID_BYTES} bytes long"),
+                ))
             } else {
                 let mut annotations = vec![("vigil.index", Value::from(index.as_str()))];
                 if let Some(id) = &id {
@@ -114,7 +130,8 @@ pub fn parse_bulk(
                             .map_err(|rejection| rejection.message)
                     });
                 match normalized {
-                    Ok(event) => {
+                    Ok(mut event) => {
+                        event.document_id = id.clone();
                         let event_id = event.id;
                         parsed.events.push(event);
                         Ok(event_id)
@@ -128,6 +145,7 @@ pub fn parse_bulk(
             index,
             id,
             outcome,
+            repeated: false,
         });
     }
     Ok(parsed)
@@ -164,10 +182,34 @@ pub fn bulk_response(items: &[BulkItem], took_ms: u128) -> Value {
     let mut answers = Vec::with_capacity(items.len());
     for (position, item) in items.iter().enumerate() {
         let action = item.action.as_str();
+        let shown_id =
+            |event_id: &uuid::Uuid| item.id.clone().unwrap_or_else(|| event_id.to_string());
         let answer = match &item.outcome {
+            Ok(event_id) if item.repeated && action == "create" => {
+                errors = true;
+                json!({ action: {
+                    "_index": item.index,
+                    "_id": shown_id(event_id),
+                    "status": 409,
+                    "error": {
+                        "type": "version_conflict_engine_exception",
+                        "reason": format!("[{}]: version conflict, document already exists", shown_id(event_id))
+                    }
+                }})
+            }
+            Ok(event_id) if item.repeated => json!({ action: {
+                "_index": item.index,
+                "_id": shown_id(event_id),
+                "_version": 1,
+                "result": "noop",
+                "_shards": { "total": 1, "successful": 1, "failed": 0 },
+                "_seq_no": position,
+                "_primary_term": 1,
+                "status": 200
+            }}),
             Ok(event_id) => json!({ action: {
                 "_index": item.index,
-                "_id": event_id.to_string(),
+                "_id": shown_id(event_id),
                 "_version": 1,
                 "result": "created",
                 "_shards": { "total": 1, "successful": 1, "failed": 0 },

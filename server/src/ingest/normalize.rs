@@ -58,6 +58,9 @@ pub struct Event {
     pub tags: Vec<String>,
     /// The whole document, as JSON text.
     pub payload: String,
+    /// The shipper's id for the document (Elasticsearch `_id`): a second
+    /// document with the same id from the same source is not stored again.
+    pub document_id: Option<String>,
 }
 
 impl Event {
@@ -280,6 +283,7 @@ fn normalize_fields(
         // Both halves are UTF-8: the sender's text and serde_json's output.
         payload: String::from_utf8(payload)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        document_id: None,
     }
 }
 

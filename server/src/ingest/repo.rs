@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use sqlx::{PgExecutor, PgPool};
+use std::collections::HashSet;
 
 /// Creates the day partition for `day` unless it exists; returns whether it was created.
 pub async fn ensure_partition(db: impl PgExecutor<'_>, day: NaiveDate) -> sqlx::Result<bool> {
@@ -109,6 +110,46 @@ pub async fn delete_expired_idempotency_keys(
     let result = sqlx::query!(
         "DELETE FROM ingest_idempotency WHERE created_at < now() - make_interval(hours => $1)",
         hours
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Records shipper document ids; returns the indexes (into the inputs) of the
+/// ids that were new. An id held by a concurrent, uncommitted transaction
+/// makes this wait for it, so an id is never recorded twice.
+pub async fn insert_document_ids(
+    conn: &mut sqlx::PgConnection,
+    sources: &[uuid::Uuid],
+    ids: &[String],
+    event_ids: &[uuid::Uuid],
+) -> sqlx::Result<Vec<usize>> {
+    let inserted = sqlx::query_scalar!(
+        r#"INSERT INTO ingest_document_ids (source_id, id, event_id)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[])
+           ON CONFLICT DO NOTHING
+           RETURNING event_id"#,
+        sources,
+        ids,
+        event_ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let fresh: HashSet<uuid::Uuid> = inserted.into_iter().collect();
+    Ok(event_ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| fresh.contains(id))
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// Forgets shipper document ids older than `days`.
+pub async fn delete_expired_document_ids(db: impl PgExecutor<'_>, days: i32) -> sqlx::Result<u64> {
+    let result = sqlx::query!(
+        "DELETE FROM ingest_document_ids WHERE created_at < now() - make_interval(days => $1)",
+        days
     )
     .execute(db)
     .await?;

@@ -10,7 +10,7 @@
 //! Memory is bounded: queued events hold semaphore permits, and a request that
 //! cannot get permits is refused (503 with Retry-After) instead of queued.
 
-use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_rows};
+use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_rows_with_ends};
 use super::normalize::Event;
 use super::repo;
 use chrono::NaiveDate;
@@ -78,8 +78,16 @@ pub enum Written {
 struct Job {
     events: Vec<Event>,
     idempotency: Option<Idempotency>,
-    done: oneshot::Sender<Result<Written, WriteError>>,
+    done: oneshot::Sender<Result<JobOutcome, WriteError>>,
     _permit: Option<OwnedSemaphorePermit>,
+}
+
+/// What became of one job: its idempotency key's verdict, and which of its
+/// events carried a document id stored before (and were left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct JobOutcome {
+    written: Written,
+    repeated: Vec<usize>,
 }
 
 /// Returns a handle to hand events to the writer tasks; cheap to clone.
@@ -140,6 +148,15 @@ impl EventWriter {
         self.submit(events, None, false).await.map(|_| ())
     }
 
+    /// Stores `events` like [`EventWriter::write`], leaving out each event
+    /// whose `document_id` its source sent before (or earlier in this batch);
+    /// returns the indexes of those left out.
+    pub async fn write_documents(&self, events: Vec<Event>) -> Result<Vec<usize>, WriteError> {
+        self.submit(events, None, false)
+            .await
+            .map(|outcome| outcome.repeated)
+    }
+
     /// Stores `events` unless `idempotency`'s key was recorded before, in which
     /// case nothing is stored and [`Written::Duplicate`] is returned.
     pub async fn write_idempotent(
@@ -147,7 +164,9 @@ impl EventWriter {
         events: Vec<Event>,
         idempotency: Idempotency,
     ) -> Result<Written, WriteError> {
-        self.submit(events, Some(idempotency), false).await
+        self.submit(events, Some(idempotency), false)
+            .await
+            .map(|outcome| outcome.written)
     }
 
     /// Stores `events` like [`EventWriter::write`], but waits for room in the
@@ -161,9 +180,12 @@ impl EventWriter {
         events: Vec<Event>,
         idempotency: Option<Idempotency>,
         wait: bool,
-    ) -> Result<Written, WriteError> {
+    ) -> Result<JobOutcome, WriteError> {
         if events.is_empty() && idempotency.is_none() {
-            return Ok(Written::Stored);
+            return Ok(JobOutcome {
+                written: Written::Stored,
+                repeated: Vec::new(),
+            });
         }
         // A request larger than the whole queue still goes through, alone.
         let wanted = events.len().clamp(1, self.max_queued) as u32;
@@ -231,8 +253,14 @@ async fn run_writer(
         }
         for (index, job) in jobs.into_iter().enumerate() {
             let outcome = match &result {
-                Ok(duplicates) if duplicates[index] => Ok(Written::Duplicate),
-                Ok(_) => Ok(Written::Stored),
+                Ok(verdicts) => Ok(JobOutcome {
+                    written: if verdicts[index].duplicate_key {
+                        Written::Duplicate
+                    } else {
+                        Written::Stored
+                    },
+                    repeated: verdicts[index].repeated.clone(),
+                }),
                 Err(error) => Err(error.clone()),
             };
             let _ = job.done.send(outcome);
@@ -240,13 +268,74 @@ async fn run_writer(
     }
 }
 
+/// What the transaction found out about one job.
+#[derive(Debug, Clone, Default)]
+struct Verdict {
+    /// Its idempotency key had been recorded before: none of its events were stored.
+    duplicate_key: bool,
+    /// Its events whose document id had been recorded before: left out.
+    repeated: Vec<usize>,
+}
+
+/// One job's encoded rows, with where each event's row ends, and the
+/// document ids among its events (event index, source, id, event id).
+struct EncodedJob {
+    rows: Vec<u8>,
+    ends: Vec<usize>,
+    documents: Vec<(usize, uuid::Uuid, String, uuid::Uuid)>,
+}
+
+impl EncodedJob {
+    fn new(events: &[Event]) -> EncodedJob {
+        let (rows, ends) = encode_rows_with_ends(events);
+        let documents = events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, event)| {
+                Some((
+                    index,
+                    event.source_id?,
+                    event.document_id.clone()?,
+                    event.id,
+                ))
+            })
+            .collect();
+        EncodedJob {
+            rows,
+            ends,
+            documents,
+        }
+    }
+
+    /// The rows without the events at `skip` (sorted indexes).
+    fn parts<'a>(&'a self, skip: &[usize]) -> Vec<&'a [u8]> {
+        if skip.is_empty() {
+            return vec![&self.rows];
+        }
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for &index in skip {
+            let row_start = if index == 0 { 0 } else { self.ends[index - 1] };
+            if row_start > start {
+                parts.push(&self.rows[start..row_start]);
+            }
+            start = self.ends[index];
+        }
+        if start < self.rows.len() {
+            parts.push(&self.rows[start..]);
+        }
+        parts
+    }
+}
+
 /// Writes the jobs' events in one transaction; returns, per job, whether its
-/// idempotency key had been recorded before (its events were then left out).
+/// idempotency key had been recorded before (its events were then left out)
+/// and which of its events repeated a recorded document id.
 async fn write_jobs(
     pool: &PgPool,
     known_days: &KnownDays,
     jobs: &mut [Job],
-) -> Result<Vec<bool>, WriteError> {
+) -> Result<Vec<Verdict>, WriteError> {
     let storage = |e: anyhow::Error| WriteError::Storage(Arc::new(e));
     let per_job: Vec<Vec<Event>> = jobs
         .iter_mut()
@@ -258,8 +347,11 @@ async fn write_jobs(
         .map(|e| e.ts.date_naive())
         .collect();
     // Encoding is CPU work on large batches: keep it off the async workers.
-    let encoded: Vec<Vec<u8>> = tokio::task::spawn_blocking(move || {
-        per_job.iter().map(|events| encode_rows(events)).collect()
+    let encoded: Vec<EncodedJob> = tokio::task::spawn_blocking(move || {
+        per_job
+            .iter()
+            .map(|events| EncodedJob::new(events))
+            .collect()
     })
     .await
     .map_err(|e| storage(e.into()))?;
@@ -272,8 +364,8 @@ async fn write_jobs(
         ensure_partitions(pool, known_days, &days)
             .await
             .map_err(|e| storage(e.into()))?;
-        match write_transaction(pool, jobs.len(), &keyed, &encoded).await {
-            Ok(duplicates) => return Ok(duplicates),
+        match write_transaction(pool, &keyed, &encoded).await {
+            Ok(verdicts) => return Ok(verdicts),
             Err(error) if attempt == 0 && repo::is_missing_partition(&error) => {
                 // A partition we believed in was dropped (retention): forget and retry once.
                 known_days
@@ -291,12 +383,11 @@ async fn write_jobs(
 
 async fn write_transaction(
     pool: &PgPool,
-    job_count: usize,
     keyed: &[(usize, &Idempotency)],
-    encoded: &[Vec<u8>],
-) -> sqlx::Result<Vec<bool>> {
+    encoded: &[EncodedJob],
+) -> sqlx::Result<Vec<Verdict>> {
     let mut tx = pool.begin().await?;
-    let mut duplicates = vec![false; job_count];
+    let mut verdicts = vec![Verdict::default(); encoded.len()];
     if !keyed.is_empty() {
         let sources: Vec<uuid::Uuid> = keyed.iter().map(|(_, k)| k.source).collect();
         let keys: Vec<String> = keyed.iter().map(|(_, k)| k.key.clone()).collect();
@@ -304,20 +395,64 @@ async fn write_transaction(
             keyed.iter().map(|(_, k)| k.response.clone()).collect();
         let fresh = repo::insert_idempotency_keys(&mut tx, &sources, &keys, &responses).await?;
         for (position, (job, _)) in keyed.iter().enumerate() {
-            duplicates[*job] = !fresh.contains(&position);
+            verdicts[*job].duplicate_key = !fresh.contains(&position);
         }
     }
+    record_document_ids(&mut tx, encoded, &mut verdicts).await?;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(encoded.len() + 2);
     parts.push(HEADER);
     for (job, rows) in encoded.iter().enumerate() {
-        if !duplicates[job] {
-            parts.push(rows);
+        if !verdicts[job].duplicate_key {
+            parts.extend(rows.parts(&verdicts[job].repeated));
         }
     }
     parts.push(TRAILER);
     repo::copy_in(&mut tx, COPY_EVENTS, &parts).await?;
     tx.commit().await?;
-    Ok(duplicates)
+    Ok(verdicts)
+}
+
+/// Records the document ids of the batch (of jobs not already refused by
+/// their idempotency key) and marks each event whose id was recorded before,
+/// or appears earlier in the batch, as repeated.
+async fn record_document_ids(
+    tx: &mut sqlx::PgConnection,
+    encoded: &[EncodedJob],
+    verdicts: &mut [Verdict],
+) -> sqlx::Result<()> {
+    let mut seen: HashSet<(uuid::Uuid, &str)> = HashSet::new();
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    let (mut sources, mut ids, mut event_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for (job, rows) in encoded.iter().enumerate() {
+        if verdicts[job].duplicate_key {
+            continue;
+        }
+        for (event, source, id, event_id) in &rows.documents {
+            if seen.insert((*source, id.as_str())) {
+                candidates.push((job, *event));
+                sources.push(*source);
+                ids.push(id.clone());
+                event_ids.push(*event_id);
+            } else {
+                verdicts[job].repeated.push(*event);
+            }
+        }
+    }
+    if !candidates.is_empty() {
+        let fresh: HashSet<usize> = repo::insert_document_ids(tx, &sources, &ids, &event_ids)
+            .await?
+            .into_iter()
+            .collect();
+        for (position, (job, event)) in candidates.into_iter().enumerate() {
+            if !fresh.contains(&position) {
+                verdicts[job].repeated.push(event);
+            }
+        }
+    }
+    for verdict in verdicts.iter_mut() {
+        verdict.repeated.sort_unstable();
+    }
+    Ok(())
 }
 
 async fn ensure_partitions(
@@ -342,4 +477,35 @@ async fn ensure_partitions(
             .insert(day);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(rows: &[&str]) -> EncodedJob {
+        let mut ends = Vec::new();
+        let mut bytes = Vec::new();
+        for row in rows {
+            bytes.extend_from_slice(row.as_bytes());
+            ends.push(bytes.len());
+        }
+        EncodedJob {
+            rows: bytes,
+            ends,
+            documents: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn left_out_events_are_cut_from_the_stream() {
+        let encoded = job(&["aa", "b", "ccc", "dd"]);
+        let joined = |skip: &[usize]| encoded.parts(skip).concat();
+        assert_eq!(joined(&[]), b"aabcccdd");
+        assert_eq!(joined(&[0]), b"bcccdd");
+        assert_eq!(joined(&[3]), b"aabccc");
+        assert_eq!(joined(&[1, 2]), b"aadd");
+        assert_eq!(joined(&[0, 1, 2, 3]), b"");
+        assert_eq!(encoded.parts(&[1]).len(), 2, "no empty slices");
+    }
 }

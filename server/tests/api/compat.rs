@@ -197,3 +197,99 @@ async fn mozdef_clients_post_to_events_unchanged() {
             .unwrap();
     assert_eq!(tags, vec!["test".to_string()]);
 }
+
+/// Shippers retry whole bulk requests after a timeout; documents they gave an
+/// `_id` must not be stored twice, by one retry or by racing ones.
+#[tokio::test]
+async fn documents_retried_with_their_id_are_stored_once() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app, "logstash").await;
+    let other = ingest_key(&app, "vector").await;
+    let bulk = |key: String, body: String| {
+        let url = app.url("/_bulk");
+        async move {
+            let response = new_client()
+                .post(url)
+                .bearer_auth(key)
+                .header("content-type", "application/x-ndjson")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let body: String = (0..50)
+        .map(|i| format!("{{\"index\":{{\"_id\":\"doc-{i}\"}}}}\n{{\"message\":\"m{i}\"}}\n"))
+        .collect::<String>()
+        + "{\"create\":{\"_id\":\"made-once\"}}\n{\"message\":\"c\"}\n"
+        + "{\"index\":{}}\n{\"message\":\"no id\"}\n";
+
+    let first = bulk(key.clone(), body.clone()).await;
+    assert_eq!(first["errors"], false);
+    assert_eq!(first["items"][0]["index"]["_id"], "doc-0");
+    assert_eq!(first["items"][0]["index"]["status"], 201);
+    assert_eq!(stored_events(&app).await, 52);
+
+    let retry = bulk(key.clone(), body.clone()).await;
+    assert_eq!(retry["items"][0]["index"]["status"], 200);
+    assert_eq!(retry["items"][0]["index"]["result"], "noop");
+    assert_eq!(retry["items"][50]["create"]["status"], 409);
+    assert_eq!(
+        retry["items"][50]["create"]["error"]["type"],
+        "version_conflict_engine_exception"
+    );
+    assert_eq!(
+        retry["items"][51]["index"]["status"], 201,
+        "no id, no deduplication"
+    );
+    assert_eq!(
+        retry["errors"], true,
+        "a conflicting create is an error, as in Elasticsearch"
+    );
+    assert_eq!(stored_events(&app).await, 53);
+
+    // Ids are per source: another shipper's doc-0 is its own document.
+    let theirs = bulk(
+        other,
+        "{\"index\":{\"_id\":\"doc-0\"}}\n{\"message\":\"theirs\"}\n".into(),
+    )
+    .await;
+    assert_eq!(theirs["items"][0]["index"]["status"], 201);
+
+    // Racing retries, and a repeat inside one request: each id stored once.
+    let racing: String = (0..200)
+        .map(|i| {
+            format!(
+                "{{\"index\":{{\"_id\":\"race-{}\"}}}}\n{{\"message\":\"r\"}}\n",
+                i % 100
+            )
+        })
+        .collect();
+    let attempts: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(bulk(key.clone(), racing.clone())))
+        .collect();
+    let mut answers = Vec::new();
+    for attempt in attempts {
+        answers.push(attempt.await.unwrap());
+    }
+    let created: usize = answers
+        .iter()
+        .flat_map(|a| a["items"].as_array().unwrap().iter())
+        .filter(|item| item["index"]["status"] == 201)
+        .count();
+    assert_eq!(created, 100);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE message = 'r'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 100);
+    let distinct: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT payload->'vigil'->>'bulk_id') FROM events WHERE message = 'r'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(distinct, 100);
+}

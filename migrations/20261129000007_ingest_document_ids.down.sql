@@ -1,0 +1,1 @@
+DROP TABLE ingest_document_ids;
