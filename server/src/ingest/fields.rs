@@ -10,9 +10,9 @@
 //! a member to an object keeps its other members as text.
 //!
 //! Text is passed through only when Postgres's `jsonb` is certain to accept
-//! it exactly as `serde_json` would: [`needs_full_parse`] sends documents with
-//! `\u0000`, lone surrogates, deep nesting or extreme numbers down the
-//! fully-parsed path, which cleans or refuses them as before.
+//! it exactly as `serde_json` would: the top level is read by
+//! [`super::scan::object_members`], which sends documents with `\u0000`, lone
+//! surrogates, deep nesting or extreme numbers down the fully parsed path.
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -20,12 +20,6 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::fmt;
-
-/// Nesting deeper than this goes through the full parser (whose limit is 128).
-const MAX_RAW_DEPTH: usize = 100;
-/// Exponents and digit runs beyond this go through the full parser, so that
-/// Postgres's `numeric` never sees a number it refuses (its limit is 1000).
-const MAX_RAW_DIGITS: usize = 300;
 
 /// A JSON object whose members are parsed on demand.
 #[derive(Debug, Default)]
@@ -161,10 +155,28 @@ impl<'a> Node<'a> {
 }
 
 impl<'a> Fields<'a> {
-    /// Reads a JSON object's members from `text`, borrowing their text.
-    /// Callers check [`needs_full_parse`] first.
+    /// Reads a JSON object's members from `text`, borrowing their text. The
+    /// caller vouches that the text is safe to pass through (it was read by
+    /// [`super::scan::object_members`], or is part of text that was).
     pub fn from_text(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
-        serde_json::from_str(text)
+        match super::scan::object_members(text) {
+            Some(members) => Ok(Fields::from_members(members)),
+            // Escaped keys, for one, are left to serde_json.
+            None => serde_json::from_str(text),
+        }
+    }
+
+    /// Wraps members read by [`super::scan::object_members`].
+    pub fn from_members(members: Vec<super::scan::Member<'a>>) -> Fields<'a> {
+        Fields {
+            entries: members
+                .into_iter()
+                .map(|(key, text)| Entry {
+                    key,
+                    node: Node::text(text),
+                })
+                .collect(),
+        }
     }
 
     /// Wraps an already-parsed object; every value will be serialised.
@@ -340,6 +352,23 @@ impl<'a> Fields<'a> {
 /// Parses text that was validated when the document was read; a number
 /// beyond f64 (let through by [`needs_full_parse`]) reads as null.
 fn parse_valid(text: &str) -> Value {
+    // Most values read are short plain strings, small integers and literals:
+    // building them directly skips serde's per-call setup.
+    let bytes = text.as_bytes();
+    match bytes {
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+            return Value::String(text[1..text.len() - 1].to_owned());
+        }
+        b"true" => return Value::Bool(true),
+        b"false" => return Value::Bool(false),
+        b"null" => return Value::Null,
+        [b'1'..=b'9', rest @ ..] if rest.len() < 18 && rest.iter().all(u8::is_ascii_digit) => {
+            if let Ok(n) = text.parse::<u64>() {
+                return Value::from(n);
+            }
+        }
+        _ => {}
+    }
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
@@ -413,103 +442,6 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Key<'a> {
     }
 }
 
-/// Says whether `text` must be parsed fully (and cleaned) rather than passed
-/// through: it is not an object, or holds `\u0000` or a lone surrogate (jsonb
-/// refuses both), nests deeper than [`MAX_RAW_DEPTH`], or has a number with an
-/// extreme exponent or digit count. Malformed text also answers true, so the
-/// full parser reports the error.
-pub fn needs_full_parse(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    if start.is_none_or(|i| bytes[i] != b'{') {
-        return true;
-    }
-    let mut depth = 0usize;
-    let mut digits = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                // Inside a string: jump between quotes and backslashes.
-                i += 1;
-                loop {
-                    let Some(offset) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
-                        return true;
-                    };
-                    i += offset;
-                    if bytes[i] == b'"' {
-                        break;
-                    }
-                    match bytes.get(i + 1) {
-                        Some(b'u') => {
-                            let Some(code) = bytes
-                                .get(i + 2..i + 6)
-                                .and_then(|h| std::str::from_utf8(h).ok())
-                                .and_then(|h| u16::from_str_radix(h, 16).ok())
-                            else {
-                                return true;
-                            };
-                            if code == 0 || (0xDC00..=0xDFFF).contains(&code) {
-                                return true;
-                            }
-                            if (0xD800..=0xDBFF).contains(&code) {
-                                // Only a high surrogate followed by a low one is a character.
-                                let low = bytes
-                                    .get(i + 6..i + 12)
-                                    .filter(|next| next.starts_with(b"\\u"))
-                                    .and_then(|next| std::str::from_utf8(&next[2..]).ok())
-                                    .and_then(|h| u16::from_str_radix(h, 16).ok());
-                                if !low.is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) {
-                                    return true;
-                                }
-                                i += 6;
-                            }
-                            i += 6;
-                        }
-                        Some(_) => i += 2,
-                        None => return true,
-                    }
-                }
-                digits = 0;
-            }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > MAX_RAW_DEPTH {
-                    return true;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > MAX_RAW_DIGITS {
-                    return true;
-                }
-            }
-            b'e' | b'E' if digits > 0 => {
-                // An exponent: its digits follow, perhaps after a sign.
-                let mut j = i + 1;
-                if matches!(bytes.get(j), Some(b'+' | b'-')) {
-                    j += 1;
-                }
-                let run = bytes[j..].iter().take_while(|b| b.is_ascii_digit()).count();
-                let exponent = std::str::from_utf8(&bytes[j..j + run])
-                    .ok()
-                    .and_then(|e| e.parse::<usize>().ok());
-                if exponent.is_none_or(|e| e + digits > MAX_RAW_DIGITS) {
-                    return true;
-                }
-                i = j + run;
-                digits = 0;
-                continue;
-            }
-            b'.' => {}
-            _ => digits = 0,
-        }
-        i += 1;
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,7 +450,6 @@ mod tests {
     #[test]
     fn unchanged_values_keep_their_text_and_changed_ones_are_serialised() {
         let text = r#"{"a": {"x" : 1.50}, "b":[1, 2], "c":"t\"q"}"#;
-        assert!(!needs_full_parse(text));
         let mut fields = Fields::from_text(text).unwrap();
         assert_eq!(fields.get("a"), Some(&json!({"x": 1.5})));
         fields
@@ -587,6 +518,30 @@ mod tests {
     }
 
     #[test]
+    fn values_read_directly_equal_what_serde_reads() {
+        for text in [
+            "\"plain\"",
+            "\"\"",
+            "\"esc\\\"aped\"",
+            "\"\\u00e9\"",
+            "true",
+            "false",
+            "null",
+            "0",
+            "7",
+            "123456789012345678",
+            "18446744073709551615",
+            "-5",
+            "1.5",
+            "[1]",
+            "{\"a\":1}",
+        ] {
+            let expected: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(parse_valid(text), expected, "{text}");
+        }
+    }
+
+    #[test]
     fn repeated_keys_keep_the_last_value() {
         let fields = Fields::from_text(r#"{"a":1,"b":2,"a":3}"#).unwrap();
         assert_eq!(fields.keys().collect::<Vec<_>>(), ["b", "a"]);
@@ -610,47 +565,6 @@ mod tests {
         fields.insert_absent("b", json!(9));
         fields.insert_absent("c", json!(3));
         assert_eq!(fields.to_value(), json!({"b": 2, "c": 3}));
-    }
-
-    #[test]
-    fn text_that_jsonb_or_serde_would_treat_differently_is_parsed_fully() {
-        for text in [
-            r#"["not an object"]"#,
-            r#""text""#,
-            "",
-            r#"{"a":"nul \u0000 here"}"#,
-            r#"{"a":"lone \ud800 surrogate"}"#,
-            r#"{"a":"lone \uDC00 surrogate"}"#,
-            r#"{"a":"reversed \udc00\ud800 pair"}"#,
-            r#"{"a":"high then text \ud800abcdef"}"#,
-            r#"{"a":1e400}"#,
-            r#"{"a":-2.5E+301}"#,
-            r#"{"a":"unterminated}"#,
-            r#"{"a":"bad \u12"}"#,
-        ] {
-            assert!(needs_full_parse(text), "{text}");
-        }
-        let deep = format!("{{\"a\":{}{}}}", "[".repeat(101), "]".repeat(101));
-        assert!(needs_full_parse(&deep));
-        let long = format!("{{\"a\":{}}}", "9".repeat(301));
-        assert!(needs_full_parse(&long));
-    }
-
-    #[test]
-    fn ordinary_text_passes_through() {
-        for text in [
-            r#" {"a":"C:\\Users\\u0000x","b":"\u00e9\ud83d\ude00","c":1.5e10,"d":true,"e":null}"#,
-            r#"{"message":"exe 1e999 in a string","n":[-0.5e-3, 12]}"#,
-        ] {
-            assert!(!needs_full_parse(text), "{text}");
-            let fields = Fields::from_text(text).unwrap();
-            let mut out = Vec::new();
-            fields.write_json(&mut out);
-            let expected: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), expected);
-        }
-        let deep = format!("{{\"a\":{}{}}}", "[".repeat(99), "]".repeat(99));
-        assert!(!needs_full_parse(&deep));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod normalize;
 pub mod parsers;
 pub mod repo;
+pub mod scan;
 pub mod sources;
 pub mod syslog;
 pub mod timestamp;

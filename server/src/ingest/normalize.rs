@@ -14,7 +14,8 @@
 //! form (`Event.System` / `Event.EventData`, flattened to the field names Sigma
 //! uses) and flat form (OTRF recordings: `EventID`, `Channel`, `Image`, …).
 
-use super::fields::{Fields, needs_full_parse};
+use super::fields::Fields;
+use super::scan;
 use super::timestamp::parse_timestamp;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
@@ -144,18 +145,21 @@ pub fn normalize_text_with(
         code: "invalid_json",
         message: format!("invalid json: {e}"),
     };
-    if needs_full_parse(text) {
-        let doc: Value = serde_json::from_str(text).map_err(invalid)?;
-        return normalize_with(doc, ctx, policy, annotations);
+    match scan::object_members(text) {
+        Some(members) => Ok(normalize_fields(
+            Fields::from_members(members),
+            text.len(),
+            ctx,
+            policy,
+            annotations,
+        )),
+        // Not an object, malformed, or text jsonb would refuse: parse fully,
+        // which cleans it or says what is wrong.
+        None => {
+            let doc: Value = serde_json::from_str(text).map_err(invalid)?;
+            normalize_with(doc, ctx, policy, annotations)
+        }
     }
-    let fields = Fields::from_text(text).map_err(invalid)?;
-    Ok(normalize_fields(
-        fields,
-        text.len(),
-        ctx,
-        policy,
-        annotations,
-    ))
 }
 
 /// Returns the event for `doc`, or why it cannot be one.
