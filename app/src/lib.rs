@@ -13,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod permissions;
+pub mod query;
 pub mod retention;
 pub mod system;
 pub mod users;

@@ -1,0 +1,163 @@
+//! The parsed form of a query.
+
+use serde::{Deserialize, Serialize};
+
+/// Returns a parsed query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op", content = "args")]
+pub enum Query {
+    /// Everything (the empty query).
+    All,
+    /// Every part matches (two or more parts, none itself an `And`).
+    And(Vec<Query>),
+    /// Some part matches (two or more parts, none itself an `Or`).
+    Or(Vec<Query>),
+    /// The part does not match.
+    Not(Box<Query>),
+    /// Free text: the message contains the term (case-insensitive).
+    Text(Term),
+    /// A test of one field.
+    Field {
+        /// An ECS name or stored field path, dots into nested objects.
+        field: String,
+        /// What the field must satisfy.
+        test: Test,
+    },
+}
+
+/// Returns what a field must satisfy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Test {
+    /// The field is present (`field:*`).
+    Exists,
+    /// The field equals the term, matches its pattern, or — for an address
+    /// field and a term like `10.0.0.0/8` — lies in the network.
+    Matches {
+        /// The value, phrase or pattern.
+        term: Term,
+    },
+    /// The field lies between the bounds; an absent bound is open.
+    Range {
+        /// The lower bound.
+        lower: Option<Bound>,
+        /// The upper bound.
+        upper: Option<Bound>,
+    },
+}
+
+/// Returns one end of a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bound {
+    /// The bound's value (numbers compare as numbers, anything else as text or time).
+    pub value: String,
+    /// Whether the bound itself is in the range.
+    pub inclusive: bool,
+}
+
+/// Returns a value as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Term {
+    /// A quoted phrase: exact text, no wildcards.
+    Phrase(String),
+    /// An unquoted word without wildcards (escapes resolved).
+    Word(String),
+    /// An unquoted word with `*` or `?`.
+    Pattern(Vec<PatternPart>),
+}
+
+/// Returns a piece of a wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum PatternPart {
+    /// Literal text.
+    Literal(String),
+    /// `*`: any run of characters, maybe none.
+    AnyChars,
+    /// `?`: exactly one character.
+    AnyChar,
+}
+
+impl Term {
+    /// Returns the text a phrase or word stands for (a pattern's literal pieces joined).
+    pub fn text(&self) -> String {
+        match self {
+            Term::Phrase(text) | Term::Word(text) => text.clone(),
+            Term::Pattern(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    PatternPart::Literal(text) => text.as_str(),
+                    PatternPart::AnyChars => "*",
+                    PatternPart::AnyChar => "?",
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Query {
+    /// Returns the query with nested `And`s and `Or`s flattened, single-part
+    /// groups unwrapped and adjacent literals of patterns merged: the form
+    /// the parser produces.
+    pub fn normalized(self) -> Query {
+        match self {
+            Query::And(parts) => group(parts, true),
+            Query::Or(parts) => group(parts, false),
+            Query::Not(inner) => Query::Not(Box::new(inner.normalized())),
+            Query::Text(term) => Query::Text(term.normalized()),
+            Query::Field { field, test } => Query::Field {
+                field,
+                test: match test {
+                    Test::Matches { term } => Test::Matches {
+                        term: term.normalized(),
+                    },
+                    other => other,
+                },
+            },
+            Query::All => Query::All,
+        }
+    }
+}
+
+fn group(parts: Vec<Query>, and: bool) -> Query {
+    let mut flat = Vec::with_capacity(parts.len());
+    for part in parts.into_iter().map(Query::normalized) {
+        match (part, and) {
+            (Query::And(inner), true) | (Query::Or(inner), false) => flat.extend(inner),
+            (Query::All, true) => {}
+            (other, _) => flat.push(other),
+        }
+    }
+    match flat.len() {
+        0 => Query::All,
+        1 => flat.pop().unwrap_or(Query::All),
+        _ if and => Query::And(flat),
+        _ => Query::Or(flat),
+    }
+}
+
+impl Term {
+    pub(crate) fn normalized(self) -> Term {
+        match self {
+            Term::Pattern(parts) => {
+                let mut merged: Vec<PatternPart> = Vec::with_capacity(parts.len());
+                for part in parts {
+                    match (merged.last_mut(), part) {
+                        (_, PatternPart::Literal(text)) if text.is_empty() => {}
+                        (Some(PatternPart::Literal(previous)), PatternPart::Literal(text)) => {
+                            previous.push_str(&text);
+                        }
+                        (_, part) => merged.push(part),
+                    }
+                }
+                if merged.iter().all(|p| matches!(p, PatternPart::Literal(_))) {
+                    Term::Word(Term::Pattern(merged).text())
+                } else {
+                    Term::Pattern(merged)
+                }
+            }
+            other => other,
+        }
+    }
+}

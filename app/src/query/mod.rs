@@ -1,0 +1,295 @@
+//! The search query language, one for the explorer, saved searches and
+//! detection rules: what analysts know from Kibana (KQL) and Lucene.
+//!
+//! ```text
+//! host.name:web01 AND event.outcome:failure     field equality, AND
+//! "failed password" root                        free text over the message (implicit AND)
+//! user.name:(root OR admin) -source.ip:10.0.0.0/8   lists, NOT, CIDR
+//! http.response.status_code>=500                comparisons; field:[400 TO 499] ranges
+//! process.name:power* url.original:*            wildcards; `field:*` means the field exists
+//! ```
+//!
+//! Case rules: the operators `AND`, `OR`, `NOT` and `TO` are upper case
+//! (lower-case `and` is a word to search for); `-x` is `NOT x`. Field names
+//! are ECS names or any stored field path, dots going into nested objects, and
+//! match exactly. Field values match exactly (case-sensitive, as keyword
+//! fields do in Kibana); free text and `message:` match the message as a
+//! case-insensitive substring. A backslash escapes the next character
+//! (`path:C\:\\Windows*`), quotes make a phrase that never has wildcards.
+//!
+//! The parser turns text into a [`Query`] or a [`QueryError`] with a
+//! position; [`Query`]'s `Display` prints it back in canonical form. Both run
+//! in the browser (inline errors as the analyst types) and on the server,
+//! which compiles the AST to parameterised SQL and never to query text.
+
+mod ast;
+mod parse;
+mod print;
+
+pub use ast::{Bound, PatternPart, Query, Term, Test};
+pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, parse};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn field(name: &str, test: Test) -> Query {
+        Query::Field {
+            field: name.into(),
+            test,
+        }
+    }
+
+    fn word(text: &str) -> Term {
+        Term::Word(text.into())
+    }
+
+    fn equals(name: &str, text: &str) -> Query {
+        field(name, Test::Matches { term: word(text) })
+    }
+
+    #[test]
+    fn the_documented_examples_parse() {
+        assert_eq!(parse("  ").unwrap(), Query::All);
+        assert_eq!(
+            parse("host.name:web01 AND event.outcome:failure").unwrap(),
+            Query::And(vec![
+                equals("host.name", "web01"),
+                equals("event.outcome", "failure")
+            ])
+        );
+        assert_eq!(
+            parse("\"failed password\" root").unwrap(),
+            Query::And(vec![
+                Query::Text(Term::Phrase("failed password".into())),
+                Query::Text(word("root"))
+            ])
+        );
+        assert_eq!(
+            parse("user.name:(root OR admin) -source.ip:10.0.0.0/8").unwrap(),
+            Query::And(vec![
+                Query::Or(vec![
+                    equals("user.name", "root"),
+                    equals("user.name", "admin")
+                ]),
+                Query::Not(Box::new(equals("source.ip", "10.0.0.0/8"))),
+            ])
+        );
+        assert_eq!(
+            parse("http.response.status_code>=500").unwrap(),
+            field(
+                "http.response.status_code",
+                Test::Range {
+                    lower: Some(Bound {
+                        value: "500".into(),
+                        inclusive: true
+                    }),
+                    upper: None
+                }
+            )
+        );
+        assert_eq!(
+            parse("status:[400 TO 499} url.original:*").unwrap(),
+            Query::And(vec![
+                field(
+                    "status",
+                    Test::Range {
+                        lower: Some(Bound {
+                            value: "400".into(),
+                            inclusive: true
+                        }),
+                        upper: Some(Bound {
+                            value: "499".into(),
+                            inclusive: false
+                        }),
+                    }
+                ),
+                field("url.original", Test::Exists),
+            ])
+        );
+        assert_eq!(
+            parse("process.name:power*").unwrap(),
+            field(
+                "process.name",
+                Test::Matches {
+                    term: Term::Pattern(vec![
+                        PatternPart::Literal("power".into()),
+                        PatternPart::AnyChars
+                    ])
+                }
+            )
+        );
+        assert_eq!(
+            parse(r"path:C\:\\Windows\*").unwrap(),
+            equals("path", r"C:\Windows*")
+        );
+        assert_eq!(parse("bytes:-5").unwrap(), equals("bytes", "-5"));
+        assert_eq!(
+            parse("a OR b c").unwrap(),
+            Query::Or(vec![
+                Query::Text(word("a")),
+                Query::And(vec![Query::Text(word("b")), Query::Text(word("c"))])
+            ]),
+            "AND binds tighter than OR"
+        );
+        assert_eq!(
+            parse("and or").unwrap(),
+            Query::And(vec![Query::Text(word("and")), Query::Text(word("or"))]),
+            "operators are upper case"
+        );
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        for (text, position, fragment) in [
+            ("host.name:", 10, "a value after 'host.name:'"),
+            ("(a OR b", 7, "')' to close the group"),
+            ("\"open", 0, "never closed"),
+            ("a AND", 5, "a search term"),
+            ("x:[1 2]", 5, "TO between the bounds"),
+            ("x:[1 TO 2", 9, "']' or '}'"),
+            ("x:(a b)", 5, "OR or AND between the values"),
+            ("a ) b", 2, "expected AND, OR"),
+            ("fo*o:x", 0, "not a field name"),
+            ("x:[a* TO b]", 3, "wildcards cannot be range bounds"),
+            ("()", 0, "empty parentheses"),
+            ("a\\", 1, "backslash at the end"),
+            ("x:(", 3, "a value"),
+            ("é:x", 0, "not a field name"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.position, position, "{text}: {error}");
+            assert!(error.message.contains(fragment), "{text}: {error}");
+        }
+        let deep = format!("{}a{}", "(".repeat(65), ")".repeat(65));
+        assert!(parse(&deep).unwrap_err().message.contains("nests deeper"));
+        let nots = "NOT ".repeat(65) + "a";
+        assert!(parse(&nots).unwrap_err().message.contains("nests deeper"));
+        let long = "a ".repeat(MAX_LENGTH);
+        assert!(parse(&long).unwrap_err().message.contains("longer than"));
+    }
+
+    #[test]
+    fn printing_is_canonical() {
+        for (text, printed) in [
+            ("a b", "a AND b"),
+            ("-x:1 || y", "NOT x:1 OR y"),
+            ("(a OR b) c", "(a OR b) AND c"),
+            ("x>3", "x:{3 TO *]"),
+            ("x<=3", "x:[* TO 3]"),
+            ("\"say \\\"hi\\\"\"", "\"say \\\"hi\\\"\""),
+            ("\\AND", "\\AND"),
+            ("NOT (a b)", "NOT (a AND b)"),
+        ] {
+            assert_eq!(parse(text).unwrap().to_string(), printed, "{text}");
+        }
+    }
+
+    fn field_names() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("message".to_owned()),
+            Just("host.name".to_owned()),
+            Just("source.ip".to_owned()),
+            Just("@timestamp".to_owned()),
+            "[a-z_@][a-z0-9_-]{0,5}(\\.[a-z0-9_@-]{1,5}){0,2}".prop_filter(
+                "not an operator",
+                |n| !matches!(n.as_str(), "AND" | "OR" | "NOT" | "TO")
+            ),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9 .:/\\\\\"*?()\\[\\]{}<>-é]{1,8}"
+    }
+
+    fn terms() -> impl Strategy<Value = Term> {
+        prop_oneof![
+            "[a-zA-Z0-9 .:/\\\\\"*?()<>-é]{0,8}".prop_map(Term::Phrase),
+            text().prop_map(Term::Word),
+            prop::collection::vec(
+                prop_oneof![
+                    text().prop_map(PatternPart::Literal),
+                    Just(PatternPart::AnyChars),
+                    Just(PatternPart::AnyChar),
+                ],
+                1..4
+            )
+            .prop_map(Term::Pattern),
+        ]
+    }
+
+    fn bounds() -> impl Strategy<Value = Option<Bound>> {
+        prop::option::of(
+            (text(), any::<bool>()).prop_map(|(value, inclusive)| Bound { value, inclusive }),
+        )
+    }
+
+    fn tests() -> impl Strategy<Value = Test> {
+        prop_oneof![
+            Just(Test::Exists),
+            terms().prop_map(|term| Test::Matches { term }),
+            (bounds(), bounds()).prop_map(|(lower, upper)| Test::Range { lower, upper }),
+        ]
+    }
+
+    fn queries() -> impl Strategy<Value = Query> {
+        let leaf = prop_oneof![
+            terms().prop_map(Query::Text),
+            (field_names(), tests()).prop_map(|(field, test)| Query::Field { field, test }),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Query::And),
+                prop::collection::vec(inner.clone(), 2..4).prop_map(Query::Or),
+                inner.prop_map(|q| Query::Not(Box::new(q))),
+            ]
+        })
+    }
+
+    /// An open range bound prints as `*`, whatever its bracket said.
+    fn canonical(query: Query) -> Query {
+        match query {
+            Query::And(parts) => Query::And(parts.into_iter().map(canonical).collect()),
+            Query::Or(parts) => Query::Or(parts.into_iter().map(canonical).collect()),
+            Query::Not(inner) => Query::Not(Box::new(canonical(*inner))),
+            Query::Field {
+                field,
+                test:
+                    Test::Matches {
+                        term: Term::Pattern(parts),
+                    },
+            } if parts == [PatternPart::AnyChars] => Query::Field {
+                field,
+                test: Test::Exists,
+            },
+            other => other,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn printing_then_parsing_gives_the_query_back(query in queries()) {
+            let query = canonical(query.normalized());
+            let printed = query.to_string();
+            let parsed = parse(&printed)
+                .map_err(|e| TestCaseError::fail(format!("{printed:?}: {e}")))?;
+            prop_assert_eq!(parsed, query, "printed as {:?}", printed);
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_with_a_position_inside_it(text in "\\PC{0,40}") {
+            if let Err(error) = parse(&text) {
+                prop_assert!(error.position <= text.chars().count());
+                prop_assert!(!error.message.is_empty());
+            }
+        }
+
+        #[test]
+        fn query_like_text_never_panics(text in "[a-z:()\\[\\]{}\"*?<>= \\\\-]{0,40}|(AND|OR|NOT|TO|x|:|\\(|\\)| ){0,20}") {
+            let _ = parse(&text);
+        }
+    }
+}

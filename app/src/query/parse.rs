@@ -1,0 +1,615 @@
+//! From query text to a [`Query`], or a positioned error; never a panic.
+
+use super::ast::{Bound, PatternPart, Query, Term, Test};
+use serde::{Deserialize, Serialize};
+
+/// The longest query accepted, in characters.
+pub const MAX_LENGTH: usize = 10_000;
+/// The deepest nesting of groups and `NOT`s accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// Returned when query text cannot be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message} (at character {position})")]
+pub struct QueryError {
+    /// Where the problem is: a character index (not a byte offset) into the text.
+    pub position: usize,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+/// Parses `text`; an empty or blank query is [`Query::All`].
+pub fn parse(text: &str) -> Result<Query, QueryError> {
+    let length = text.chars().count();
+    if length > MAX_LENGTH {
+        return Err(QueryError {
+            position: MAX_LENGTH,
+            message: format!("the query is longer than {MAX_LENGTH} characters"),
+        });
+    }
+    let tokens = lex(text)?;
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
+    if parser.peek().kind == Kind::End {
+        return Ok(Query::All);
+    }
+    let query = parser.or_expr()?;
+    let next = parser.peek();
+    if next.kind != Kind::End {
+        return Err(parser.unexpected(next, "AND, OR or the end of the query"));
+    }
+    Ok(query.normalized())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Open,
+    Close,
+    OpenInclusive,
+    CloseInclusive,
+    OpenExclusive,
+    CloseExclusive,
+    Colon,
+    Compare(Comparison),
+    And,
+    Or,
+    Not,
+    To,
+    Minus,
+    /// An unquoted word: its pieces, and whether it is a bare operator word.
+    Word(Vec<PatternPart>),
+    Phrase(String),
+    End,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    kind: Kind,
+    /// Character index of the token's start.
+    position: usize,
+}
+
+fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::Open => "'('".into(),
+        Kind::Close => "')'".into(),
+        Kind::OpenInclusive => "'['".into(),
+        Kind::CloseInclusive => "']'".into(),
+        Kind::OpenExclusive => "'{'".into(),
+        Kind::CloseExclusive => "'}'".into(),
+        Kind::Colon => "':'".into(),
+        Kind::Compare(_) => "a comparison".into(),
+        Kind::And => "AND".into(),
+        Kind::Or => "OR".into(),
+        Kind::Not => "NOT".into(),
+        Kind::To => "TO".into(),
+        Kind::Minus => "'-'".into(),
+        Kind::Word(parts) => format!("'{}'", Term::Pattern(parts.clone()).text()),
+        Kind::Phrase(text) => format!("\"{text}\""),
+        Kind::End => "the end of the query".into(),
+    }
+}
+
+/// Characters that end an unquoted word (unless escaped).
+fn ends_word(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ':' | '"' | '<' | '>')
+}
+
+fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let position = i;
+        let single = match c {
+            '(' => Some(Kind::Open),
+            ')' => Some(Kind::Close),
+            '[' => Some(Kind::OpenInclusive),
+            ']' => Some(Kind::CloseInclusive),
+            '{' => Some(Kind::OpenExclusive),
+            '}' => Some(Kind::CloseExclusive),
+            ':' => Some(Kind::Colon),
+            _ => None,
+        };
+        if let Some(kind) = single {
+            tokens.push(Token { kind, position });
+            i += 1;
+            continue;
+        }
+        if c == '<' || c == '>' {
+            let or_equal = chars.get(i + 1) == Some(&'=');
+            let comparison = match (c, or_equal) {
+                ('>', true) => Comparison::GreaterOrEqual,
+                ('>', false) => Comparison::Greater,
+                ('<', true) => Comparison::LessOrEqual,
+                _ => Comparison::Less,
+            };
+            tokens.push(Token {
+                kind: Kind::Compare(comparison),
+                position,
+            });
+            i += if or_equal { 2 } else { 1 };
+            continue;
+        }
+        if c == '"' {
+            let mut phrase = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(QueryError {
+                            position,
+                            message: "this quote is never closed".into(),
+                        });
+                    }
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some('\\') => match chars.get(i + 1) {
+                        Some(next) => {
+                            phrase.push(*next);
+                            i += 2;
+                        }
+                        None => {
+                            return Err(QueryError {
+                                position: i,
+                                message: "a backslash at the end escapes nothing".into(),
+                            });
+                        }
+                    },
+                    Some(other) => {
+                        phrase.push(*other);
+                        i += 1;
+                    }
+                }
+            }
+            tokens.push(Token {
+                kind: Kind::Phrase(phrase),
+                position,
+            });
+            continue;
+        }
+        // `-` before a term negates it, except where a value is expected.
+        let value_expected = matches!(
+            tokens.last().map(|t| &t.kind),
+            Some(
+                Kind::Colon
+                    | Kind::Compare(_)
+                    | Kind::To
+                    | Kind::OpenInclusive
+                    | Kind::OpenExclusive
+            )
+        );
+        if c == '-' && !value_expected && chars.get(i + 1).is_some_and(|next| !next.is_whitespace())
+        {
+            tokens.push(Token {
+                kind: Kind::Minus,
+                position,
+            });
+            i += 1;
+            continue;
+        }
+        let mut parts: Vec<PatternPart> = Vec::new();
+        let mut literal = String::new();
+        let mut escaped_any = false;
+        while let Some(&c) = chars.get(i) {
+            if ends_word(c) {
+                break;
+            }
+            match c {
+                '\\' => {
+                    let Some(next) = chars.get(i + 1) else {
+                        return Err(QueryError {
+                            position: i,
+                            message: "a backslash at the end escapes nothing".into(),
+                        });
+                    };
+                    literal.push(*next);
+                    escaped_any = true;
+                    i += 2;
+                    continue;
+                }
+                '*' | '?' => {
+                    if !literal.is_empty() {
+                        parts.push(PatternPart::Literal(std::mem::take(&mut literal)));
+                    }
+                    parts.push(if c == '*' {
+                        PatternPart::AnyChars
+                    } else {
+                        PatternPart::AnyChar
+                    });
+                }
+                _ => literal.push(c),
+            }
+            i += 1;
+        }
+        if !literal.is_empty() {
+            parts.push(PatternPart::Literal(literal));
+        }
+        let keyword = match (&parts[..], escaped_any) {
+            ([PatternPart::Literal(word)], false) => match word.as_str() {
+                "AND" | "&&" => Some(Kind::And),
+                "OR" | "||" => Some(Kind::Or),
+                "NOT" => Some(Kind::Not),
+                "TO" => Some(Kind::To),
+                _ => None,
+            },
+            _ => None,
+        };
+        tokens.push(Token {
+            kind: keyword.unwrap_or(Kind::Word(parts)),
+            position,
+        });
+    }
+    tokens.push(Token {
+        kind: Kind::End,
+        position: chars.len(),
+    });
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    at: usize,
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Token {
+        self.tokens[self.at.min(self.tokens.len() - 1)].clone()
+    }
+
+    fn advance(&mut self) -> Token {
+        let token = self.peek();
+        if self.at < self.tokens.len() - 1 {
+            self.at += 1;
+        }
+        token
+    }
+
+    fn unexpected(&self, token: Token, expected: &str) -> QueryError {
+        QueryError {
+            position: token.position,
+            message: format!("expected {expected}, found {}", describe(&token.kind)),
+        }
+    }
+
+    fn deeper(&mut self, position: usize) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(QueryError {
+                position,
+                message: format!("the query nests deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        Ok(())
+    }
+
+    fn or_expr(&mut self) -> Result<Query, QueryError> {
+        let mut parts = vec![self.and_expr()?];
+        while self.peek().kind == Kind::Or {
+            self.advance();
+            parts.push(self.and_expr()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Query::Or(parts)
+        })
+    }
+
+    fn and_expr(&mut self) -> Result<Query, QueryError> {
+        let mut parts = vec![self.unary()?];
+        loop {
+            match self.peek().kind {
+                Kind::And => {
+                    self.advance();
+                    parts.push(self.unary()?);
+                }
+                // Terms side by side must all match.
+                Kind::Word(_) | Kind::Phrase(_) | Kind::Open | Kind::Not | Kind::Minus => {
+                    parts.push(self.unary()?);
+                }
+                _ => break,
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Query::And(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Query, QueryError> {
+        let token = self.peek();
+        if matches!(token.kind, Kind::Not | Kind::Minus) {
+            self.advance();
+            self.deeper(token.position)?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Query::Not(Box::new(inner)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Query, QueryError> {
+        let token = self.advance();
+        match token.kind {
+            Kind::Open => {
+                self.deeper(token.position)?;
+                if self.peek().kind == Kind::Close {
+                    return Err(QueryError {
+                        position: token.position,
+                        message: "empty parentheses".into(),
+                    });
+                }
+                let inner = self.or_expr()?;
+                let close = self.advance();
+                if close.kind != Kind::Close {
+                    return Err(self.unexpected(close, "')' to close the group"));
+                }
+                self.depth -= 1;
+                Ok(inner)
+            }
+            Kind::Phrase(text) => Ok(Query::Text(Term::Phrase(text))),
+            Kind::Word(parts) => match self.peek().kind {
+                Kind::Colon => {
+                    let field = field_name(&parts, token.position)?;
+                    self.advance();
+                    self.field_value(field)
+                }
+                Kind::Compare(comparison) => {
+                    let field = field_name(&parts, token.position)?;
+                    self.advance();
+                    let value = self.bound_value()?.ok_or_else(|| QueryError {
+                        position: token.position,
+                        message: "a comparison needs a value, not *".into(),
+                    })?;
+                    let (lower, upper) = match comparison {
+                        Comparison::Greater => (
+                            Some(Bound {
+                                value,
+                                inclusive: false,
+                            }),
+                            None,
+                        ),
+                        Comparison::GreaterOrEqual => (
+                            Some(Bound {
+                                value,
+                                inclusive: true,
+                            }),
+                            None,
+                        ),
+                        Comparison::Less => (
+                            None,
+                            Some(Bound {
+                                value,
+                                inclusive: false,
+                            }),
+                        ),
+                        Comparison::LessOrEqual => (
+                            None,
+                            Some(Bound {
+                                value,
+                                inclusive: true,
+                            }),
+                        ),
+                    };
+                    Ok(Query::Field {
+                        field,
+                        test: Test::Range { lower, upper },
+                    })
+                }
+                _ => Ok(Query::Text(Term::Pattern(parts))),
+            },
+            other => Err(self.unexpected(
+                Token {
+                    kind: other,
+                    position: token.position,
+                },
+                "a search term, a field or '('",
+            )),
+        }
+    }
+
+    /// After `field:`: a value, `*`, a range, or a list of values.
+    fn field_value(&mut self, field: String) -> Result<Query, QueryError> {
+        let token = self.peek();
+        match token.kind {
+            Kind::Word(ref parts) if parts == &[PatternPart::AnyChars] => {
+                self.advance();
+                Ok(Query::Field {
+                    field,
+                    test: Test::Exists,
+                })
+            }
+            Kind::Word(_) | Kind::Phrase(_) => {
+                let term = self.term()?;
+                Ok(Query::Field {
+                    field,
+                    test: Test::Matches { term },
+                })
+            }
+            Kind::OpenInclusive | Kind::OpenExclusive => self.range(field),
+            Kind::Open => {
+                self.advance();
+                let list = self.value_or(&field)?;
+                let close = self.advance();
+                if close.kind != Kind::Close {
+                    return Err(self.unexpected(close, "OR, AND or ')' in the list of values"));
+                }
+                Ok(list)
+            }
+            _ => Err(self.unexpected(token, &format!("a value after '{field}:'"))),
+        }
+    }
+
+    fn value_or(&mut self, field: &str) -> Result<Query, QueryError> {
+        let mut parts = vec![self.value_and(field)?];
+        while self.peek().kind == Kind::Or {
+            self.advance();
+            parts.push(self.value_and(field)?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Query::Or(parts)
+        })
+    }
+
+    fn value_and(&mut self, field: &str) -> Result<Query, QueryError> {
+        let mut parts = vec![self.list_value(field)?];
+        loop {
+            match self.peek().kind {
+                Kind::And => {
+                    self.advance();
+                    parts.push(self.list_value(field)?);
+                }
+                Kind::Word(_) | Kind::Phrase(_) => {
+                    let token = self.peek();
+                    return Err(QueryError {
+                        position: token.position,
+                        message: "put OR or AND between the values of a list".into(),
+                    });
+                }
+                _ => break,
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Query::And(parts)
+        })
+    }
+
+    fn list_value(&mut self, field: &str) -> Result<Query, QueryError> {
+        let token = self.peek();
+        match token.kind {
+            Kind::Word(ref parts) if parts == &[PatternPart::AnyChars] => {
+                self.advance();
+                Ok(Query::Field {
+                    field: field.to_owned(),
+                    test: Test::Exists,
+                })
+            }
+            Kind::Word(_) | Kind::Phrase(_) => Ok(Query::Field {
+                field: field.to_owned(),
+                test: Test::Matches { term: self.term()? },
+            }),
+            _ => Err(self.unexpected(token, "a value")),
+        }
+    }
+
+    fn term(&mut self) -> Result<Term, QueryError> {
+        let token = self.advance();
+        match token.kind {
+            Kind::Word(parts) => Ok(Term::Pattern(parts)),
+            Kind::Phrase(text) => Ok(Term::Phrase(text)),
+            other => Err(self.unexpected(
+                Token {
+                    kind: other,
+                    position: token.position,
+                },
+                "a value",
+            )),
+        }
+    }
+
+    /// A range bound: a word or phrase, or `*` (open, returned as None).
+    fn bound_value(&mut self) -> Result<Option<String>, QueryError> {
+        let token = self.advance();
+        match token.kind {
+            Kind::Word(parts) if parts == [PatternPart::AnyChars] => Ok(None),
+            Kind::Word(parts) => match Term::Pattern(parts).normalized() {
+                Term::Word(text) => Ok(Some(text)),
+                _ => Err(QueryError {
+                    position: token.position,
+                    message: "wildcards cannot be range bounds".into(),
+                }),
+            },
+            Kind::Phrase(text) => Ok(Some(text)),
+            other => Err(self.unexpected(
+                Token {
+                    kind: other,
+                    position: token.position,
+                },
+                "a range bound (a value or *)",
+            )),
+        }
+    }
+
+    fn range(&mut self, field: String) -> Result<Query, QueryError> {
+        let open = self.advance();
+        let lower_inclusive = open.kind == Kind::OpenInclusive;
+        let lower = self.bound_value()?;
+        let to = self.advance();
+        if to.kind != Kind::To {
+            return Err(self.unexpected(to, "TO between the bounds"));
+        }
+        let upper = self.bound_value()?;
+        let close = self.advance();
+        let upper_inclusive = match close.kind {
+            Kind::CloseInclusive => true,
+            Kind::CloseExclusive => false,
+            _ => return Err(self.unexpected(close, "']' or '}' to close the range")),
+        };
+        Ok(Query::Field {
+            field,
+            test: Test::Range {
+                lower: lower.map(|value| Bound {
+                    value,
+                    inclusive: lower_inclusive,
+                }),
+                upper: upper.map(|value| Bound {
+                    value,
+                    inclusive: upper_inclusive,
+                }),
+            },
+        })
+    }
+}
+
+/// Returns whether `name` may name a field: letters, digits, `_`, `@`, `-`
+/// and dots between non-empty parts, not starting with `-`, not an operator.
+pub(super) fn is_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && !matches!(name, "AND" | "OR" | "NOT" | "TO")
+        && name.len() <= 200
+        && name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'))
+        })
+        && !name.starts_with('-')
+}
+
+fn field_name(parts: &[PatternPart], position: usize) -> Result<String, QueryError> {
+    match parts {
+        [PatternPart::Literal(name)] if is_field_name(name) => Ok(name.clone()),
+        _ => Err(QueryError {
+            position,
+            message: format!(
+                "'{}' is not a field name (letters, digits, _, @, - and dots)",
+                Term::Pattern(parts.to_vec()).text()
+            ),
+        }),
+    }
+}

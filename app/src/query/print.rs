@@ -1,0 +1,124 @@
+//! From a [`Query`] back to text, in canonical form: `parse(q.to_string())`
+//! gives `q` again (for queries in the parser's normalised form).
+
+use super::ast::{Bound, PatternPart, Query, Term, Test};
+use std::fmt::{self, Write};
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Query::All => Ok(()),
+            Query::And(parts) => joined(f, parts, " AND ", |q| matches!(q, Query::Or(_))),
+            Query::Or(parts) => joined(f, parts, " OR ", |_| false),
+            Query::Not(inner) => {
+                f.write_str("NOT ")?;
+                grouped(f, inner, matches!(**inner, Query::And(_) | Query::Or(_)))
+            }
+            Query::Text(term) => write!(f, "{term}"),
+            Query::Field { field, test } => match test {
+                Test::Exists => write!(f, "{field}:*"),
+                Test::Matches { term } => write!(f, "{field}:{term}"),
+                Test::Range { lower, upper } => {
+                    let open = if lower.as_ref().is_none_or(|b| b.inclusive) {
+                        '['
+                    } else {
+                        '{'
+                    };
+                    let close = if upper.as_ref().is_none_or(|b| b.inclusive) {
+                        ']'
+                    } else {
+                        '}'
+                    };
+                    write!(f, "{field}:{open}")?;
+                    bound(f, lower.as_ref())?;
+                    f.write_str(" TO ")?;
+                    bound(f, upper.as_ref())?;
+                    f.write_char(close)
+                }
+            },
+        }
+    }
+}
+
+fn joined(
+    f: &mut fmt::Formatter<'_>,
+    parts: &[Query],
+    separator: &str,
+    needs_group: impl Fn(&Query) -> bool,
+) -> fmt::Result {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            f.write_str(separator)?;
+        }
+        grouped(f, part, needs_group(part))?;
+    }
+    Ok(())
+}
+
+fn grouped(f: &mut fmt::Formatter<'_>, query: &Query, group: bool) -> fmt::Result {
+    if group {
+        write!(f, "({query})")
+    } else {
+        write!(f, "{query}")
+    }
+}
+
+fn bound(f: &mut fmt::Formatter<'_>, bound: Option<&Bound>) -> fmt::Result {
+    match bound {
+        None => f.write_char('*'),
+        Some(bound) => write_word(f, &bound.value, true),
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Phrase(text) => {
+                f.write_char('"')?;
+                for c in text.chars() {
+                    if matches!(c, '"' | '\\') {
+                        f.write_char('\\')?;
+                    }
+                    f.write_char(c)?;
+                }
+                f.write_char('"')
+            }
+            Term::Word(text) => write_word(f, text, true),
+            Term::Pattern(parts) => {
+                for (i, part) in parts.iter().enumerate() {
+                    match part {
+                        PatternPart::Literal(text) => write_word(f, text, i == 0)?,
+                        PatternPart::AnyChars => f.write_char('*')?,
+                        PatternPart::AnyChar => f.write_char('?')?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Writes literal text as (part of) an unquoted word, escaping what the
+/// lexer would otherwise read as syntax; `first` says it starts the word.
+fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Result {
+    if text.is_empty() {
+        // Only a phrase can be empty.
+        return f.write_str("\"\"");
+    }
+    if first && matches!(text, "AND" | "OR" | "NOT" | "TO" | "&&" | "||") {
+        f.write_char('\\')?;
+    }
+    for (i, c) in text.chars().enumerate() {
+        let special = c.is_whitespace()
+            || matches!(
+                c,
+                '\\' | '(' | ')' | '[' | ']' | '{' | '}' | ':' | '"' | '*' | '?' | '<' | '>'
+            )
+            || (first && i == 0 && c == '-');
+        if special {
+            f.write_char('\\')?;
+        }
+        f.write_char(c)?;
+    }
+    Ok(())
+}
