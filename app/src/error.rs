@@ -14,6 +14,8 @@ pub enum ErrorCode {
     BadRequest,
     /// The request is well-formed but a value breaks a rule (too long, empty, unknown scope).
     ValidationFailed,
+    /// A search query does not parse; `details.position` says where (a character index).
+    BadQuery,
     /// No valid credentials were presented, or they expired or were revoked.
     Unauthenticated,
     /// The username or password is wrong.
@@ -44,7 +46,7 @@ impl ErrorCode {
     /// Returns the HTTP status code that carries this error.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::BadRequest | ErrorCode::ValidationFailed => 400,
+            ErrorCode::BadRequest | ErrorCode::ValidationFailed | ErrorCode::BadQuery => 400,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
@@ -64,6 +66,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::BadQuery => "bad_query",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::InvalidCredentials => "invalid_credentials",
             ErrorCode::Forbidden => "forbidden",
@@ -127,9 +130,10 @@ impl std::error::Error for ErrorBody {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 14] = [
+    const ALL: [ErrorCode; 15] = [
         ErrorCode::BadRequest,
         ErrorCode::ValidationFailed,
+        ErrorCode::BadQuery,
         ErrorCode::Unauthenticated,
         ErrorCode::InvalidCredentials,
         ErrorCode::Forbidden,

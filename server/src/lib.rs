@@ -13,6 +13,7 @@ pub mod http;
 pub mod ingest;
 pub mod loadgen;
 pub mod retention;
+pub mod search;
 pub mod startup;
 pub mod state;
 pub mod system;

@@ -16,6 +16,8 @@
 //! fields do in Kibana); free text and `message:` match the message as a
 //! case-insensitive substring. A backslash escapes the next character
 //! (`path:C\:\\Windows*`), quotes make a phrase that never has wildcards.
+//! Inside a value a colon needs no escape: `source.ip:2001:db8::1`,
+//! `@timestamp>=2026-11-29T10:00:00Z`.
 //!
 //! The parser turns text into a [`Query`] or a [`QueryError`] with a
 //! position; [`Query`]'s `Display` prints it back in canonical form. Both run
@@ -125,6 +127,11 @@ mod tests {
             equals("path", r"C:\Windows*")
         );
         assert_eq!(parse("bytes:-5").unwrap(), equals("bytes", "-5"));
+        assert_eq!(
+            parse("source.ip:2001:db8::1").unwrap(),
+            equals("source.ip", "2001:db8::1"),
+            "a colon inside a value needs no escape"
+        );
         assert_eq!(
             parse("a OR b c").unwrap(),
             Query::Or(vec![

@@ -101,9 +101,12 @@ fn describe(kind: &Kind) -> String {
     }
 }
 
-/// Characters that end an unquoted word (unless escaped).
-fn ends_word(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | ':' | '"' | '<' | '>')
+/// Characters that end an unquoted word (unless escaped). Where a value is
+/// expected a colon does not, so times and IPv6 addresses need no quotes.
+fn ends_word(c: char, value: bool) -> bool {
+    c.is_whitespace()
+        || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '"' | '<' | '>')
+        || (c == ':' && !value)
 }
 
 fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
@@ -210,7 +213,7 @@ fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
         let mut literal = String::new();
         let mut escaped_any = false;
         while let Some(&c) = chars.get(i) {
-            if ends_word(c) {
+            if ends_word(c, value_expected) {
                 break;
             }
             match c {

@@ -7,7 +7,7 @@
 
 use crate::auth::{Access, RouteSpec};
 use crate::state::AppState;
-use crate::{api_keys, audit, auth, ingest, retention, system, users};
+use crate::{api_keys, audit, auth, ingest, retention, search, system, users};
 use app::permissions::Permission;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -72,6 +72,11 @@ pub static ROUTES: &[RouteSpec] = &[
         method: Method::POST,
         path: "/api/v1/events/bulk",
         access: Access::Permission(Permission::IngestEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/search",
+        access: Access::Permission(Permission::SearchEvents),
     },
     RouteSpec {
         method: Method::GET,
@@ -174,6 +179,7 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route("/api/v1/auth/me", get(auth::handlers::me))
         .route("/api/v1/auth/key", get(auth::handlers::key_identity))
         .route("/api/v1/sources", get(ingest::handlers::list_sources))
+        .route("/api/v1/search", post(search::handlers::search))
         .route(
             "/api/v1/system/status",
             get(system::handlers::system_status),

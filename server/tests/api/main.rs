@@ -13,6 +13,7 @@ mod helpers;
 mod ingest;
 mod retention;
 mod routes;
+mod search;
 mod shipper;
 mod syslog;
 mod system;

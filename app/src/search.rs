@@ -1,0 +1,155 @@
+//! Searching stored events: the request and answer of `POST /api/v1/search`,
+//! and the time forms analysts type (`now-15m`, RFC 3339).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The most hits one page may hold.
+pub const MAX_LIMIT: u32 = 1000;
+/// Hits per page when the request does not say.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// Totals are counted exactly up to this many matches.
+pub const EXACT_TOTAL_UP_TO: u64 = 10_000;
+
+/// Returns the body of `POST /api/v1/search`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SearchRequest {
+    /// The query (see `app::query`); empty means everything.
+    #[serde(default)]
+    pub query: String,
+    /// Start of the time range, inclusive: RFC 3339 or `now-<n><unit>` (default `now-24h`).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End of the time range, exclusive: RFC 3339, `now` or `now-<n><unit>` (default `now`).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Hits per page, 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Newest first (default) or oldest first.
+    #[serde(default)]
+    pub sort: SortOrder,
+}
+
+/// Returns the order of hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// Newest first.
+    #[default]
+    Desc,
+    /// Oldest first.
+    Asc,
+}
+
+/// Returns one page of `POST /api/v1/search`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// The matching events of this page.
+    pub hits: Vec<Hit>,
+    /// How many events match in the whole range (see `total_is_exact`).
+    pub total: u64,
+    /// False when there are more than [`EXACT_TOTAL_UP_TO`] matches and `total` is that bound.
+    pub total_is_exact: bool,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The time range searched, resolved.
+    pub from: DateTime<Utc>,
+    /// The end of the range searched (exclusive).
+    pub to: DateTime<Utc>,
+    /// Server time spent, in milliseconds.
+    pub took_ms: u64,
+}
+
+/// Returns one matching event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Vigil's event id.
+    pub id: Uuid,
+    /// The event time.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: DateTime<Utc>,
+    /// The stored document, normalised (ECS fields) with every input field.
+    pub event: serde_json::Value,
+}
+
+/// Returned when a time cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "'{0}' is not a time: use RFC 3339 (2026-11-29T12:00:00Z), now, or now-<n> with s, m, h, d or w"
+)]
+pub struct TimeError(pub String);
+
+/// Returns the instant `text` names, relative to `now`: RFC 3339, `now`, or
+/// `now-<n><unit>` / `now+<n><unit>` with unit `s`, `m`, `h`, `d` or `w`.
+pub fn resolve_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
+    let text = text.trim();
+    let error = || TimeError(text.to_owned());
+    if let Some(rest) = text.strip_prefix("now") {
+        if rest.is_empty() {
+            return Ok(now);
+        }
+        let (sign, amount) = match rest.as_bytes().first() {
+            Some(b'-') => (-1i64, &rest[1..]),
+            Some(b'+') => (1i64, &rest[1..]),
+            _ => return Err(error()),
+        };
+        let unit = amount.chars().last().ok_or_else(error)?;
+        let count: i64 = amount[..amount.len() - unit.len_utf8()]
+            .parse()
+            .map_err(|_| error())?;
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(error()),
+        };
+        let offset = count
+            .checked_mul(seconds)
+            .filter(|s| s.abs() <= 200 * 365 * 86_400)
+            .ok_or_else(error)?;
+        return Ok(now + Duration::seconds(sign * offset));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| error())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_and_absolute_times_resolve() {
+        let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |t: &str| resolve_time(t, now).map(|t| t.to_rfc3339());
+        assert_eq!(at("now").unwrap(), "2026-11-29T12:00:00+00:00");
+        assert_eq!(at("now-15m").unwrap(), "2026-11-29T11:45:00+00:00");
+        assert_eq!(at(" now-24h ").unwrap(), "2026-11-28T12:00:00+00:00");
+        assert_eq!(at("now+1d").unwrap(), "2026-11-30T12:00:00+00:00");
+        assert_eq!(at("now-2w").unwrap(), "2026-11-15T12:00:00+00:00");
+        assert_eq!(
+            at("2026-11-29T10:00:00+02:00").unwrap(),
+            "2026-11-29T08:00:00+00:00"
+        );
+        for bad in [
+            "",
+            "now-",
+            "now-5",
+            "now-5y",
+            "now*5m",
+            "yesterday",
+            "now-99999999999d",
+        ] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
+    }
+}

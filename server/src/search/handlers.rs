@@ -1,0 +1,208 @@
+//! `POST /api/v1/search`: one page of matching events, newest first by default.
+
+use super::compile::{Condition, Param, compile};
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::auth::Principal;
+use crate::auth::access::context_from_parts;
+use crate::error::{ApiError, AppJson};
+use crate::state::AppState;
+use app::ErrorCode;
+use app::search::{
+    DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, Hit, MAX_LIMIT, SearchRequest, SearchResponse, SortOrder,
+    resolve_time,
+};
+use axum::extract::State;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, Row};
+use std::time::Instant;
+use uuid::Uuid;
+
+/// How long one search statement may run.
+const STATEMENT_TIMEOUT: &str = "15s";
+
+/// Returns the query's condition, or a 400 `bad_query` with the position.
+pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
+    app::query::parse(text).map_err(|error| {
+        ApiError::new(ErrorCode::BadQuery, error.message.clone())
+            .with_details(serde_json::json!({ "position": error.position }))
+    })
+}
+
+/// Returns the request's time range, resolved against now.
+pub fn time_range(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let now = Utc::now();
+    let resolve = |field: &str, text: &str| {
+        resolve_time(text, now).map_err(|e| ApiError::validation(field, e.to_string()))
+    };
+    let from = resolve("from", from.unwrap_or("now-24h"))?;
+    let to = resolve("to", to.unwrap_or("now"))?;
+    if from >= to {
+        return Err(ApiError::validation("from", "from must be before to"));
+    }
+    Ok((from, to))
+}
+
+fn bind(arguments: &mut PgArguments, param: &Param) -> Result<(), ApiError> {
+    let added = match param {
+        Param::Text(text) => arguments.add(text.clone()),
+        Param::Path(path) => arguments.add(path.clone()),
+        Param::Net(net) => arguments.add(*net),
+        Param::Time(time) => arguments.add(*time),
+        Param::Number(number) => arguments.add(*number),
+        Param::Uuid(id) => arguments.add(*id),
+    };
+    added.map_err(|e| ApiError::internal(anyhow::anyhow!("binding a search parameter: {e}")))
+}
+
+/// The keyset cursor: the last hit's time (µs since the epoch) and id.
+fn encode_cursor(ts: DateTime<Utc>, id: Uuid) -> String {
+    format!("{}_{}", ts.timestamp_micros(), id.simple())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let invalid = || ApiError::validation("cursor", "the cursor is not one this server gave");
+    let (micros, id) = cursor.split_once('_').ok_or_else(invalid)?;
+    let ts = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+    Ok((ts, id))
+}
+
+fn timed_out(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+}
+
+fn search_error(error: sqlx::Error) -> ApiError {
+    if timed_out(&error) {
+        ApiError::new(
+            ErrorCode::Timeout,
+            format!(
+                "the search ran longer than {STATEMENT_TIMEOUT} and was stopped; narrow the time range or the query"
+            ),
+        )
+    } else {
+        ApiError::from(error)
+    }
+}
+
+/// `POST /api/v1/search`.
+#[tracing::instrument(skip_all)]
+pub async fn search(
+    State(state): State<AppState>,
+    parts: Parts,
+    principal: Principal,
+    AppJson(request): AppJson<SearchRequest>,
+) -> Result<AppJson<SearchResponse>, ApiError> {
+    let started = Instant::now();
+    let query = parse_query(&request.query)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let limit = request.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::validation(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let cursor = request.cursor.as_deref().map(decode_cursor).transpose()?;
+
+    let (order, before) = match request.sort {
+        SortOrder::Desc => ("DESC", "<"),
+        SortOrder::Asc => ("ASC", ">"),
+    };
+    let mut arguments = PgArguments::default();
+    bind(&mut arguments, &Param::Time(from))?;
+    bind(&mut arguments, &Param::Time(to))?;
+    let mut next = 3;
+    let mut keyset = String::new();
+    if let Some((ts, id)) = cursor {
+        bind(&mut arguments, &Param::Time(ts))?;
+        bind(&mut arguments, &Param::Uuid(id))?;
+        keyset = format!(" AND (e.ts, e.id) {before} ($3, $4)");
+        next = 5;
+    }
+    let Condition {
+        sql: condition,
+        params,
+    } = compile(&query, next);
+    for param in &params {
+        bind(&mut arguments, param)?;
+    }
+    let page_sql = format!(
+        "SELECT e.id, e.ts, e.payload FROM events e \
+         WHERE e.ts >= $1 AND e.ts < $2{keyset} AND {condition} \
+         ORDER BY e.ts {order}, e.id {order} LIMIT {}",
+        limit + 1
+    );
+
+    let mut tx = state.pool.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    let rows = sqlx::query_with(sqlx::AssertSqlSafe(page_sql), arguments)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(search_error)?;
+
+    // The total counts the whole range (not only after the cursor), up to a bound.
+    let mut count_arguments = PgArguments::default();
+    bind(&mut count_arguments, &Param::Time(from))?;
+    bind(&mut count_arguments, &Param::Time(to))?;
+    let Condition {
+        sql: count_condition,
+        params: count_params,
+    } = compile(&query, 3);
+    for param in &count_params {
+        bind(&mut count_arguments, param)?;
+    }
+    let count_sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {count_condition} LIMIT {}) AS matched",
+        EXACT_TOTAL_UP_TO + 1
+    );
+    let counted: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(count_sql), count_arguments)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(search_error)?;
+    tx.commit().await?;
+
+    let mut hits = Vec::with_capacity(rows.len().min(limit as usize));
+    for row in rows.iter().take(limit as usize) {
+        hits.push(Hit {
+            id: row.try_get("id")?,
+            timestamp: row.try_get("ts")?,
+            event: row.try_get("payload")?,
+        });
+    }
+    let next_cursor = (rows.len() > limit as usize)
+        .then(|| hits.last().map(|h| encode_cursor(h.timestamp, h.id)))
+        .flatten();
+    let counted = counted.max(0) as u64;
+
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let record = AuditRecord::by(&principal, "search.run", &ctx).details(serde_json::json!({
+        "query": request.query,
+        "from": from,
+        "to": to,
+        "hits": hits.len(),
+    }));
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
+
+    Ok(AppJson(SearchResponse {
+        hits,
+        total: counted.min(EXACT_TOTAL_UP_TO),
+        total_is_exact: counted <= EXACT_TOTAL_UP_TO,
+        next_cursor,
+        from,
+        to,
+        took_ms: started.elapsed().as_millis() as u64,
+    }))
+}
