@@ -77,6 +77,94 @@ pub struct Hit {
     pub event: serde_json::Value,
 }
 
+/// Returns the body of `POST /api/v1/search/histogram`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct HistogramRequest {
+    /// The query; empty means everything.
+    #[serde(default)]
+    pub query: String,
+    /// Start of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Bucket width in seconds; chosen for about 60 buckets when absent.
+    #[serde(default)]
+    pub interval: Option<u64>,
+}
+
+/// Returns `POST /api/v1/search/histogram`: counts per time bucket, empty ones included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramResponse {
+    /// Bucket width in seconds.
+    pub interval: u64,
+    /// The buckets, oldest first; each starts at `ts`.
+    pub buckets: Vec<Bucket>,
+}
+
+/// Returns one histogram bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// The bucket's start.
+    pub ts: DateTime<Utc>,
+    /// Matching events in it.
+    pub count: u64,
+}
+
+/// Returns the body of `POST /api/v1/search/top`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct TopRequest {
+    /// The query; empty means everything.
+    #[serde(default)]
+    pub query: String,
+    /// Start of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The field whose values to count.
+    pub field: String,
+    /// How many values, 1 to 100 (default 10).
+    #[serde(default)]
+    pub size: Option<u32>,
+}
+
+/// Returns `POST /api/v1/search/top`: the most frequent values of a field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopResponse {
+    /// The values, most frequent first.
+    pub values: Vec<TopValue>,
+    /// Matching events with another value.
+    pub other: u64,
+    /// Matching events without the field.
+    pub missing: u64,
+}
+
+/// Returns one frequent value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopValue {
+    /// The value, as text.
+    pub value: String,
+    /// Matching events with it.
+    pub count: u64,
+}
+
+/// The bucket widths the histogram chooses from, in seconds.
+pub const INTERVALS: [u64; 15] = [
+    1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800, 2_592_000,
+];
+
+/// Returns the smallest width from [`INTERVALS`] that gives at most `buckets`
+/// buckets over `span_seconds`.
+pub fn auto_interval(span_seconds: u64, buckets: u64) -> u64 {
+    INTERVALS
+        .into_iter()
+        .find(|width| span_seconds.div_ceil(*width) <= buckets)
+        .unwrap_or(INTERVALS[INTERVALS.len() - 1])
+}
+
 /// Returned when a time cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -124,6 +212,15 @@ pub fn resolve_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Tim
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_intervals_give_at_most_the_buckets_asked() {
+        assert_eq!(auto_interval(15 * 60, 60), 30);
+        assert_eq!(auto_interval(24 * 3600, 60), 1800);
+        assert_eq!(auto_interval(7 * 86_400, 60), 10_800);
+        assert_eq!(auto_interval(10, 60), 1);
+        assert_eq!(auto_interval(u64::MAX / 2, 60), 2_592_000);
+    }
 
     #[test]
     fn relative_and_absolute_times_resolve() {

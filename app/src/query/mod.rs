@@ -29,7 +29,7 @@ mod parse;
 mod print;
 
 pub use ast::{Bound, PatternPart, Query, Term, Test};
-pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, parse};
+pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, is_field_name, parse};
 
 #[cfg(test)]
 mod tests {

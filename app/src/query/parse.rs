@@ -591,7 +591,7 @@ impl Parser {
 
 /// Returns whether `name` may name a field: letters, digits, `_`, `@`, `-`
 /// and dots between non-empty parts, not starting with `-`, not an operator.
-pub(super) fn is_field_name(name: &str) -> bool {
+pub fn is_field_name(name: &str) -> bool {
     !name.is_empty()
         && !matches!(name, "AND" | "OR" | "NOT" | "TO")
         && name.len() <= 200

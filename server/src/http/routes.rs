@@ -79,6 +79,16 @@ pub static ROUTES: &[RouteSpec] = &[
         access: Access::Permission(Permission::SearchEvents),
     },
     RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/search/histogram",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/search/top",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
         method: Method::GET,
         path: "/api/v1/sources",
         access: Access::Permission(Permission::ViewSystem),
@@ -180,6 +190,11 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route("/api/v1/auth/key", get(auth::handlers::key_identity))
         .route("/api/v1/sources", get(ingest::handlers::list_sources))
         .route("/api/v1/search", post(search::handlers::search))
+        .route(
+            "/api/v1/search/histogram",
+            post(search::handlers::histogram),
+        )
+        .route("/api/v1/search/top", post(search::handlers::top))
         .route(
             "/api/v1/system/status",
             get(system::handlers::system_status),

@@ -349,6 +349,37 @@ impl Builder {
     }
 }
 
+/// Returns a subquery yielding the field's values of one event `e` as text,
+/// one row per value (an array's elements each), and one NULL row when the
+/// event has no value; placeholders start at `$first`.
+pub fn field_values(field: &str, first: usize) -> Condition {
+    let mut builder = Builder {
+        sql: String::new(),
+        params: Vec::new(),
+        first,
+    };
+    let sql = match column(field) {
+        Some(Column::Time) => "SELECT e.ts::text".to_owned(),
+        Some(Column::Id) => "SELECT e.id::text".to_owned(),
+        Some(Column::Message) => "SELECT e.message".to_owned(),
+        Some(Column::Text(name) | Column::Lower(name)) => format!("SELECT e.{name}"),
+        Some(Column::Inet(name)) => format!("SELECT host(e.{name})"),
+        Some(Column::Tags) => "SELECT unnest(CASE WHEN cardinality(e.tags) = 0 THEN ARRAY[NULL]::text[] ELSE e.tags END)"
+            .to_owned(),
+        None => {
+            let value = builder.document_value(field);
+            format!(
+                "SELECT item FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({value}) = 'array' \
+                 THEN {value} ELSE jsonb_build_array({value}) END) AS item"
+            )
+        }
+    };
+    Condition {
+        sql,
+        params: builder.params,
+    }
+}
+
 fn comparison(bound: &Bound, below: bool) -> &'static str {
     match (below, bound.inclusive) {
         (false, true) => ">=",

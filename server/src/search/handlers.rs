@@ -1,6 +1,8 @@
-//! `POST /api/v1/search`: one page of matching events, newest first by default.
+//! `POST /api/v1/search` (one page of matching events, newest first by
+//! default), `/search/histogram` (counts over time) and `/search/top` (the
+//! most frequent values of a field).
 
-use super::compile::{Condition, Param, compile};
+use super::compile::{Condition, Param, compile, field_values};
 use crate::audit::{AuditRecord, repo as audit_repo};
 use crate::auth::Principal;
 use crate::auth::access::context_from_parts;
@@ -8,7 +10,8 @@ use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::search::{
-    DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, Hit, MAX_LIMIT, SearchRequest, SearchResponse, SortOrder,
+    Bucket, DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, HistogramRequest, HistogramResponse, Hit, MAX_LIMIT,
+    SearchRequest, SearchResponse, SortOrder, TopRequest, TopResponse, TopValue, auto_interval,
     resolve_time,
 };
 use axum::extract::State;
@@ -204,5 +207,168 @@ pub async fn search(
         from,
         to,
         took_ms: started.elapsed().as_millis() as u64,
+    }))
+}
+
+/// A transaction with the search statement timeout set.
+async fn bounded(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+/// Arguments `$1` (from) and `$2` (to), then the condition's from `$first`.
+fn arguments(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    extra: &[Param],
+) -> Result<PgArguments, ApiError> {
+    let mut arguments = PgArguments::default();
+    bind(&mut arguments, &Param::Time(from))?;
+    bind(&mut arguments, &Param::Time(to))?;
+    for param in extra {
+        bind(&mut arguments, param)?;
+    }
+    Ok(arguments)
+}
+
+/// The most buckets a histogram may have.
+const MAX_BUCKETS: u64 = 2_000;
+
+/// `POST /api/v1/search/histogram`.
+#[tracing::instrument(skip_all)]
+pub async fn histogram(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<HistogramRequest>,
+) -> Result<AppJson<HistogramResponse>, ApiError> {
+    let query = parse_query(&request.query)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let span = (to - from).num_seconds().max(1) as u64;
+    let interval = match request.interval {
+        Some(0) => {
+            return Err(ApiError::validation(
+                "interval",
+                "interval must be at least 1 second",
+            ));
+        }
+        Some(seconds) if span.div_ceil(seconds) > MAX_BUCKETS => {
+            return Err(ApiError::validation(
+                "interval",
+                format!("the range would have more than {MAX_BUCKETS} buckets; widen the interval"),
+            ));
+        }
+        Some(seconds) => seconds,
+        None => auto_interval(span, 60),
+    };
+    // Buckets are aligned to the epoch, so a range's buckets are stable as it moves.
+    let origin = DateTime::<Utc>::UNIX_EPOCH;
+    let Condition {
+        sql: condition,
+        params,
+    } = compile(&query, 5);
+    let mut all = vec![
+        Param::Text(format!("{interval} seconds")),
+        Param::Time(origin),
+    ];
+    all.extend(params);
+    let sql = format!(
+        "SELECT date_bin($3::interval, e.ts, $4) AS bucket, count(*) AS count FROM events e \
+         WHERE e.ts >= $1 AND e.ts < $2 AND {condition} GROUP BY 1 ORDER BY 1"
+    );
+    let mut tx = bounded(&state).await?;
+    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(from, to, &all)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(search_error)?;
+    tx.commit().await?;
+
+    let mut counts = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let bucket: DateTime<Utc> = row.try_get("bucket")?;
+        let count: i64 = row.try_get("count")?;
+        counts.insert(bucket.timestamp(), count.max(0) as u64);
+    }
+    let width = interval as i64;
+    let mut start = from.timestamp().div_euclid(width) * width;
+    let mut buckets = Vec::new();
+    while start < to.timestamp() {
+        if let Some(ts) = DateTime::from_timestamp(start, 0) {
+            buckets.push(Bucket {
+                ts,
+                count: counts.get(&start).copied().unwrap_or(0),
+            });
+        }
+        start += width;
+    }
+    Ok(AppJson(HistogramResponse { interval, buckets }))
+}
+
+/// `POST /api/v1/search/top`.
+#[tracing::instrument(skip_all)]
+pub async fn top(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<TopRequest>,
+) -> Result<AppJson<TopResponse>, ApiError> {
+    let query = parse_query(&request.query)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    if !app::query::is_field_name(&request.field) {
+        return Err(ApiError::validation("field", "not a field name"));
+    }
+    let size = request.size.unwrap_or(10);
+    if !(1..=100).contains(&size) {
+        return Err(ApiError::validation(
+            "size",
+            "size must be between 1 and 100",
+        ));
+    }
+    let values = field_values(&request.field, 3);
+    let Condition {
+        sql: condition,
+        params,
+    } = compile(&query, 3 + values.params.len());
+    let mut all = values.params.clone();
+    all.extend(params);
+    let from_clause = format!(
+        "FROM events e CROSS JOIN LATERAL ({}) AS f(value) WHERE e.ts >= $1 AND e.ts < $2 AND {condition}",
+        values.sql
+    );
+    let top_sql = format!(
+        "SELECT value, count(*) AS count {from_clause} AND value IS NOT NULL \
+         GROUP BY value ORDER BY count(*) DESC, value LIMIT {size}"
+    );
+    let totals_sql = format!(
+        "SELECT count(*) FILTER (WHERE value IS NOT NULL) AS present, \
+         count(*) FILTER (WHERE value IS NULL) AS missing {from_clause}"
+    );
+    let mut tx = bounded(&state).await?;
+    let rows = sqlx::query_with(sqlx::AssertSqlSafe(top_sql), arguments(from, to, &all)?)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(search_error)?;
+    let totals = sqlx::query_with(sqlx::AssertSqlSafe(totals_sql), arguments(from, to, &all)?)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(search_error)?;
+    tx.commit().await?;
+
+    let mut top = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let count: i64 = row.try_get("count")?;
+        top.push(TopValue {
+            value: row.try_get("value")?,
+            count: count.max(0) as u64,
+        });
+    }
+    let present: i64 = totals.try_get("present")?;
+    let missing: i64 = totals.try_get("missing")?;
+    let shown: u64 = top.iter().map(|v| v.count).sum();
+    Ok(AppJson(TopResponse {
+        values: top,
+        other: (present.max(0) as u64).saturating_sub(shown),
+        missing: missing.max(0) as u64,
     }))
 }

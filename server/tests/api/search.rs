@@ -241,3 +241,106 @@ async fn searches_are_audited_and_need_the_search_permission() {
         .unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn histograms_count_every_bucket_and_top_values_count_elements() {
+    use app::search::{HistogramRequest, HistogramResponse, TopRequest, TopResponse};
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    load(&app).await;
+    let range = |query: &str| HistogramRequest {
+        query: query.into(),
+        from: Some("2026-11-29T09:00:00Z".into()),
+        to: Some("2026-11-29T11:00:00Z".into()),
+        interval: None,
+    };
+    let auto: HistogramResponse = app
+        .post_json("/api/v1/search/histogram", &range(""))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(auto.interval, 300, "two hours in at most 60 buckets");
+    assert_eq!(auto.buckets.len(), 24, "empty buckets are included");
+    let ten = auto
+        .buckets
+        .iter()
+        .find(|b| b.ts.to_rfc3339() == "2026-11-29T10:00:00+00:00")
+        .unwrap();
+    assert_eq!(ten.count, 5);
+    assert_eq!(auto.buckets.iter().map(|b| b.count).sum::<u64>(), 5);
+
+    let mut minutes = range("tags:ssh");
+    minutes.interval = Some(60);
+    let fine: HistogramResponse = app
+        .post_json("/api/v1/search/histogram", &minutes)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fine.buckets.len(), 120);
+    let counted: Vec<(String, u64)> = fine
+        .buckets
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| (b.ts.format("%H:%M").to_string(), b.count))
+        .collect();
+    assert_eq!(counted, vec![("10:00".into(), 1), ("10:01".into(), 1)]);
+    let mut tiny = range("");
+    tiny.interval = Some(1);
+    let response = app.post_json("/api/v1/search/histogram", &tiny).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+
+    let top = |field: &str, size: u32| TopRequest {
+        query: String::new(),
+        from: Some("2026-11-29T09:00:00Z".into()),
+        to: Some("2026-11-29T11:00:00Z".into()),
+        field: field.into(),
+        size: Some(size),
+    };
+    let hosts: TopResponse = app
+        .post_json("/api/v1/search/top", &top("host.name", 2))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<(&str, u64)> = hosts
+        .values
+        .iter()
+        .map(|v| (v.value.as_str(), v.count))
+        .collect();
+    assert_eq!(names, vec![("db01", 1), ("literal-dotted", 1)]);
+    assert_eq!((hosts.other, hosts.missing), (3, 0));
+    let tags: TopResponse = app
+        .post_json("/api/v1/search/top", &top("tags", 10))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<(&str, u64)> = tags
+        .values
+        .iter()
+        .map(|v| (v.value.as_str(), v.count))
+        .collect();
+    assert_eq!(names, vec![("ssh", 2), ("prod", 1)]);
+    assert_eq!(tags.missing, 3);
+    let related: TopResponse = app
+        .post_json("/api/v1/search/top", &top("related.ip", 10))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(related.values.len(), 2, "array elements count one by one");
+    assert_eq!(related.missing, 4);
+    let sources: TopResponse = app
+        .post_json("/api/v1/search/top", &top("source.ip", 10))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(sources.values.iter().any(|v| v.value == "2001:db8::1"));
+    let response = app
+        .post_json("/api/v1/search/top", &top("bad field!", 10))
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
