@@ -1,20 +1,35 @@
-//! The Search area, not built yet: says what it will do.
+//! The event explorer: search stored events the way Kibana's Discover does.
 
-use crate::components::common::NotInThisBuild;
+use crate::components::common::PageHeader;
 use crate::components::layout::RequirePermission;
+use crate::components::search::{ExplorerState, FieldSidebar, Histogram, QueryBar, Results};
 use app::Permission;
+use app::search::SearchResponse;
 use leptos::prelude::*;
 
-/// Renders the Search placeholder for users allowed to see Search.
+/// Renders the explorer for users allowed to search.
 #[component]
 pub fn SearchPage() -> impl IntoView {
     view! {
         <RequirePermission any_of=&[Permission::SearchEvents]>
-            <NotInThisBuild
-                title="Search"
-                summary="Query every stored event with a typed query language and time range."
-                capabilities=&["search events by field, free text and time range, with filters kept in the URL to share", "open a single event with its raw and normalised fields", "pivot from a value to related events, alerts and cases", "export results (with the export permission)"]
-            />
+            <Explorer />
         </RequirePermission>
+    }
+}
+
+#[component]
+fn Explorer() -> impl IntoView {
+    let state = ExplorerState::from_url();
+    let first_page = RwSignal::new(None::<SearchResponse>);
+    view! {
+        <PageHeader title="Search" description="Every stored event, by field, free text and time. Press / to type a query." />
+        <QueryBar state />
+        <div class="explorer">
+            <FieldSidebar state page=first_page />
+            <div class="explorer-main">
+                <Histogram state />
+                <Results state first_page />
+            </div>
+        </div>
     }
 }

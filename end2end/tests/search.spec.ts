@@ -1,0 +1,72 @@
+// An analyst searches events in the explorer: query, histogram, field values,
+// event detail, a shareable URL, and event data that is never run as markup.
+import { expect, request as playwrightRequest } from '@playwright/test';
+import { test, saveScreenshot } from './fixtures';
+import { LoginPage } from './pages/login-page';
+
+test('an analyst searches, filters by a field value, opens an event and shares the URL', async ({ page, baseURL, makeUser }) => {
+  const admin = await makeUser('admin');
+  const analyst = await makeUser('analyst');
+  const run = `run${Date.now().toString(36)}`;
+  const api = await playwrightRequest.newContext({ baseURL });
+  await api.post('/api/v1/auth/login', { data: { username: admin.username, password: admin.password } });
+  const created = await api.post('/api/v1/api-keys', { data: { name: `search-${run}`, scopes: ['ingest'] } });
+  const { key } = await created.json();
+  const shipper = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${key}` } });
+  const now = Date.now();
+  const events = [];
+  for (let i = 0; i < 30; i++) {
+    events.push({
+      '@timestamp': new Date(now - i * 60_000).toISOString(),
+      labels: { run },
+      host: { name: i % 3 === 0 ? 'bastion-1' : 'web-01' },
+      source: { ip: `203.0.113.${i}` },
+      user: { name: i % 2 === 0 ? 'root' : 'deploy' },
+      event: { action: 'ssh_login', outcome: i % 2 === 0 ? 'failure' : 'success' },
+      message: i === 0 ? `<script>window.__pwned = true</script> ${run}` : `Failed password for root from 203.0.113.${i} port 22 ssh2`,
+    });
+  }
+  const sent = await shipper.post('/api/v1/events', { data: events });
+  expect((await sent.json()).accepted).toBe(30);
+
+  await new LoginPage(page).goto();
+  await new LoginPage(page).signInAs(analyst.username, analyst.password);
+  await page.goto('/search');
+  await expect(page.getByRole('heading', { level: 1, name: 'Search' })).toBeVisible();
+
+  // `/` focuses the query; a broken query is marked, not run.
+  await page.locator('body').press('/');
+  const query = page.getByRole('searchbox', { name: 'Query' });
+  await expect(query).toBeFocused();
+  await query.fill('labels.run:(');
+  await expect(page.getByTestId('query-error')).toContainText('expected a value');
+  await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeDisabled();
+
+  await query.fill(`labels.run:${run}`);
+  await query.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`q=labels\\.run%3A${run}`));
+  await expect(page.getByTestId('hit-count')).toHaveText('30 events');
+  await expect(page.getByTestId('histogram-total')).toHaveText('30 events');
+  await expect(page.getByTestId('hit-row')).toHaveCount(30);
+
+  // A field's top values filter the search.
+  await page.getByRole('button', { name: /^host\.name\s*30$/ }).click();
+  await page.getByRole('button', { name: 'Filter for bastion-1' }).click();
+  await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+  await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
+
+  // The event with markup in its message shows it as text, and it never runs.
+  const rows = page.getByTestId('hit-row');
+  await rows.filter({ hasText: '<script>' }).click();
+  const detail = page.getByTestId('hit-detail');
+  await expect(detail).toContainText(`<script>window.__pwned = true</script> ${run}`);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+  await saveScreenshot(page, 'search-explorer');
+
+  // The URL reproduces the view.
+  await page.reload();
+  await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
+  await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+  await api.dispose();
+  await shipper.dispose();
+});

@@ -1,0 +1,21 @@
+//! Searching events (`/api/v1/search`, `/search/histogram`, `/search/top`); needs `events:search`.
+
+use super::{ApiResult, post_json};
+use app::search::{
+    HistogramRequest, HistogramResponse, SearchRequest, SearchResponse, TopRequest, TopResponse,
+};
+
+/// Returns one page of matching events.
+pub async fn search(request: &SearchRequest) -> ApiResult<SearchResponse> {
+    post_json("/search", request).await
+}
+
+/// Returns matching events counted per time bucket.
+pub async fn histogram(request: &HistogramRequest) -> ApiResult<HistogramResponse> {
+    post_json("/search/histogram", request).await
+}
+
+/// Returns the most frequent values of a field among matching events.
+pub async fn top(request: &TopRequest) -> ApiResult<TopResponse> {
+    post_json("/search/top", request).await
+}

@@ -1,0 +1,13 @@
+//! The event explorer: query bar, time range, histogram, field sidebar and results.
+
+mod fields;
+mod histogram;
+mod query_bar;
+mod results;
+mod state;
+
+pub use fields::FieldSidebar;
+pub use histogram::Histogram;
+pub use query_bar::QueryBar;
+pub use results::Results;
+pub use state::ExplorerState;

@@ -1,0 +1,190 @@
+//! The matching events: a dense table, newest first, each row expanding to the
+//! whole event as fields and as JSON. Event data is always text, never markup.
+
+use super::state::{ExplorerState, flatten, text_at};
+use crate::api;
+use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
+use app::search::{Hit, SearchRequest, SearchResponse};
+use leptos::prelude::*;
+
+/// The columns shown: (heading, field).
+const COLUMNS: &[(&str, &str)] = &[
+    ("host.name", "host.name"),
+    ("source.ip", "source.ip"),
+    ("user.name", "user.name"),
+    ("event.action", "event.action"),
+    ("message", "message"),
+];
+
+/// Renders the results of the applied search; `first_page` receives each
+/// first page, for the field sidebar.
+#[component]
+pub fn Results(
+    state: ExplorerState,
+    first_page: RwSignal<Option<SearchResponse>>,
+) -> impl IntoView {
+    let request = move || SearchRequest {
+        query: state.query.get(),
+        from: Some(state.from.get()),
+        to: Some(state.to.get()),
+        limit: Some(100),
+        ..SearchRequest::default()
+    };
+    let page = LocalResource::new(move || {
+        let request = request();
+        state.runs.get();
+        async move { api::search::search(&request).await }
+    });
+    // Later pages, appended below the first; cleared by every new search.
+    let more_hits = RwSignal::new(Vec::<Hit>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let load_more: Action<String, Result<SearchResponse, app::ErrorBody>> =
+        Action::new_local(move |next: &String| {
+            let mut request = request();
+            request.cursor = Some(next.clone());
+            async move { api::search::search(&request).await }
+        });
+    Effect::new(move |_| {
+        if let Some(Ok(response)) = load_more.value().get() {
+            more_hits.update(|hits| hits.extend(response.hits.clone()));
+            cursor.set(response.next_cursor.clone());
+        }
+    });
+
+    view! {
+        <section class="panel panel-flush results" aria-label="Matching events">
+            <AsyncRegion>
+                {move || Suspend::new(async move {
+                    let response = page.await?;
+                    more_hits.set(Vec::new());
+                    cursor.set(response.next_cursor.clone());
+                    first_page.set(Some(response.clone()));
+                    Ok::<_, app::ErrorBody>(view! {
+                        <div class="panel-head">
+                            <h2 class="panel-title" data-testid="hit-count">
+                                {if response.total_is_exact {
+                                    format!("{} events", crate::format::count(response.total as i64))
+                                } else {
+                                    format!("more than {} events", crate::format::count(response.total as i64))
+                                }}
+                            </h2>
+                            <span class="muted">{format!("{} ms", response.took_ms)}</span>
+                        </div>
+                        {table(response.hits)}
+                    })
+                })}
+            </AsyncRegion>
+            {move || {
+                let extra = more_hits.get();
+                (!extra.is_empty()).then(|| table(extra))
+            }}
+            {move || load_more.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
+            {move || cursor.get().map(|next| view! {
+                <div class="results-more">
+                    <button
+                        type="button"
+                        class="btn"
+                        disabled=move || load_more.pending().get()
+                        on:click=move |_| { load_more.dispatch(next.clone()); }
+                    >
+                        {move || if load_more.pending().get() { "Loading…" } else { "Load more" }}
+                    </button>
+                </div>
+            })}
+        </section>
+    }
+}
+
+fn table(hits: Vec<Hit>) -> AnyView {
+    if hits.is_empty() {
+        return view! {
+            <EmptyState title="No matching events" message="Widen the time range or loosen the query." />
+        }
+        .into_any();
+    }
+    let headers = COLUMNS
+        .iter()
+        .map(|(heading, _)| view! { <th scope="col">{*heading}</th> })
+        .collect_view();
+    let rows = hits
+        .into_iter()
+        .map(|hit| view! { <HitRow hit /> })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table hits">
+                <thead>
+                    <tr>
+                        <th scope="col" class="col-toggle"><span class="sr-only">"Expand"</span></th>
+                        <th scope="col" class="cell-time">"@timestamp"</th>
+                        {headers}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// One event: a summary row, and when opened, its fields and JSON.
+#[component]
+fn HitRow(hit: Hit) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let cells = COLUMNS
+        .iter()
+        .map(|(_, field)| {
+            let text = text_at(&hit.event, field).unwrap_or_default();
+            let class = if *field == "message" {
+                "cell-message"
+            } else {
+                "cell-nowrap"
+            };
+            let title = text.clone();
+            view! { <td class=class title=title>{text}</td> }
+        })
+        .collect_view();
+    let fields = flatten(&hit.event);
+    let json = serde_json::to_string_pretty(&hit.event).unwrap_or_default();
+    let id = hit.id.to_string();
+    let toggle = move |_| open.update(|o| *o = !*o);
+    view! {
+        <tr class="hit" class:open=move || open.get() on:click=toggle data-testid="hit-row">
+            <td class="col-toggle">
+                <button
+                    type="button"
+                    class="btn btn-ghost btn-sm btn-icon"
+                    aria-expanded=move || open.get().to_string()
+                    aria-label="Show the whole event"
+                >
+                    {move || if open.get() { "▾" } else { "▸" }}
+                </button>
+            </td>
+            <td class="cell-time mono">{crate::format::timestamp(hit.timestamp)}</td>
+            {cells}
+        </tr>
+        {move || open.get().then(|| {
+            let rows = fields
+                .iter()
+                .map(|(path, value)| view! {
+                    <tr><th scope="row" class="mono">{path.clone()}</th><td class="mono">{value.clone()}</td></tr>
+                })
+                .collect_view();
+            view! {
+                <tr class="hit-detail" data-testid="hit-detail">
+                    <td colspan=(COLUMNS.len() + 2).to_string()>
+                        <div class="hit-detail-grid">
+                            <table class="kv-table" aria-label="Fields">
+                                <tbody>{rows}</tbody>
+                            </table>
+                            <div class="hit-json">
+                                <div class="muted">"event " {id.clone()}</div>
+                                <pre class="mono">{json.clone()}</pre>
+                            </div>
+                        </div>
+                    </td>
+                </tr>
+            }
+        })}
+    }
+}

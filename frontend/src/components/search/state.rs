@@ -1,0 +1,170 @@
+//! What the explorer shows, kept in the URL (`/search?q=…&from=…&to=…`) so a
+//! link reproduces the view, and helpers to read event documents as text.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use serde_json::Value;
+
+/// The quick time ranges: (label, `from`).
+pub const QUICK_RANGES: &[(&str, &str)] = &[
+    ("Last 15 minutes", "now-15m"),
+    ("Last hour", "now-1h"),
+    ("Last 4 hours", "now-4h"),
+    ("Last 24 hours", "now-24h"),
+    ("Last 7 days", "now-7d"),
+    ("Last 30 days", "now-30d"),
+];
+
+/// Returns the explorer's applied state, read from and written to the URL.
+#[derive(Clone, Copy)]
+pub struct ExplorerState {
+    /// The applied query text.
+    pub query: Memo<String>,
+    /// The range start as typed (`now-24h`, RFC 3339).
+    pub from: Memo<String>,
+    /// The range end as typed.
+    pub to: Memo<String>,
+    /// Bumped to run the same search again.
+    pub runs: RwSignal<u64>,
+    /// The URL to go to next; followed by the effect [`ExplorerState::from_url`] installs.
+    target: RwSignal<Option<String>>,
+}
+
+impl ExplorerState {
+    /// Reads the state from the current URL.
+    pub fn from_url() -> ExplorerState {
+        let params = use_query_map();
+        let read = move |name: &'static str, default: &'static str| {
+            Memo::new(move |_| {
+                params
+                    .read()
+                    .get(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| default.to_owned())
+            })
+        };
+        let target = RwSignal::new(None::<String>);
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            if let Some(url) = target.get() {
+                navigate(&url, NavigateOptions::default());
+            }
+        });
+        ExplorerState {
+            query: Memo::new(move |_| params.read().get("q").unwrap_or_default()),
+            from: read("from", "now-24h"),
+            to: read("to", "now"),
+            runs: RwSignal::new(0),
+            target,
+        }
+    }
+
+    /// Shows `query` over `from`..`to`: a new URL (so back goes to the previous search).
+    pub fn apply(&self, query: &str, from: &str, to: &str) {
+        let same = self.query.get_untracked() == query
+            && self.from.get_untracked() == from
+            && self.to.get_untracked() == to;
+        if same {
+            self.runs.update(|n| *n += 1);
+            return;
+        }
+        let url = format!(
+            "/search?q={}&from={}&to={}",
+            encode(query),
+            encode(from),
+            encode(to)
+        );
+        self.target.set(Some(url));
+    }
+}
+
+/// Percent-encodes a query-string value.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Returns the value at a dotted path of a document (nested objects, or a
+/// literal dotted key) as display text; arrays are joined with ", ".
+pub fn text_at(document: &Value, path: &str) -> Option<String> {
+    match lookup(document, path)? {
+        Value::Null => None,
+        value => Some(display(value)),
+    }
+}
+
+/// A value as display text: strings bare, arrays joined with ", ", the rest as JSON.
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let object = value.as_object()?;
+    if let Some(found) = object.get(path) {
+        return Some(found);
+    }
+    let (head, rest) = path.split_once('.')?;
+    lookup(object.get(head)?, rest)
+}
+
+/// Returns every leaf of a document as (dotted path, display text), sorted by path.
+pub fn flatten(document: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    walk(document, String::new(), &mut out);
+    out.sort();
+    out
+}
+
+fn walk(value: &Value, prefix: String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (key, inner) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                walk(inner, path, out);
+            }
+        }
+        other => out.push((prefix, display(other))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn documents_read_as_text_by_path() {
+        let doc =
+            json!({"host": {"name": "web01"}, "user.name": "root", "tags": ["a", 1], "n": null});
+        assert_eq!(text_at(&doc, "host.name").as_deref(), Some("web01"));
+        assert_eq!(text_at(&doc, "user.name").as_deref(), Some("root"));
+        assert_eq!(text_at(&doc, "tags").as_deref(), Some("a, 1"));
+        assert_eq!(text_at(&doc, "n"), None);
+        assert_eq!(
+            flatten(&doc),
+            vec![
+                ("host.name".to_owned(), "web01".to_owned()),
+                ("n".to_owned(), "null".to_owned()),
+                ("tags".to_owned(), "a, 1".to_owned()),
+                ("user.name".to_owned(), "root".to_owned()),
+            ]
+        );
+        assert_eq!(encode("a b&c=\"é\""), "a%20b%26c%3D%22%C3%A9%22");
+    }
+}
