@@ -26,9 +26,9 @@ test('every page renders without console errors', async ({ page, makeUser }) => 
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   }
-  await page.goto('/search');
+  await page.goto('/alerts');
   await expect(page.getByText('Not available in this build yet')).toBeVisible();
-  await saveScreenshot(page, 'search-not-built');
+  await saveScreenshot(page, 'alerts-not-built');
 });
 
 test('the admin sections list users and the audit trail, and the chain verifies', async ({ page, makeUser }) => {

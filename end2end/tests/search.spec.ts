@@ -2,6 +2,7 @@
 // event detail, a shareable URL, and event data that is never run as markup.
 import { expect, request as playwrightRequest } from '@playwright/test';
 import { test, saveScreenshot } from './fixtures';
+import { AppShell } from './pages/app-shell';
 import { LoginPage } from './pages/login-page';
 
 test('an analyst searches, filters by a field value, opens an event and shares the URL', async ({ page, baseURL, makeUser }) => {
@@ -62,6 +63,13 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await expect(detail).toContainText(`<script>window.__pwned = true</script> ${run}`);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
   await saveScreenshot(page, 'search-explorer');
+  const shell = new AppShell(page);
+  await shell.themeToggle.click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  // Let the controls' colour transitions finish before the picture.
+  await page.waitForTimeout(400);
+  await saveScreenshot(page, 'search-explorer-light');
+  await shell.themeToggle.click();
 
   // The URL reproduces the view.
   await page.reload();
