@@ -165,6 +165,68 @@ pub fn auto_interval(span_seconds: u64, buckets: u64) -> u64 {
         .unwrap_or(INTERVALS[INTERVALS.len() - 1])
 }
 
+/// Returns the body of `POST /api/v1/search/export`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRequest {
+    /// The query; empty means everything.
+    #[serde(default)]
+    pub query: String,
+    /// Start of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// End of the range (as in [`SearchRequest`]).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// NDJSON (whole documents) or CSV (chosen fields).
+    #[serde(default)]
+    pub format: ExportFormat,
+    /// CSV columns (field names); default `@timestamp`, `host.name`,
+    /// `source.ip`, `user.name`, `event.action`, `message`.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Oldest first (default, as logs are read) or newest first.
+    #[serde(default = "oldest_first")]
+    pub sort: SortOrder,
+}
+
+fn oldest_first() -> SortOrder {
+    SortOrder::Asc
+}
+
+impl Default for ExportRequest {
+    fn default() -> Self {
+        ExportRequest {
+            query: String::new(),
+            from: None,
+            to: None,
+            format: ExportFormat::default(),
+            fields: Vec::new(),
+            sort: oldest_first(),
+        }
+    }
+}
+
+/// Returns the format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// One JSON document per line.
+    #[default]
+    Ndjson,
+    /// A header row, then one row per event.
+    Csv,
+}
+
+/// The CSV columns when a request names none.
+pub const DEFAULT_EXPORT_FIELDS: [&str; 6] = [
+    "@timestamp",
+    "host.name",
+    "source.ip",
+    "user.name",
+    "event.action",
+    "message",
+];
+
 /// Returned when a time cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

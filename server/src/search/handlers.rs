@@ -50,7 +50,8 @@ pub fn time_range(
     Ok((from, to))
 }
 
-fn bind(arguments: &mut PgArguments, param: &Param) -> Result<(), ApiError> {
+/// Binds one parameter.
+pub fn bind(arguments: &mut PgArguments, param: &Param) -> Result<(), ApiError> {
     let added = match param {
         Param::Text(text) => arguments.add(text.clone()),
         Param::Path(path) => arguments.add(path.clone()),

@@ -2,4 +2,5 @@
 //! keyset pagination, bounded cost, and an audit record per search.
 
 pub mod compile;
+pub mod export;
 pub mod handlers;
