@@ -98,6 +98,33 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         connections: usize,
     },
+    /// Fill `events` with generated events by binary COPY (the search benchmark's data).
+    Load {
+        /// How many events.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Spread event times over this many days before now.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Time the search issue's queries against a running Vigil, warm, several runs each.
+    Search {
+        /// Vigil's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// A user with the events:search permission.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Its password (or the BENCH_PASSWORD environment variable).
+        #[arg(long, env = "BENCH_PASSWORD")]
+        password: String,
+        /// Timed runs per query (after two warm-ups).
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +188,15 @@ pub fn main() -> ExitCode {
                 batch,
                 connections,
             }) => bench_copy(settings, events, days, seed, batch, connections).await,
+            Command::Bench(BenchCommand::Load { events, days, seed }) => {
+                bench_load(settings, events, days, seed).await
+            }
+            Command::Bench(BenchCommand::Search {
+                url,
+                user,
+                password,
+                runs,
+            }) => bench_search(&url, &user, &password, runs).await,
         }
     });
     match result {
@@ -333,6 +369,45 @@ async fn loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
                 cpu.as_secs_f64()
             )),
     ));
+    Ok(())
+}
+
+async fn bench_load(settings: Settings, events: u64, days: u32, seed: u64) -> anyhow::Result<()> {
+    let database = Database::open(&settings.database, &settings.data_dir).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        let step = (events / 20).max(1);
+        crate::loadgen::bulk_load::run(&database.pool, events, days, seed, move |written| {
+            if written % step < 20_000 {
+                report(&format!("  {written:>10} / {events} written"));
+            }
+        })
+        .await
+    }
+    .await;
+    database.close().await?;
+    let (written, elapsed) = result?;
+    report(&format!(
+        "loaded {written} events over {days} days in {:.1} s: {:.0} events/s",
+        elapsed.as_secs_f64(),
+        written as f64 / elapsed.as_secs_f64().max(0.001)
+    ));
+    Ok(())
+}
+
+async fn bench_search(url: &str, user: &str, password: &str, runs: usize) -> anyhow::Result<()> {
+    let reports = crate::loadgen::search_bench::run(url, user, password, runs.max(1)).await?;
+    for case in reports {
+        report(&format!(
+            "{}: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({} runs; {})",
+            case.name,
+            case.quantile(0.5),
+            case.quantile(0.95),
+            case.millis.last().copied().unwrap_or_default(),
+            case.millis.len(),
+            case.summary
+        ));
+    }
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! `vigil loadgen`: sends realistic events over HTTP bulk with several
 //! connections and reports throughput and latency; `vigil bench copy`: the
-//! raw-database baseline the ingest benchmark is measured against.
+//! raw-database baseline the ingest benchmark is measured against; `vigil
+//! bench load` and `bench search`: the search benchmark's data and queries.
 
 pub mod baseline;
+pub mod bulk_load;
 pub mod demo;
 pub mod generate;
+pub mod search_bench;
 
 use anyhow::{Context, bail};
 use axum::body::Bytes;
