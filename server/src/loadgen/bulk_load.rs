@@ -45,7 +45,11 @@ pub async fn run(
                 .take(BATCH)
                 .filter_map(|document| normalize(document, &ctx, TimePolicy::default()).ok())
                 .collect();
-            if rows.is_empty() || batches.blocking_send((encode_events(&rows), rows.len())).is_err() {
+            if rows.is_empty()
+                || batches
+                    .blocking_send((encode_events(&rows), rows.len()))
+                    .is_err()
+            {
                 return;
             }
         }

@@ -72,7 +72,12 @@ impl CaseReport {
 }
 
 /// Signs in at `url` and runs every case `runs` times after two warm-ups.
-pub async fn run(url: &str, username: &str, password: &str, runs: usize) -> anyhow::Result<Vec<CaseReport>> {
+pub async fn run(
+    url: &str,
+    username: &str,
+    password: &str,
+    runs: usize,
+) -> anyhow::Result<Vec<CaseReport>> {
     let client = reqwest::Client::builder().build()?;
     let base = url.trim_end_matches('/');
     let login = client
@@ -89,7 +94,11 @@ pub async fn run(url: &str, username: &str, password: &str, runs: usize) -> anyh
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("vigil_session=")))
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("vigil_session="))
+        })
         .context("the login answer set no session cookie")?
         .to_owned();
     let mut reports = Vec::new();
@@ -133,7 +142,11 @@ fn summarize(answer: &Value) -> String {
             "{} hits of {}{}",
             hits.len(),
             answer["total"],
-            if answer["total_is_exact"] == json!(true) { "" } else { "+" }
+            if answer["total_is_exact"] == json!(true) {
+                ""
+            } else {
+                "+"
+            }
         );
     }
     if let Some(buckets) = answer.get("buckets").and_then(Value::as_array) {

@@ -7,9 +7,11 @@
 //! from the stored document by path, where a dotted name is tried both as
 //! nested objects and as one literal key.
 //!
-//! Every leaf is `coalesce(…, false)`: SQL's NULL would otherwise make
-//! `NOT host.name:web01` skip events that have no host at all, which is not
-//! what an analyst means.
+//! Leaves are plain comparisons, so the planner can use the columns' indexes.
+//! Under `NOT` the operand becomes `coalesce(…, false)`: SQL's NULL would
+//! otherwise make `NOT host.name:web01` skip events that have no host at all,
+//! which is not what an analyst means. Elsewhere NULL already acts as false
+//! (AND, OR and WHERE are monotone in it).
 
 use app::query::{Bound, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
@@ -126,8 +128,9 @@ impl Builder {
                 self.sql.push(')');
             }
             Query::Not(inner) => {
-                self.sql.push_str("NOT ");
+                self.sql.push_str("NOT coalesce(");
                 self.query(inner);
+                self.sql.push_str(", false)");
             }
             Query::Text(term) => {
                 let leaf = self.contains("e.message", term);
@@ -144,9 +147,9 @@ impl Builder {
     }
 
     fn leaf(&mut self, predicate: &str) {
-        self.sql.push_str("coalesce(");
+        self.sql.push('(');
         self.sql.push_str(predicate);
-        self.sql.push_str(", false)");
+        self.sql.push(')');
     }
 
     /// `expr` contains the term, case-insensitive.
@@ -349,34 +352,50 @@ impl Builder {
     }
 }
 
-/// Returns a subquery yielding the field's values of one event `e` as text,
-/// one row per value (an array's elements each), and one NULL row when the
-/// event has no value; placeholders start at `$first`.
-pub fn field_values(field: &str, first: usize) -> Condition {
+/// Returns how to read a field's values of one event `e` as text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValues {
+    /// One value per event (NULL when absent): an expression.
+    Scalar(Condition),
+    /// Any number of values per event: a subquery yielding one row per value
+    /// (an array's elements each), and one NULL row when the event has none.
+    Rows(Condition),
+}
+
+/// Returns how to read `field`; placeholders start at `$first`.
+pub fn field_values(field: &str, first: usize) -> FieldValues {
     let mut builder = Builder {
         sql: String::new(),
         params: Vec::new(),
         first,
     };
-    let sql = match column(field) {
-        Some(Column::Time) => "SELECT e.ts::text".to_owned(),
-        Some(Column::Id) => "SELECT e.id::text".to_owned(),
-        Some(Column::Message) => "SELECT e.message".to_owned(),
-        Some(Column::Text(name) | Column::Lower(name)) => format!("SELECT e.{name}"),
-        Some(Column::Inet(name)) => format!("SELECT host(e.{name})"),
-        Some(Column::Tags) => "SELECT unnest(CASE WHEN cardinality(e.tags) = 0 THEN ARRAY[NULL]::text[] ELSE e.tags END)"
-            .to_owned(),
+    let scalar = |sql: String| {
+        FieldValues::Scalar(Condition {
+            sql,
+            params: Vec::new(),
+        })
+    };
+    match column(field) {
+        Some(Column::Time) => scalar("e.ts::text".to_owned()),
+        Some(Column::Id) => scalar("e.id::text".to_owned()),
+        Some(Column::Message) => scalar("e.message".to_owned()),
+        Some(Column::Text(name) | Column::Lower(name)) => scalar(format!("e.{name}")),
+        Some(Column::Inet(name)) => scalar(format!("host(e.{name})")),
+        Some(Column::Tags) => FieldValues::Rows(Condition {
+            sql: "SELECT unnest(CASE WHEN cardinality(e.tags) = 0 THEN ARRAY[NULL]::text[] ELSE e.tags END)"
+                .to_owned(),
+            params: Vec::new(),
+        }),
         None => {
             let value = builder.document_value(field);
-            format!(
-                "SELECT item FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({value}) = 'array' \
-                 THEN {value} ELSE jsonb_build_array({value}) END) AS item"
-            )
+            FieldValues::Rows(Condition {
+                sql: format!(
+                    "SELECT item FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({value}) = 'array' \
+                     THEN {value} ELSE jsonb_build_array({value}) END) AS item"
+                ),
+                params: builder.params,
+            })
         }
-    };
-    Condition {
-        sql,
-        params: builder.params,
     }
 }
 
@@ -434,10 +453,7 @@ mod tests {
     #[test]
     fn columns_are_used_where_fields_have_them() {
         let c = compiled("host.name:web01 AND source.ip:10.0.0.0/8");
-        assert_eq!(
-            c.sql,
-            "(coalesce(e.host_name = $3, false) AND coalesce(e.source_ip <<= $4, false))"
-        );
+        assert_eq!(c.sql, "((e.host_name = $3) AND (e.source_ip <<= $4))");
         assert_eq!(c.params[0], Param::Text("web01".into()));
         assert_eq!(c.params[1], Param::Net("10.0.0.0/8".parse().unwrap()));
     }
@@ -467,7 +483,7 @@ mod tests {
     fn negation_keeps_events_without_the_field() {
         assert_eq!(
             compiled("NOT user.name:root").sql,
-            "NOT coalesce(e.user_name = $3, false)"
+            "NOT coalesce((e.user_name = $3), false)"
         );
     }
 

@@ -2,7 +2,7 @@
 //! default), `/search/histogram` (counts over time) and `/search/top` (the
 //! most frequent values of a field).
 
-use super::compile::{Condition, Param, compile, field_values};
+use super::compile::{Condition, FieldValues, Param, compile, field_values};
 use crate::audit::{AuditRecord, repo as audit_repo};
 use crate::auth::Principal;
 use crate::auth::access::context_from_parts;
@@ -326,50 +326,56 @@ pub async fn top(
             "size must be between 1 and 100",
         ));
     }
-    let values = field_values(&request.field, 3);
+    // One scan: values grouped, totals over all groups by window sums.
+    let (value_sql, mut all, lateral) = match field_values(&request.field, 3) {
+        FieldValues::Scalar(expression) => (expression.sql, expression.params, String::new()),
+        FieldValues::Rows(rows) => (
+            "f.value".to_owned(),
+            rows.params,
+            format!(" CROSS JOIN LATERAL ({}) AS f(value)", rows.sql),
+        ),
+    };
     let Condition {
         sql: condition,
         params,
-    } = compile(&query, 3 + values.params.len());
-    let mut all = values.params.clone();
+    } = compile(&query, 3 + all.len());
     all.extend(params);
-    let from_clause = format!(
-        "FROM events e CROSS JOIN LATERAL ({}) AS f(value) WHERE e.ts >= $1 AND e.ts < $2 AND {condition}",
-        values.sql
-    );
-    let top_sql = format!(
-        "SELECT value, count(*) AS count {from_clause} AND value IS NOT NULL \
-         GROUP BY value ORDER BY count(*) DESC, value LIMIT {size}"
-    );
-    let totals_sql = format!(
-        "SELECT count(*) FILTER (WHERE value IS NOT NULL) AS present, \
-         count(*) FILTER (WHERE value IS NULL) AS missing {from_clause}"
+    let sql = format!(
+        "SELECT value, c AS count, (sum(c) OVER ())::bigint AS occurrences, \
+                coalesce(sum(c) FILTER (WHERE value IS NULL) OVER (), 0)::bigint AS missing \
+         FROM (SELECT {value_sql} AS value, count(*) AS c FROM events e{lateral} \
+               WHERE e.ts >= $1 AND e.ts < $2 AND {condition} GROUP BY 1) AS grouped \
+         ORDER BY value IS NULL, c DESC, value LIMIT {}",
+        size + 1
     );
     let mut tx = bounded(&state).await?;
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(top_sql), arguments(from, to, &all)?)
+    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(from, to, &all)?)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(search_error)?;
-    let totals = sqlx::query_with(sqlx::AssertSqlSafe(totals_sql), arguments(from, to, &all)?)
-        .fetch_one(&mut *tx)
         .await
         .map_err(search_error)?;
     tx.commit().await?;
 
     let mut top = Vec::with_capacity(rows.len());
+    let (mut occurrences, mut missing) = (0i64, 0i64);
     for row in &rows {
+        occurrences = row.try_get("occurrences")?;
+        missing = row.try_get("missing")?;
+        let value: Option<String> = row.try_get("value")?;
         let count: i64 = row.try_get("count")?;
-        top.push(TopValue {
-            value: row.try_get("value")?,
-            count: count.max(0) as u64,
-        });
+        if let Some(value) = value
+            && top.len() < size as usize
+        {
+            top.push(TopValue {
+                value,
+                count: count.max(0) as u64,
+            });
+        }
     }
-    let present: i64 = totals.try_get("present")?;
-    let missing: i64 = totals.try_get("missing")?;
+    let present = (occurrences - missing).max(0) as u64;
     let shown: u64 = top.iter().map(|v| v.count).sum();
     Ok(AppJson(TopResponse {
         values: top,
-        other: (present.max(0) as u64).saturating_sub(shown),
+        other: present.saturating_sub(shown),
         missing: missing.max(0) as u64,
     }))
 }
