@@ -227,6 +227,30 @@ pub const DEFAULT_EXPORT_FIELDS: [&str; 6] = [
     "message",
 ];
 
+/// Returns one field of `GET /api/v1/fields`: seen in a sample of recent events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldInfo {
+    /// The dotted path.
+    pub name: String,
+    /// The JSON types seen (`string`, `number`, `boolean`, `array`, `object`).
+    pub types: Vec<String>,
+    /// The share of sampled events that have it, 0 to 1.
+    pub coverage: f64,
+    /// Distinct values in the sample: a cardinality hint, capped at the sample size.
+    pub distinct: u64,
+    /// Whether it is one of the indexed columns (fast to filter and aggregate).
+    pub indexed: bool,
+}
+
+/// Returns `GET /api/v1/fields`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldsResponse {
+    /// Events sampled (the most recent of the range).
+    pub sampled: u64,
+    /// Every field seen, by name.
+    pub fields: Vec<FieldInfo>,
+}
+
 /// Returned when a time cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -89,6 +89,11 @@ pub static ROUTES: &[RouteSpec] = &[
         access: Access::Permission(Permission::SearchEvents),
     },
     RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/fields",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
         method: Method::POST,
         path: "/api/v1/search/export",
         access: Access::Permission(Permission::ExportEvents),
@@ -201,6 +206,7 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         )
         .route("/api/v1/search/top", post(search::handlers::top))
         .route("/api/v1/search/export", post(search::export::export))
+        .route("/api/v1/fields", get(search::handlers::fields))
         .route(
             "/api/v1/system/status",
             get(system::handlers::system_status),

@@ -82,6 +82,12 @@ fn column(field: &str) -> Option<Column> {
     })
 }
 
+/// Says whether `field` is stored in a column of its own (and indexed or
+/// carried by the time index).
+pub fn is_column(field: &str) -> bool {
+    column(field).is_some()
+}
+
 /// Compiles `query`; its placeholders start at `$first`.
 pub fn compile(query: &Query, first: usize) -> Condition {
     let mut builder = Builder {

@@ -10,9 +10,9 @@ use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::search::{
-    Bucket, DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, HistogramRequest, HistogramResponse, Hit, MAX_LIMIT,
-    SearchRequest, SearchResponse, SortOrder, TopRequest, TopResponse, TopValue, auto_interval,
-    resolve_time,
+    Bucket, DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, FieldInfo, FieldsResponse, HistogramRequest,
+    HistogramResponse, Hit, MAX_LIMIT, SearchRequest, SearchResponse, SortOrder, TopRequest,
+    TopResponse, TopValue, auto_interval, resolve_time,
 };
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -378,4 +378,101 @@ pub async fn top(
         other: present.saturating_sub(shown),
         missing: missing.max(0) as u64,
     }))
+}
+
+/// Events sampled by `GET /api/v1/fields`.
+const FIELD_SAMPLE: i64 = 1_000;
+
+/// The query string of `GET /api/v1/fields`.
+#[derive(Debug, serde::Deserialize)]
+pub struct FieldsQuery {
+    /// Start of the range (default `now-24h`).
+    from: Option<String>,
+    /// End of the range (default `now`).
+    to: Option<String>,
+}
+
+/// `GET /api/v1/fields?from&to`: the fields of the most recent events of the
+/// range, with their types and hints, for the field list and autocomplete.
+#[tracing::instrument(skip_all)]
+pub async fn fields(
+    State(state): State<AppState>,
+    axum::extract::Query(range): axum::extract::Query<FieldsQuery>,
+) -> Result<AppJson<FieldsResponse>, ApiError> {
+    let (from, to) = time_range(range.from.as_deref(), range.to.as_deref())?;
+    let mut tx = bounded(&state).await?;
+    let documents: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT payload FROM events WHERE ts >= $1 AND ts < $2 ORDER BY ts DESC LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(FIELD_SAMPLE)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(search_error)?;
+    tx.commit().await?;
+
+    #[derive(Default)]
+    struct Seen {
+        types: std::collections::BTreeSet<&'static str>,
+        present: u64,
+        values: std::collections::HashSet<String>,
+    }
+    let mut seen: std::collections::BTreeMap<String, Seen> = std::collections::BTreeMap::new();
+    for document in &documents {
+        let mut leaves = Vec::new();
+        leaves_of(document, String::new(), &mut leaves);
+        for (path, value) in leaves {
+            let entry = seen.entry(path).or_default();
+            entry.present += 1;
+            entry.types.insert(json_type(value));
+            entry.values.insert(value.to_string());
+        }
+    }
+    let sampled = documents.len() as u64;
+    let fields = seen
+        .into_iter()
+        .map(|(name, entry)| FieldInfo {
+            indexed: super::compile::is_column(&name),
+            types: entry.types.into_iter().map(str::to_owned).collect(),
+            coverage: entry.present as f64 / sampled.max(1) as f64,
+            distinct: entry.values.len() as u64,
+            name,
+        })
+        .collect();
+    Ok(AppJson(FieldsResponse { sampled, fields }))
+}
+
+/// Collects (dotted path, value) for every leaf; arrays are leaves.
+fn leaves_of<'v>(
+    value: &'v serde_json::Value,
+    prefix: String,
+    out: &mut Vec<(String, &'v serde_json::Value)>,
+) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (key, inner) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaves_of(inner, path, out);
+            }
+        }
+        serde_json::Value::Null => {}
+        other if !prefix.is_empty() => out.push((prefix, other)),
+        _ => {}
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
 }

@@ -436,3 +436,31 @@ async fn exports_stream_every_match_as_ndjson_or_safe_csv() {
     let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.0).collect();
     assert_eq!(actions.iter().filter(|a| *a == "search.export").count(), 3);
 }
+
+#[tokio::test]
+async fn fields_list_what_recent_events_hold_with_hints() {
+    use app::search::FieldsResponse;
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    load(&app).await;
+    let answer: FieldsResponse = app
+        .get("/api/v1/fields?from=2026-11-29T09:00:00Z&to=2026-11-29T11:00:00Z")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.sampled, 5);
+    let field = |name: &str| answer.fields.iter().find(|f| f.name == name).unwrap();
+    let host = field("host.name");
+    assert!(host.indexed);
+    assert_eq!(host.types, vec!["string"]);
+    assert_eq!(host.distinct, 5, "web01, web02, db01, ws-001 and the literal dotted key");
+    let status = field("http.response.status_code");
+    assert!(!status.indexed);
+    assert_eq!(status.types, vec!["number"]);
+    assert!((status.coverage - 0.6).abs() < 1e-9);
+    assert_eq!(field("related.ip").types, vec!["array"]);
+    assert_eq!(field("EventID").types, vec!["number"]);
+    let response = app.get("/api/v1/fields?from=soon").await;
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
