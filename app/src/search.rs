@@ -251,6 +251,86 @@ pub struct FieldsResponse {
     pub fields: Vec<FieldInfo>,
 }
 
+/// Returns a saved search as `GET /api/v1/saved-searches` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSearch {
+    /// Its identity.
+    pub id: Uuid,
+    /// Its name, unique per owner.
+    pub name: String,
+    /// The query.
+    pub query: String,
+    /// The range start as saved (`now-24h` stays relative).
+    pub from: String,
+    /// The range end as saved.
+    pub to: String,
+    /// Whether everyone who may search sees it.
+    pub shared: bool,
+    /// The owner's username.
+    pub owner: String,
+    /// Whether the caller owns it (and may change it).
+    pub mine: bool,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Returns the body of `POST /api/v1/saved-searches` and `PUT …/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSearchRequest {
+    /// Its name.
+    pub name: String,
+    /// The query.
+    #[serde(default)]
+    pub query: String,
+    /// The range start (default `now-24h`).
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// The range end (default `now`).
+    #[serde(default = "default_to")]
+    pub to: String,
+    /// Whether everyone who may search sees it.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+fn default_from() -> String {
+    "now-24h".to_owned()
+}
+
+fn default_to() -> String {
+    "now".to_owned()
+}
+
+impl SavedSearchRequest {
+    /// Returns the request with its name trimmed, or (field, problem): the
+    /// name must be 1 to 100 characters, the query must parse and the times
+    /// must be times.
+    pub fn validate(&self) -> Result<SavedSearchRequest, (&'static str, String)> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err((
+                "name",
+                "the name must be 1 to 100 characters, without control characters".into(),
+            ));
+        }
+        crate::query::parse(&self.query).map_err(|e| ("query", e.to_string()))?;
+        let now = Utc::now();
+        for (field, text) in [("from", &self.from), ("to", &self.to)] {
+            if text.len() > 64 {
+                return Err((field, "a time is at most 64 characters".into()));
+            }
+            resolve_time(text, now).map_err(|e| (field, e.to_string()))?;
+        }
+        Ok(SavedSearchRequest {
+            name: name.to_owned(),
+            query: self.query.clone(),
+            from: self.from.trim().to_owned(),
+            to: self.to.trim().to_owned(),
+            shared: self.shared,
+        })
+    }
+}
+
 /// Returned when a time cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -90,6 +90,26 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/saved-searches",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/saved-searches",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/api/v1/saved-searches/{id}",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/saved-searches/{id}",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/fields",
         access: Access::Permission(Permission::SearchEvents),
     },
@@ -207,6 +227,14 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route("/api/v1/search/top", post(search::handlers::top))
         .route("/api/v1/search/export", post(search::export::export))
         .route("/api/v1/fields", get(search::handlers::fields))
+        .route(
+            "/api/v1/saved-searches",
+            get(search::saved::list).post(search::saved::create),
+        )
+        .route(
+            "/api/v1/saved-searches/{id}",
+            put(search::saved::update).delete(search::saved::delete),
+        )
         .route(
             "/api/v1/system/status",
             get(system::handlers::system_status),

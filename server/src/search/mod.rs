@@ -4,3 +4,4 @@
 pub mod compile;
 pub mod export;
 pub mod handlers;
+pub mod saved;

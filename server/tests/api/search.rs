@@ -454,7 +454,10 @@ async fn fields_list_what_recent_events_hold_with_hints() {
     let host = field("host.name");
     assert!(host.indexed);
     assert_eq!(host.types, vec!["string"]);
-    assert_eq!(host.distinct, 5, "web01, web02, db01, ws-001 and the literal dotted key");
+    assert_eq!(
+        host.distinct, 5,
+        "web01, web02, db01, ws-001 and the literal dotted key"
+    );
     let status = field("http.response.status_code");
     assert!(!status.indexed);
     assert_eq!(status.types, vec!["number"]);
@@ -463,4 +466,114 @@ async fn fields_list_what_recent_events_hold_with_hints() {
     assert_eq!(field("EventID").types, vec!["number"]);
     let response = app.get("/api/v1/fields?from=soon").await;
     assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn saved_searches_are_private_or_shared_and_only_their_owner_changes_them() {
+    use app::search::{SavedSearch, SavedSearchRequest};
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let saved = |name: &str, query: &str, shared: bool| SavedSearchRequest {
+        name: name.into(),
+        query: query.into(),
+        from: "now-7d".into(),
+        to: "now".into(),
+        shared,
+    };
+    let mine: SavedSearch = app
+        .post_json(
+            "/api/v1/saved-searches",
+            &saved(" failed logins ", "event.outcome:failure", false),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (mine.name.as_str(), mine.owner.as_str(), mine.mine),
+        ("failed logins", "admin", true)
+    );
+    let team: SavedSearch = app
+        .post_json(
+            "/api/v1/saved-searches",
+            &saved("web errors", "http.response.status_code>=500", true),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let twice = app
+        .post_json("/api/v1/saved-searches", &saved("web errors", "", false))
+        .await;
+    assert_error(twice, StatusCode::CONFLICT, "conflict").await;
+    let broken = app
+        .post_json(
+            "/api/v1/saved-searches",
+            &saved("broken", "host.name:(", false),
+        )
+        .await;
+    let body = assert_error(broken, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(body.details.unwrap()["field"], "query");
+
+    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let seen: Vec<SavedSearch> = analyst
+        .get(app.url("/api/v1/saved-searches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), 1, "only the shared one");
+    assert_eq!((seen[0].id, seen[0].mine), (team.id, false));
+    let path = format!("/api/v1/saved-searches/{}", team.id);
+    let refused = analyst
+        .put(app.url(&path))
+        .json(&saved("mine now", "", true))
+        .send()
+        .await
+        .unwrap();
+    assert_error(refused, StatusCode::NOT_FOUND, "not_found").await;
+    let refused = analyst.delete(app.url(&path)).send().await.unwrap();
+    assert_error(refused, StatusCode::NOT_FOUND, "not_found").await;
+
+    let renamed: SavedSearch = app
+        .client
+        .put(app.url(&path))
+        .json(&saved("web 5xx", "http.response.status_code>=500", false))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.shared), ("web 5xx", false));
+    let seen: Vec<SavedSearch> = analyst
+        .get(app.url("/api/v1/saved-searches"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(seen.is_empty(), "no longer shared");
+    let deleted = app.client.delete(app.url(&path)).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|a| a.0)
+        .filter(|a| a.starts_with("saved_search."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "saved_search.create",
+            "saved_search.create",
+            "saved_search.update",
+            "saved_search.delete"
+        ]
+    );
+    let _ = mine;
 }

@@ -1,0 +1,173 @@
+//! Saved searches: CRUD, private to the owner or shared; only the owner
+//! changes or deletes one. Every change is audited.
+
+use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::auth::access::context_from_parts;
+use crate::auth::{AuthedUser, Principal};
+use crate::error::{ApiError, AppJson, AppPath};
+use crate::state::AppState;
+use app::search::{SavedSearch, SavedSearchRequest};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+fn checked(request: &SavedSearchRequest) -> Result<SavedSearchRequest, ApiError> {
+    request
+        .validate()
+        .map_err(|(field, message)| ApiError::validation(field, message))
+}
+
+fn name_taken(error: sqlx::Error) -> ApiError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            ApiError::conflict("you already have a saved search with this name")
+        }
+        _ => ApiError::from(error),
+    }
+}
+
+async fn visible(state: &AppState, user: Uuid) -> Result<Vec<SavedSearch>, ApiError> {
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.name, s.query, s.time_from, s.time_to, s.shared, s.updated_at,
+                  u.username, s.owner_id = $1 AS "mine!"
+           FROM saved_searches s JOIN users u ON u.id = s.owner_id
+           WHERE s.owner_id = $1 OR s.shared
+           ORDER BY lower(s.name), s.id"#,
+        user
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SavedSearch {
+            id: r.id,
+            name: r.name,
+            query: r.query,
+            from: r.time_from,
+            to: r.time_to,
+            shared: r.shared,
+            owner: r.username,
+            mine: r.mine,
+            updated_at: r.updated_at,
+        })
+        .collect())
+}
+
+/// `GET /api/v1/saved-searches`: the caller's own and every shared one.
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthedUser,
+) -> Result<AppJson<Vec<SavedSearch>>, ApiError> {
+    Ok(AppJson(visible(&state, user.profile.id.as_uuid()).await?))
+}
+
+/// `POST /api/v1/saved-searches`.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn create(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppJson(request): AppJson<SavedSearchRequest>,
+) -> Result<(StatusCode, AppJson<SavedSearch>), ApiError> {
+    let saved = checked(&request)?;
+    let id = Uuid::new_v4();
+    let owner = user.profile.id.as_uuid();
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO saved_searches (id, owner_id, name, query, time_from, time_to, shared)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        id,
+        owner,
+        saved.name,
+        saved.query,
+        saved.from,
+        saved.to,
+        saved.shared
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    let record = AuditRecord::by(&Principal::User(user), "saved_search.create", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!(saved));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    let created = visible(&state, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved search vanished")))?;
+    Ok((StatusCode::CREATED, AppJson(created)))
+}
+
+/// `PUT /api/v1/saved-searches/{id}`: the owner replaces it.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn update(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(request): AppJson<SavedSearchRequest>,
+) -> Result<AppJson<SavedSearch>, ApiError> {
+    let saved = checked(&request)?;
+    let owner = user.profile.id.as_uuid();
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let changed = sqlx::query!(
+        "UPDATE saved_searches SET name = $3, query = $4, time_from = $5, time_to = $6,
+                shared = $7, updated_at = now()
+         WHERE id = $1 AND owner_id = $2",
+        id,
+        owner,
+        saved.name,
+        saved.query,
+        saved.from,
+        saved.to,
+        saved.shared
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    if changed.rows_affected() == 0 {
+        return Err(ApiError::not_found("you have no saved search with this id"));
+    }
+    let record = AuditRecord::by(&Principal::User(user), "saved_search.update", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!(saved));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    let updated = visible(&state, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved search vanished")))?;
+    Ok(AppJson(updated))
+}
+
+/// `DELETE /api/v1/saved-searches/{id}`: the owner deletes it.
+#[tracing::instrument(skip_all, fields(user = %user.profile.username))]
+pub async fn delete(
+    State(state): State<AppState>,
+    parts: Parts,
+    user: AuthedUser,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "DELETE FROM saved_searches WHERE id = $1 AND owner_id = $2 RETURNING name",
+        id,
+        user.profile.id.as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("you have no saved search with this id"))?;
+    let record = AuditRecord::by(&Principal::User(user), "saved_search.delete", &ctx)
+        .target(id.to_string())
+        .details(serde_json::json!({ "name": name }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
