@@ -75,6 +75,18 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await page.reload();
   await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
   await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+
+  // Saved, then opened again from a fresh explorer.
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByLabel('Name', { exact: true }).fill(`bastion ${run}`);
+  await saveScreenshot(page, 'search-save-form');
+  await page.getByRole('button', { name: 'Save search' }).click();
+  await expect(page.getByRole('form', { name: 'Save this search' })).toHaveCount(0);
+  await saveScreenshot(page, 'search-saved');
+  await page.goto('/search');
+  await page.getByLabel('Saved searches').selectOption({ label: `bastion ${run}` });
+  await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
+  await expect(page.getByTestId('hit-count')).toHaveText('10 events');
   await api.dispose();
   await shipper.dispose();
 });

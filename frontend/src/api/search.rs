@@ -19,3 +19,15 @@ pub async fn histogram(request: &HistogramRequest) -> ApiResult<HistogramRespons
 pub async fn top(request: &TopRequest) -> ApiResult<TopResponse> {
     post_json("/search/top", request).await
 }
+
+/// Returns the caller's saved searches and every shared one.
+pub async fn saved_searches() -> ApiResult<Vec<app::search::SavedSearch>> {
+    super::get_json("/saved-searches").await
+}
+
+/// Saves a search.
+pub async fn save_search(
+    request: &app::search::SavedSearchRequest,
+) -> ApiResult<app::search::SavedSearch> {
+    post_json("/saved-searches", request).await
+}

@@ -2,7 +2,10 @@
 
 use crate::components::common::PageHeader;
 use crate::components::layout::RequirePermission;
-use crate::components::search::{ExplorerState, FieldSidebar, Histogram, QueryBar, Results};
+use crate::components::search::{
+    ExplorerState, FieldSidebar, Histogram, QueryBar, Results, SaveSearchForm, SavedSearches,
+    Saving,
+};
 use app::Permission;
 use app::search::SearchResponse;
 use leptos::prelude::*;
@@ -21,8 +24,12 @@ pub fn SearchPage() -> impl IntoView {
 fn Explorer() -> impl IntoView {
     let state = ExplorerState::from_url();
     let first_page = RwSignal::new(None::<SearchResponse>);
+    let saving = Saving::new();
     view! {
-        <PageHeader title="Search" description="Every stored event, by field, free text and time. Press / to type a query." />
+        <PageHeader title="Search" description="Every stored event, by field, free text and time. Press / to type a query.">
+            <SavedSearches state saving />
+        </PageHeader>
+        <SaveSearchForm state saving />
         <QueryBar state />
         <div class="explorer">
             <FieldSidebar state page=first_page />

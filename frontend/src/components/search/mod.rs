@@ -4,10 +4,12 @@ mod fields;
 mod histogram;
 mod query_bar;
 mod results;
+mod saved;
 mod state;
 
 pub use fields::FieldSidebar;
 pub use histogram::Histogram;
 pub use query_bar::QueryBar;
 pub use results::Results;
+pub use saved::{SaveSearchForm, SavedSearches, Saving};
 pub use state::ExplorerState;
