@@ -71,6 +71,10 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await saveScreenshot(page, 'search-explorer-light');
   await shell.themeToggle.click();
 
+  // The event has a link of its own.
+  const link = await detail.getByRole('link', { name: 'Link to this event' }).getAttribute('href');
+  expect(link).toContain('event.id');
+
   // The URL reproduces the view.
   await page.reload();
   await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
@@ -87,6 +91,9 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await page.getByLabel('Saved searches').selectOption({ label: `bastion ${run}` });
   await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
   await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+  await page.goto(link ?? '/search');
+  await expect(page.getByTestId('hit-count')).toHaveText('1 event');
+  await expect(page.getByTestId('hit-row')).toContainText('<script>');
   await api.dispose();
   await shipper.dispose();
 });

@@ -110,6 +110,11 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/events/{id}",
+        access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/fields",
         access: Access::Permission(Permission::SearchEvents),
     },
@@ -227,6 +232,7 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route("/api/v1/search/top", post(search::handlers::top))
         .route("/api/v1/search/export", post(search::export::export))
         .route("/api/v1/fields", get(search::handlers::fields))
+        .route("/api/v1/events/{id}", get(search::handlers::event))
         .route(
             "/api/v1/saved-searches",
             get(search::saved::list).post(search::saved::create),

@@ -476,3 +476,32 @@ fn json_type(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "object",
     }
 }
+
+/// `GET /api/v1/events/{id}`: one event. Its id carries its time (see
+/// `ingest::normalize`), so the lookup is one probe of the time index.
+#[tracing::instrument(skip_all)]
+pub async fn event(
+    State(state): State<AppState>,
+    parts: Parts,
+    principal: Principal,
+    crate::error::AppPath(id): crate::error::AppPath<Uuid>,
+) -> Result<AppJson<Hit>, ApiError> {
+    let missing = || ApiError::not_found("no stored event has this id");
+    let at = crate::ingest::normalize::time_of_id(id).ok_or_else(missing)?;
+    let row: Option<(Uuid, DateTime<Utc>, serde_json::Value)> =
+        sqlx::query_as("SELECT id, ts, payload FROM events WHERE ts >= $1 AND ts < $2 AND id = $3")
+            .bind(at)
+            .bind(at + chrono::Duration::milliseconds(1))
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await?;
+    let (id, timestamp, event) = row.ok_or_else(missing)?;
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let record = AuditRecord::by(&principal, "event.view", &ctx).target(id.to_string());
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
+    Ok(AppJson(Hit {
+        id,
+        timestamp,
+        event,
+    }))
+}

@@ -1,7 +1,7 @@
 //! The matching events: a dense table, newest first, each row expanding to the
 //! whole event as fields and as JSON. Event data is always text, never markup.
 
-use super::state::{ExplorerState, flatten, text_at};
+use super::state::{ExplorerState, event_link, flatten, text_at};
 use crate::api;
 use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
 use app::search::{Hit, SearchRequest, SearchResponse};
@@ -63,7 +63,8 @@ pub fn Results(
                         <div class="panel-head">
                             <h2 class="panel-title" data-testid="hit-count">
                                 {if response.total_is_exact {
-                                    format!("{} events", crate::format::count(response.total as i64))
+                                    let noun = if response.total == 1 { "event" } else { "events" };
+                                    format!("{} {noun}", crate::format::count(response.total as i64))
                                 } else {
                                     format!("more than {} events", crate::format::count(response.total as i64))
                                 }}
@@ -147,6 +148,7 @@ fn HitRow(hit: Hit) -> impl IntoView {
     let fields = flatten(&hit.event);
     let json = serde_json::to_string_pretty(&hit.event).unwrap_or_default();
     let id = hit.id.to_string();
+    let link = event_link(&hit);
     let toggle = move |_| open.update(|o| *o = !*o);
     view! {
         <tr class="hit" class:open=move || open.get() on:click=toggle data-testid="hit-row">
@@ -178,7 +180,10 @@ fn HitRow(hit: Hit) -> impl IntoView {
                                 <tbody>{rows}</tbody>
                             </table>
                             <div class="hit-json">
-                                <div class="muted">"event " {id.clone()}</div>
+                                <div class="hit-json-head">
+                                    <span class="muted">"event " {id.clone()}</span>
+                                    <a href=link.clone()>"Link to this event"</a>
+                                </div>
                                 <pre class="mono">{json.clone()}</pre>
                             </div>
                         </div>

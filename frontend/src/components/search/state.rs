@@ -79,6 +79,18 @@ impl ExplorerState {
     }
 }
 
+/// Returns the explorer URL that shows exactly one event.
+pub fn event_link(hit: &app::search::Hit) -> String {
+    let moment =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    format!(
+        "/search?q={}&from={}&to={}",
+        encode(&format!("event.id:{}", hit.id)),
+        encode(&moment(hit.timestamp)),
+        encode(&moment(hit.timestamp + chrono::Duration::microseconds(1)))
+    )
+}
+
 /// Percent-encodes a query-string value.
 fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
