@@ -43,7 +43,14 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await expect(page.getByTestId('query-error')).toContainText('expected a value');
   await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeDisabled();
 
-  await query.fill(`labels.run:${run}`);
+  // Field names complete from recent events.
+  await query.fill('');
+  await query.pressSequentially('labels.r');
+  await expect(page.getByRole('listbox', { name: 'Fields' })).toContainText('labels.run');
+  await query.press('Tab');
+  await expect(query).toHaveValue('labels.run:');
+  await saveScreenshot(page, 'search-autocomplete');
+  await query.pressSequentially(run);
   await query.press('Enter');
   await expect(page).toHaveURL(new RegExp(`q=labels\\.run%3A${run}`));
   await expect(page.getByTestId('hit-count')).toHaveText('30 events');

@@ -31,3 +31,13 @@ pub async fn save_search(
 ) -> ApiResult<app::search::SavedSearch> {
     post_json("/saved-searches", request).await
 }
+
+/// Returns the fields of recent events in the range, for autocomplete.
+pub async fn fields(from: &str, to: &str) -> ApiResult<app::search::FieldsResponse> {
+    super::get_json(&format!(
+        "/fields?from={}&to={}",
+        crate::components::search::encode(from),
+        crate::components::search::encode(to)
+    ))
+    .await
+}

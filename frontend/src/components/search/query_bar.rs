@@ -1,7 +1,9 @@
 //! The query bar: the query (checked as you type, with the error marked where
-//! it is), the time range, and Search. `/` focuses it from anywhere; Enter runs.
+//! it is, field names completed from recent events), the time range, and
+//! Search. `/` focuses it from anywhere; Enter runs; ↑/↓ and Tab pick a field.
 
-use super::state::{ExplorerState, QUICK_RANGES};
+use super::state::{ExplorerState, QUICK_RANGES, complete_field, field_prefix};
+use crate::api;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
@@ -20,6 +22,126 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
 
     let error = Memo::new(move |_| app::query::parse(&draft.get()).err());
     let input: NodeRef<html::Input> = NodeRef::new();
+
+    // Field names of recent events, for completion.
+    let known = LocalResource::new(move || {
+        let (from, to) = (state.from.get(), state.to.get());
+        async move {
+            api::search::fields(&from, &to)
+                .await
+                .map(|answer| {
+                    answer
+                        .fields
+                        .into_iter()
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    });
+    let cursor = RwSignal::new(0usize);
+    let suggesting = RwSignal::new(false);
+    let highlighted = RwSignal::new(0usize);
+    let track_cursor = move || {
+        if let Some(element) = input.get_untracked() {
+            let at = element.selection_start().ok().flatten().unwrap_or(0) as usize;
+            // selection_start counts UTF-16 units; convert to characters.
+            let text = element.value();
+            let mut units = 0;
+            let mut chars = 0;
+            for c in text.chars() {
+                if units >= at {
+                    break;
+                }
+                units += c.len_utf16();
+                chars += 1;
+            }
+            cursor.set(chars);
+        }
+    };
+    let suggestions = Memo::new(move |_| {
+        if !suggesting.get() {
+            return None;
+        }
+        let (start, word) = field_prefix(&draft.get(), cursor.get())?;
+        let wanted = word.to_lowercase();
+        let names: Vec<String> = known
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|name| name.to_lowercase().starts_with(&wanted) && *name != word)
+            .take(8)
+            .collect();
+        (!names.is_empty()).then_some((start, names))
+    });
+    let accept = move |name: String| {
+        let Some((start, _)) = suggestions.get_untracked() else {
+            return;
+        };
+        let (text, position) =
+            complete_field(&draft.get_untracked(), start, cursor.get_untracked(), &name);
+        draft.set(text.clone());
+        suggesting.set(false);
+        if let Some(element) = input.get_untracked() {
+            element.set_value(&text);
+            let units: usize = text.chars().take(position).map(char::len_utf16).sum();
+            let _ = element.set_selection_range(units as u32, units as u32);
+            let _ = element.focus();
+        }
+        cursor.set(position);
+    };
+    let on_keydown = move |event: ev::KeyboardEvent| {
+        let Some((_, names)) = suggestions.get_untracked() else {
+            return;
+        };
+        match event.key().as_str() {
+            "ArrowDown" => {
+                event.prevent_default();
+                highlighted.update(|h| *h = (*h + 1) % names.len());
+            }
+            "ArrowUp" => {
+                event.prevent_default();
+                highlighted.update(|h| *h = (*h + names.len() - 1) % names.len());
+            }
+            "Tab" | "Enter" => {
+                event.prevent_default();
+                let index = highlighted.get_untracked().min(names.len() - 1);
+                accept(names[index].clone());
+            }
+            "Escape" => suggesting.set(false),
+            _ => {}
+        }
+    };
+    let on_input = move |_| {
+        suggesting.set(true);
+        highlighted.set(0);
+        track_cursor();
+    };
+    let suggestion_list = move || {
+        suggestions.get().map(|(_, names)| {
+            let items = names
+                .into_iter()
+                .enumerate()
+                .map(|(index, name)| {
+                    let chosen = name.clone();
+                    view! {
+                        <li
+                            role="option"
+                            class="mono"
+                            aria-selected=move || (highlighted.get() == index).to_string()
+                            on:mousedown=move |ev: ev::MouseEvent| {
+                                ev.prevent_default();
+                                accept(chosen.clone());
+                            }
+                        >
+                            {name}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul class="suggestions" role="listbox" aria-label="Fields">{items}</ul> }
+        })
+    };
 
     let focus = window_event_listener(ev::keydown, move |event| {
         if event.key() == "/" && !event.ctrl_key() && !event.meta_key() && !typing(&event) {
@@ -103,8 +225,14 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
                     autocomplete="off"
                     spellcheck="false"
                     aria-invalid=move || error.get().is_some().to_string()
+                    aria-autocomplete="list"
                     bind:value=draft
+                    on:input=on_input
+                    on:keydown=on_keydown
+                    on:click=move |_| track_cursor()
+                    on:blur=move |_| suggesting.set(false)
                 />
+                {suggestion_list}
             </div>
             <label class="sr-only" for="range">"Time range"</label>
             <select id="range" on:change=on_range>

@@ -92,7 +92,7 @@ pub fn event_link(hit: &app::search::Hit) -> String {
 }
 
 /// Percent-encodes a query-string value.
-fn encode(text: &str) -> String {
+pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -155,6 +155,38 @@ fn walk(value: &Value, prefix: String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// Returns the word being typed at `cursor` (a character index) when it can
+/// still become a field name: its start and its text.
+pub fn field_prefix(query: &str, cursor: usize) -> Option<(usize, String)> {
+    let chars: Vec<char> = query.chars().collect();
+    let cursor = cursor.min(chars.len());
+    let mut start = cursor;
+    while start > 0 {
+        let c = chars[start - 1];
+        if c.is_whitespace() || matches!(c, '(' | ')' | '-' | '!') {
+            break;
+        }
+        start -= 1;
+    }
+    let word: String = chars[start..cursor].iter().collect();
+    let is_name = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
+    (!word.is_empty() && is_name).then_some((start, word))
+}
+
+/// Returns `query` with the word at `start..cursor` replaced by `field:`,
+/// and the cursor position after it.
+pub fn complete_field(query: &str, start: usize, cursor: usize, field: &str) -> (String, usize) {
+    let chars: Vec<char> = query.chars().collect();
+    let cursor = cursor.min(chars.len());
+    let before: String = chars[..start.min(cursor)].iter().collect();
+    let after: String = chars[cursor..].iter().collect();
+    let inserted = format!("{field}:");
+    let position = before.chars().count() + inserted.chars().count();
+    (format!("{before}{inserted}{after}"), position)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +210,18 @@ mod tests {
             ]
         );
         assert_eq!(encode("a b&c=\"é\""), "a%20b%26c%3D%22%C3%A9%22");
+        assert_eq!(field_prefix("host.na", 7), Some((0, "host.na".into())));
+        assert_eq!(field_prefix("x:1 AND (sou", 12), Some((9, "sou".into())));
+        assert_eq!(field_prefix("-user", 5), Some((1, "user".into())));
+        assert_eq!(
+            field_prefix("host.name:web", 13),
+            None,
+            "a value, not a field"
+        );
+        assert_eq!(field_prefix("a ", 2), None);
+        assert_eq!(
+            complete_field("x:1 AND sou rest", 8, 11, "source.ip"),
+            ("x:1 AND source.ip: rest".into(), 18)
+        );
     }
 }
