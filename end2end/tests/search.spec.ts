@@ -78,6 +78,16 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await saveScreenshot(page, 'search-explorer-light');
   await shell.themeToggle.click();
 
+  // The shown events download as CSV with the analyst's session.
+  const csvHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  const csv = await page.request.get(csvHref ?? '');
+  expect(csv.status()).toBe(200);
+  const lines = (await csv.text()).trim().split('\r\n');
+  // A leading @ is disarmed too: spreadsheets read it as a formula.
+  expect(lines[0]).toBe(`"'@timestamp",host.name,source.ip,user.name,event.action,message`);
+  expect(lines).toHaveLength(11);
+  expect(lines[1]).toContain('bastion-1');
+
   // The event has a link of its own.
   const link = await detail.getByRole('link', { name: 'Link to this event' }).getAttribute('href');
   expect(link).toContain('event.id');

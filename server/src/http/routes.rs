@@ -125,6 +125,11 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/search/export",
+        access: Access::Permission(Permission::ExportEvents),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/sources",
         access: Access::Permission(Permission::ViewSystem),
     },
@@ -230,7 +235,10 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
             post(search::handlers::histogram),
         )
         .route("/api/v1/search/top", post(search::handlers::top))
-        .route("/api/v1/search/export", post(search::export::export))
+        .route(
+            "/api/v1/search/export",
+            post(search::export::export).get(search::export::export_link),
+        )
         .route("/api/v1/fields", get(search::handlers::fields))
         .route("/api/v1/events/{id}", get(search::handlers::event))
         .route(

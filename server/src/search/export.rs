@@ -1,5 +1,6 @@
-//! `POST /api/v1/search/export`: every matching event, streamed as NDJSON or
-//! CSV while the database produces it, never held in memory whole.
+//! `POST /api/v1/search/export` (and `GET`, for download links): every
+//! matching event, streamed as NDJSON or CSV while the database produces it,
+//! never held in memory whole.
 //!
 //! A task reads the rows and writes the encoded lines into an in-memory pipe
 //! of fixed size; the response body reads the other end. A slow client
@@ -38,6 +39,56 @@ pub async fn export(
     parts: Parts,
     principal: Principal,
     AppJson(request): AppJson<ExportRequest>,
+) -> Result<Response, ApiError> {
+    stream_export(state, parts, principal, request).await
+}
+
+/// The query string of `GET /api/v1/search/export`: what a plain download
+/// link in the browser can carry (`q`, `from`, `to`, `format`, `fields`
+/// comma-separated).
+#[derive(Debug, serde::Deserialize)]
+pub struct ExportParams {
+    #[serde(default)]
+    q: String,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    format: ExportFormat,
+    #[serde(default)]
+    fields: String,
+}
+
+/// `GET /api/v1/search/export?q&from&to&format&fields`: the same export as a
+/// link the browser downloads with the session cookie.
+#[tracing::instrument(skip_all)]
+pub async fn export_link(
+    State(state): State<AppState>,
+    parts: Parts,
+    principal: Principal,
+    axum::extract::Query(params): axum::extract::Query<ExportParams>,
+) -> Result<Response, ApiError> {
+    let request = ExportRequest {
+        query: params.q,
+        from: params.from,
+        to: params.to,
+        format: params.format,
+        fields: params
+            .fields
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        ..ExportRequest::default()
+    };
+    stream_export(state, parts, principal, request).await
+}
+
+async fn stream_export(
+    state: AppState,
+    parts: Parts,
+    principal: Principal,
+    request: ExportRequest,
 ) -> Result<Response, ApiError> {
     let query = parse_query(&request.query)?;
     let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;

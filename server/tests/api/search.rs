@@ -425,6 +425,16 @@ async fn exports_stream_every_match_as_ndjson_or_safe_csv() {
     assert_eq!(body.lines().count(), 20_000);
     assert!(body.len() > 20_000 * 200);
 
+    // The same export as a download link.
+    let linked = app
+        .get("/api/v1/search/export?q=host.name%3Adb01&from=2026-11-29T09%3A00%3A00Z&to=2026-11-29T11%3A00%3A00Z&format=csv&fields=host.name,%20labels.env")
+        .await;
+    assert_eq!(linked.status(), StatusCode::OK);
+    assert_eq!(
+        linked.text().await.unwrap(),
+        "host.name,labels.env\r\ndb01,\r\n"
+    );
+
     let (analyst, _) = app.client_with_roles(&["viewer"]).await;
     let refused = analyst
         .post(app.url("/api/v1/search/export"))
@@ -434,7 +444,7 @@ async fn exports_stream_every_match_as_ndjson_or_safe_csv() {
         .unwrap();
     assert_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
     let actions: Vec<String> = app.audit_actions().await.into_iter().map(|a| a.0).collect();
-    assert_eq!(actions.iter().filter(|a| *a == "search.export").count(), 3);
+    assert_eq!(actions.iter().filter(|a| *a == "search.export").count(), 4);
 }
 
 #[tokio::test]

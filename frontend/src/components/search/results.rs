@@ -1,9 +1,11 @@
 //! The matching events: a dense table, newest first, each row expanding to the
 //! whole event as fields and as JSON. Event data is always text, never markup.
 
-use super::state::{ExplorerState, event_link, flatten, text_at};
+use super::state::{ExplorerState, encode, event_link, flatten, text_at};
 use crate::api;
 use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
+use crate::contexts::use_session;
+use app::Permission;
 use app::search::{Hit, SearchRequest, SearchResponse};
 use leptos::prelude::*;
 
@@ -29,6 +31,27 @@ pub fn Results(
         to: Some(state.to.get()),
         limit: Some(100),
         ..SearchRequest::default()
+    };
+    let session = use_session();
+    // Download links: the browser fetches them with the session cookie.
+    let export = move |format: &'static str, label: &'static str| {
+        let href = format!(
+            "/api/v1/search/export?q={}&from={}&to={}&format={format}",
+            encode(&state.query.get()),
+            encode(&state.from.get()),
+            encode(&state.to.get())
+        );
+        view! { <a class="btn btn-sm" href=href download="">{label}</a> }
+    };
+    let exports = move || {
+        session.can(Permission::ExportEvents).then(|| {
+            view! {
+                <span class="results-exports">
+                    {move || export("csv", "Export CSV")}
+                    {move || export("ndjson", "Export NDJSON")}
+                </span>
+            }
+        })
     };
     let page = LocalResource::new(move || {
         let request = request();
@@ -69,7 +92,10 @@ pub fn Results(
                                     format!("more than {} events", crate::format::count(response.total as i64))
                                 }}
                             </h2>
-                            <span class="muted">{format!("{} ms", response.took_ms)}</span>
+                            <span class="results-tools">
+                                <span class="muted">{format!("{} ms", response.took_ms)}</span>
+                                {exports}
+                            </span>
                         </div>
                         {table(response.hits)}
                     })
