@@ -372,7 +372,9 @@ fn parse_valid(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-fn value_lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+/// Returns the value at a dotted path of a parsed object: a literal key with
+/// dots first, then nested objects, at every level (as [`Fields::get_path`]).
+pub fn value_lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
     if let Some(value) = object.get(path) {
         return Some(value);
     }

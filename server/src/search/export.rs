@@ -199,14 +199,9 @@ async fn stream_export(
 
 /// The field's value as one CSV cell's text.
 fn cell(document: &Value, field: &str) -> String {
-    let mut value = document.get(field);
-    if value.is_none() {
-        let mut current = Some(document);
-        for part in field.split('.') {
-            current = current.and_then(|v| v.get(part));
-        }
-        value = current;
-    }
+    let value = document
+        .as_object()
+        .and_then(|object| crate::ingest::fields::value_lookup(object, field));
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(text)) => text.clone(),

@@ -121,23 +121,18 @@ pub async fn search(
         SortOrder::Desc => ("DESC", "<"),
         SortOrder::Asc => ("ASC", ">"),
     };
-    let mut arguments = PgArguments::default();
-    bind(&mut arguments, &Param::Time(from))?;
-    bind(&mut arguments, &Param::Time(to))?;
-    let mut next = 3;
-    let mut keyset = String::new();
-    if let Some((ts, id)) = cursor {
-        bind(&mut arguments, &Param::Time(ts))?;
-        bind(&mut arguments, &Param::Uuid(id))?;
-        keyset = format!(" AND (e.ts, e.id) {before} ($3, $4)");
-        next = 5;
-    }
+    // One compiled condition serves the page and the total; the cursor's
+    // values follow the condition's parameters.
     let Condition {
         sql: condition,
         params,
-    } = compile(&query, next);
-    for param in &params {
-        bind(&mut arguments, param)?;
+    } = compile(&query, 3);
+    let mut page_params = params.clone();
+    let mut keyset = String::new();
+    if let Some((ts, id)) = cursor {
+        let at = 3 + params.len();
+        keyset = format!(" AND (e.ts, e.id) {before} (${at}, ${})", at + 1);
+        page_params.extend([Param::Time(ts), Param::Uuid(id)]);
     }
     let page_sql = format!(
         "SELECT e.id, e.ts, e.payload FROM events e \
@@ -146,32 +141,21 @@ pub async fn search(
         limit + 1
     );
 
-    let mut tx = state.pool.begin().await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
-    )))
-    .execute(&mut *tx)
-    .await?;
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(page_sql), arguments)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(search_error)?;
+    let mut tx = bounded(&state).await?;
+    let rows = sqlx::query_with(
+        sqlx::AssertSqlSafe(page_sql),
+        arguments(from, to, &page_params)?,
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(search_error)?;
 
     // The total counts the whole range (not only after the cursor), up to a bound.
-    let mut count_arguments = PgArguments::default();
-    bind(&mut count_arguments, &Param::Time(from))?;
-    bind(&mut count_arguments, &Param::Time(to))?;
-    let Condition {
-        sql: count_condition,
-        params: count_params,
-    } = compile(&query, 3);
-    for param in &count_params {
-        bind(&mut count_arguments, param)?;
-    }
     let count_sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {count_condition} LIMIT {}) AS matched",
+        "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {condition} LIMIT {}) AS matched",
         EXACT_TOTAL_UP_TO + 1
     );
+    let count_arguments = arguments(from, to, &params)?;
     let counted: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(count_sql), count_arguments)
         .fetch_one(&mut *tx)
         .await

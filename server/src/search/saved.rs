@@ -54,6 +54,15 @@ async fn visible(state: &AppState, user: Uuid) -> Result<Vec<SavedSearch>, ApiEr
         .collect())
 }
 
+/// Returns one saved search the caller just wrote.
+async fn one(state: &AppState, owner: Uuid, id: Uuid) -> Result<SavedSearch, ApiError> {
+    visible(state, owner)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved search vanished")))
+}
+
 /// `GET /api/v1/saved-searches`: the caller's own and every shared one.
 pub async fn list(
     State(state): State<AppState>,
@@ -94,11 +103,7 @@ pub async fn create(
         .details(serde_json::json!(saved));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
-    let created = visible(&state, owner)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved search vanished")))?;
+    let created = one(&state, owner, id).await?;
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
@@ -138,11 +143,7 @@ pub async fn update(
         .details(serde_json::json!(saved));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
-    let updated = visible(&state, owner)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a saved search vanished")))?;
+    let updated = one(&state, owner, id).await?;
     Ok(AppJson(updated))
 }
 
