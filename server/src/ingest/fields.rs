@@ -75,7 +75,7 @@ impl<'a> Node<'a> {
             Node::Text { text, members, .. } => members
                 .get_or_init(|| {
                     text.starts_with('{')
-                        .then(|| Fields::from_text(text).ok())
+                        .then(|| Fields::from_valid_text(text).ok())
                         .flatten()
                 })
                 .as_ref(),
@@ -162,6 +162,15 @@ impl<'a> Fields<'a> {
         match super::scan::object_members(text) {
             Some(members) => Ok(Fields::from_members(members)),
             // Escaped keys, for one, are left to serde_json.
+            None => serde_json::from_str(text),
+        }
+    }
+
+    /// [`Fields::from_text`] for a value inside text that was read that way
+    /// (every [`Node::Text`]): it is not checked again.
+    fn from_valid_text(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
+        match super::scan::valid_object_members(text) {
+            Some(members) => Ok(Fields::from_members(members)),
             None => serde_json::from_str(text),
         }
     }

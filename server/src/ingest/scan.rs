@@ -33,9 +33,32 @@ pub fn object_members(text: &str) -> Option<Vec<Member<'_>>> {
         at: 0,
     };
     scanner.skip_whitespace();
-    let members = scanner.top_object()?;
+    let members = scanner.top_object(Scanner::value)?;
     scanner.skip_whitespace();
     (scanner.at == scanner.bytes.len()).then_some(members)
+}
+
+/// [`object_members`] for text inside a document that it has already
+/// accepted: values are skipped without being checked again, which makes
+/// splitting a nested object several times cheaper. Escaped keys still
+/// return None (the caller parses those fully).
+pub fn valid_object_members(text: &str) -> Option<Vec<Member<'_>>> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        text,
+        at: 0,
+    };
+    scanner.skip_whitespace();
+    scanner.top_object(|scanner, _| scanner.skip_valid_value())
+}
+
+/// Which of 64 buckets a key falls in, to skip the search for an earlier
+/// member with the same key when no earlier key shares its bucket.
+fn key_bucket(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let first = bytes.first().copied().unwrap_or(0) as usize;
+    let last = bytes.last().copied().unwrap_or(0) as usize;
+    1 << ((bytes.len() * 7 + first * 3 + last) % 64)
 }
 
 struct Scanner<'a> {
@@ -61,9 +84,13 @@ impl<'a> Scanner<'a> {
 
     /// The top-level object, collecting its members; a repeated key keeps
     /// its last value, as serde_json and jsonb do.
-    fn top_object(&mut self) -> Option<Vec<Member<'a>>> {
+    fn top_object(
+        &mut self,
+        value: impl Fn(&mut Self, usize) -> Option<()>,
+    ) -> Option<Vec<Member<'a>>> {
         self.eat(b'{')?;
         let mut members: Vec<Member<'a>> = Vec::with_capacity(16);
+        let mut seen = 0u64;
         self.skip_whitespace();
         if self.eat(b'}').is_some() {
             return Some(members);
@@ -75,9 +102,13 @@ impl<'a> Scanner<'a> {
             self.eat(b':')?;
             self.skip_whitespace();
             let start = self.at;
-            self.value(1)?;
+            value(self, 1)?;
             let value = &self.text[start..self.at];
-            members.retain(|(k, _)| k != key);
+            let bucket = key_bucket(key);
+            if seen & bucket != 0 {
+                members.retain(|(k, _)| k != key);
+            }
+            seen |= bucket;
             members.push((Cow::Borrowed(key), value));
             self.skip_whitespace();
             match self.peek()? {
@@ -115,6 +146,45 @@ impl<'a> Scanner<'a> {
             b'n' => self.literal(b"null"),
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
+        }
+    }
+
+    /// Skips a value known to be valid JSON: strings by their quotes,
+    /// containers by counting brackets outside strings.
+    fn skip_valid_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    self.at += 1;
+                    loop {
+                        let offset = memchr::memchr2(b'"', b'\\', &self.bytes[self.at..])?;
+                        self.at += offset;
+                        if self.bytes[self.at] == b'"' {
+                            self.at += 1;
+                            break;
+                        }
+                        self.at += 2;
+                    }
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' => {
+                    // At depth 0 this closes the enclosing object: a scalar ended.
+                    if depth == 0 {
+                        return Some(());
+                    }
+                    depth -= 1;
+                    self.at += 1;
+                }
+                b',' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return Some(()),
+                _ => self.at += 1,
+            }
+            if depth == 0 && matches!(self.bytes[self.at - 1], b'"' | b'}' | b']') {
+                return Some(());
+            }
         }
     }
 
@@ -300,6 +370,20 @@ mod tests {
         assert_eq!(members[0].1, "\"t\\\"q\\u00e9\"");
         assert_eq!(members[1].1, "null");
         assert_eq!(object_members("{}").unwrap().len(), 0);
+        let nested = valid_object_members(members[1].1);
+        assert!(nested.is_none(), "null is not an object");
+        let inner = valid_object_members(r#"{"x":[1,{"y":"]}"}],"z" : "a\"}","w":-1.5e3 ,"v":{}}"#)
+            .unwrap();
+        let inner: Vec<(&str, &str)> = inner.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+        assert_eq!(
+            inner,
+            [
+                ("x", r#"[1,{"y":"]}"}]"#),
+                ("z", r#""a\"}""#),
+                ("w", "-1.5e3"),
+                ("v", "{}")
+            ]
+        );
     }
 
     #[test]
@@ -404,6 +488,27 @@ mod tests {
                 let parsed: Value = serde_json::from_str(&text)
                     .map_err(|e| TestCaseError::fail(format!("serde refused {text:?}: {e}")))?;
                 prop_assert_eq!(Value::Object(members_as_map(&members)), parsed);
+            }
+        }
+
+        /// Splitting an accepted document's nested objects without checking
+        /// them again gives what serde_json reads.
+        #[test]
+        fn nested_objects_split_as_serde_reads_them(text in jsonish()) {
+            fn check(members: &[Member<'_>]) -> Result<(), TestCaseError> {
+                for (_, value) in members {
+                    if value.starts_with('{') {
+                        let inner = valid_object_members(value)
+                            .ok_or_else(|| TestCaseError::fail(format!("not split: {value}")))?;
+                        let parsed: Value = serde_json::from_str(value).unwrap();
+                        prop_assert_eq!(Value::Object(members_as_map(&inner)), parsed);
+                        check(&inner)?;
+                    }
+                }
+                Ok(())
+            }
+            if let Some(members) = object_members(&text) {
+                check(&members)?;
             }
         }
 
