@@ -81,6 +81,20 @@ impl Server {
         }
     }
 
+    /// The process's resident memory now and at its peak, in KiB.
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap()
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
     pub fn base_url(&mut self) -> String {
         let line = self.wait_for("is running at ");
         let url = line.split("is running at ").nth(1).unwrap().trim();
