@@ -41,6 +41,7 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await expect(query).toBeFocused();
   await query.fill('labels.run:(');
   await expect(page.getByTestId('query-error')).toContainText('expected a value');
+  await saveScreenshot(page, 'search-query-error');
   await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeDisabled();
 
   // Field names complete from recent events.
@@ -50,7 +51,15 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await query.press('Tab');
   await expect(query).toHaveValue('labels.run:');
   await saveScreenshot(page, 'search-autocomplete');
-  await query.pressSequentially(run);
+  // The query is coloured as typed: field names, values, operators.
+  await expect(page.locator('.query-highlight .hl-field')).toHaveText('labels.run');
+  // Values complete from the field's top values in the shown range.
+  await query.pressSequentially(run.slice(0, -1));
+  await expect(page.getByRole('listbox', { name: 'Values' })).toHaveText(run);
+  await saveScreenshot(page, 'search-value-complete');
+  await query.press('Tab');
+  await expect(query).toHaveValue(`labels.run:${run}`);
+  await expect(page.locator('.query-highlight .hl-value')).toHaveText(run);
   await query.press('Enter');
   await expect(page).toHaveURL(new RegExp(`q=labels\\.run%3A${run}`));
   await expect(page.getByTestId('hit-count')).toHaveText('30 events');
@@ -78,24 +87,34 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await saveScreenshot(page, 'search-explorer-light');
   await shell.themeToggle.click();
 
+  // The event has a link of its own.
+  const link = await detail.getByRole('link', { name: 'Link to this event' }).getAttribute('href');
+  expect(link).toContain('event.id');
+
+  // Columns are chosen from the field sidebar and kept in the URL.
+  await page.getByRole('button', { name: 'Show event.outcome as a column' }).click();
+  await expect(page).toHaveURL(/cols=/);
+  const headers = page.locator('table.hits thead th');
+  await expect(headers.last()).toContainText('event.outcome');
+  await expect(page.getByTestId('hit-row').first()).toContainText(/failure|success/);
+
   // The shown events download as CSV with the analyst's session.
   const csvHref = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
   const csv = await page.request.get(csvHref ?? '');
   expect(csv.status()).toBe(200);
   const lines = (await csv.text()).trim().split('\r\n');
   // A leading @ is disarmed too: spreadsheets read it as a formula.
-  expect(lines[0]).toBe(`"'@timestamp",host.name,source.ip,user.name,event.action,message`);
+  expect(lines[0]).toBe(`"'@timestamp",host.name,source.ip,user.name,event.action,message,event.outcome`);
   expect(lines).toHaveLength(11);
   expect(lines[1]).toContain('bastion-1');
-
-  // The event has a link of its own.
-  const link = await detail.getByRole('link', { name: 'Link to this event' }).getAttribute('href');
-  expect(link).toContain('event.id');
 
   // The URL reproduces the view.
   await page.reload();
   await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
   await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+  await expect(headers.last()).toContainText('event.outcome');
+  await page.getByRole('button', { name: 'Remove column event.outcome' }).click();
+  await expect(headers.last()).toContainText('message');
 
   // Saved, then opened again from a fresh explorer.
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -108,6 +127,18 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await page.getByLabel('Saved searches').selectOption({ label: `bastion ${run}` });
   await expect(query).toHaveValue(`(labels.run:${run}) AND host.name:"bastion-1"`);
   await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+
+  // Dragging across the histogram zooms to the buckets dragged over.
+  const chart = page.getByRole('img', { name: 'Histogram of matching events' });
+  const box = await chart.boundingBox();
+  if (!box) throw new Error('the histogram has no box');
+  await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(/from=20\d\d-/);
+  await expect(page.getByTestId('hit-count')).toHaveText('10 events');
+
   await page.goto(link ?? '/search');
   await expect(page.getByTestId('hit-count')).toHaveText('1 event');
   await expect(page.getByTestId('hit-row')).toContainText('<script>');

@@ -25,10 +25,12 @@
 //! which compiles the AST to parameterised SQL and never to query text.
 
 mod ast;
+mod highlight;
 mod parse;
 mod print;
 
 pub use ast::{Bound, PatternPart, Query, Term, Test};
+pub use highlight::{Completing, Span, SpanKind, completing, highlight, value_text};
 pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, is_field_name, parse};
 
 #[cfg(test)]

@@ -63,6 +63,11 @@ fn FieldEntry(state: ExplorerState, name: String, count: usize) -> impl IntoView
         }
     };
     let field = name.clone();
+    let column = name.clone();
+    let shown = {
+        let name = name.clone();
+        Memo::new(move |_| state.columns.get().contains(&name))
+    };
     let values = move || {
         if !open.get() {
             return None;
@@ -96,10 +101,23 @@ fn FieldEntry(state: ExplorerState, name: String, count: usize) -> impl IntoView
     };
     view! {
         <li class="field-entry">
-            <button type="button" class="field-name mono" aria-expanded=move || open.get().to_string() on:click=toggle>
-                <span>{name.clone()}</span>
-                <span class="muted">{count}</span>
-            </button>
+            <div class="field-row">
+                <button type="button" class="field-name mono" aria-expanded=move || open.get().to_string() on:click=toggle>
+                    <span>{name.clone()}</span>
+                    <span class="muted">{count}</span>
+                </button>
+                <button
+                    type="button"
+                    class="btn btn-ghost btn-sm btn-icon column-toggle"
+                    class:shown=move || shown.get()
+                    aria-pressed=move || shown.get().to_string()
+                    aria-label=format!("Show {name} as a column")
+                    title=move || if shown.get() { "Hide this column" } else { "Show as a column" }
+                    on:click=move |_| state.toggle_column(&column)
+                >
+                    {move || if shown.get() { "✓" } else { "+" }}
+                </button>
+            </div>
             {move || values().map(|items| view! { <ul class="top-values">{items}</ul> })}
         </li>
     }

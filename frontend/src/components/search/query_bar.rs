@@ -1,9 +1,12 @@
-//! The query bar: the query (checked as you type, with the error marked where
-//! it is, field names completed from recent events), the time range, and
-//! Search. `/` focuses it from anywhere; Enter runs; ↑/↓ and Tab pick a field.
+//! The query bar: the query (coloured and checked as you type, the error
+//! underlined where it is, field names and values completed from recent
+//! events), the time range, and Search. `/` focuses it from anywhere; Enter
+//! runs; Tab takes the first suggestion, ↑/↓ then Enter pick another.
 
-use super::state::{ExplorerState, QUICK_RANGES, complete_field, field_prefix};
+use super::state::{ExplorerState, QUICK_RANGES, splice};
 use crate::api;
+use app::query::{Completing, SpanKind};
+use app::search::TopRequest;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
@@ -22,6 +25,49 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
 
     let error = Memo::new(move |_| app::query::parse(&draft.get()).err());
     let input: NodeRef<html::Input> = NodeRef::new();
+    let overlay: NodeRef<html::Div> = NodeRef::new();
+    // The coloured copy under the input scrolls with it.
+    let sync_scroll = move || {
+        if let (Some(input), Some(overlay)) = (input.get_untracked(), overlay.get_untracked()) {
+            overlay.set_scroll_left(input.scroll_left());
+        }
+    };
+    let coloured = move || {
+        let text = draft.get();
+        let chars: Vec<char> = text.chars().collect();
+        let error_at = error.get().map(|e| e.position);
+        let mut pieces: Vec<AnyView> = app::query::highlight(&text)
+            .into_iter()
+            .flat_map(|span| {
+                // The error's character gets its own piece, to be underlined.
+                let mut cuts = vec![(span.start, span.end, false)];
+                if let Some(at) = error_at.filter(|at| (span.start..span.end).contains(at)) {
+                    cuts = vec![
+                        (span.start, at, false),
+                        (at, at + 1, true),
+                        (at + 1, span.end, false),
+                    ];
+                }
+                let chars = &chars;
+                cuts.into_iter()
+                    .filter(|(a, b, _)| a < b)
+                    .map(move |(a, b, wrong)| {
+                        let piece: String = chars[a..b].iter().collect();
+                        let class = if wrong {
+                            "hl-error"
+                        } else {
+                            span_class(span.kind)
+                        };
+                        view! { <span class=class>{piece}</span> }.into_any()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if error_at.is_some_and(|at| at >= chars.len()) {
+            pieces.push(view! { <span class="hl-error">" "</span> }.into_any());
+        }
+        pieces
+    };
 
     // Field names of recent events, for completion.
     let known = LocalResource::new(move || {
@@ -41,7 +87,7 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
     });
     let cursor = RwSignal::new(0usize);
     let suggesting = RwSignal::new(false);
-    let highlighted = RwSignal::new(0usize);
+    let highlighted = RwSignal::new(None::<usize>);
     let track_cursor = move || {
         if let Some(element) = input.get_untracked() {
             let at = element.selection_start().ok().flatten().unwrap_or(0) as usize;
@@ -59,27 +105,80 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
             cursor.set(chars);
         }
     };
-    let suggestions = Memo::new(move |_| {
-        if !suggesting.get() {
-            return None;
-        }
-        let (start, word) = field_prefix(&draft.get(), cursor.get())?;
-        let wanted = word.to_lowercase();
-        let names: Vec<String> = known
+    let completing = Memo::new(move |_| {
+        suggesting
             .get()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|name| name.to_lowercase().starts_with(&wanted) && *name != word)
-            .take(8)
-            .collect();
-        (!names.is_empty()).then_some((start, names))
+            .then(|| app::query::completing(&draft.get(), cursor.get()))
+            .flatten()
     });
-    let accept = move |name: String| {
-        let Some((start, _)) = suggestions.get_untracked() else {
+    // The values of the field whose value is being typed, over the shown range.
+    let value_field = Memo::new(move |_| match completing.get() {
+        Some(Completing::Value { field, .. }) => Some(field),
+        _ => None,
+    });
+    let known_values = LocalResource::new(move || {
+        let field = value_field.get();
+        let (from, to) = (state.from.get_untracked(), state.to.get_untracked());
+        async move {
+            let Some(field) = field else {
+                return Vec::new();
+            };
+            let request = TopRequest {
+                query: String::new(),
+                from: Some(from),
+                to: Some(to),
+                field,
+                size: Some(50),
+            };
+            api::search::top(&request)
+                .await
+                .map(|answer| answer.values.into_iter().map(|v| v.value).collect())
+                .unwrap_or_default()
+        }
+    });
+    // (start of the replaced text, the suggestions shown, the text each inserts)
+    let suggestions = Memo::new(move |_| {
+        let (start, shown, inserted): (usize, Vec<String>, Vec<String>) = match completing.get()? {
+            Completing::Field { start, prefix } => {
+                let wanted = prefix.to_lowercase();
+                let names: Vec<String> = known
+                    .get()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|name| name.to_lowercase().starts_with(&wanted) && *name != prefix)
+                    .take(8)
+                    .collect();
+                let inserted = names.iter().map(|n| format!("{n}:")).collect();
+                (start, names, inserted)
+            }
+            Completing::Value { start, prefix, .. } => {
+                let wanted = prefix.to_lowercase();
+                let values: Vec<String> = known_values
+                    .get()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|value| value.to_lowercase().contains(&wanted) && *value != prefix)
+                    .take(8)
+                    .collect();
+                let inserted = values.iter().map(|v| app::query::value_text(v)).collect();
+                (start, values, inserted)
+            }
+        };
+        (!shown.is_empty()).then_some((start, shown, inserted))
+    });
+    let accept = move |index: usize| {
+        let Some((start, _, inserted)) = suggestions.get_untracked() else {
             return;
         };
-        let (text, position) =
-            complete_field(&draft.get_untracked(), start, cursor.get_untracked(), &name);
+        let Some(chosen) = inserted.get(index) else {
+            return;
+        };
+        let (text, position) = splice(
+            &draft.get_untracked(),
+            start,
+            cursor.get_untracked(),
+            chosen,
+        );
         draft.set(text.clone());
         suggesting.set(false);
         if let Some(element) = input.get_untracked() {
@@ -91,22 +190,29 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
         cursor.set(position);
     };
     let on_keydown = move |event: ev::KeyboardEvent| {
-        let Some((_, names)) = suggestions.get_untracked() else {
+        let Some((_, shown, _)) = suggestions.get_untracked() else {
             return;
         };
+        let count = shown.len();
         match event.key().as_str() {
             "ArrowDown" => {
                 event.prevent_default();
-                highlighted.update(|h| *h = (*h + 1) % names.len());
+                highlighted.update(|h| *h = Some(h.map_or(0, |h| (h + 1) % count)));
             }
             "ArrowUp" => {
                 event.prevent_default();
-                highlighted.update(|h| *h = (*h + names.len() - 1) % names.len());
+                highlighted.update(|h| *h = Some(h.map_or(count - 1, |h| (h + count - 1) % count)));
             }
-            "Tab" | "Enter" => {
+            "Tab" => {
                 event.prevent_default();
-                let index = highlighted.get_untracked().min(names.len() - 1);
-                accept(names[index].clone());
+                accept(highlighted.get_untracked().unwrap_or(0).min(count - 1));
+            }
+            // Enter runs the query unless a suggestion was picked with the arrows.
+            "Enter" => {
+                if let Some(index) = highlighted.get_untracked() {
+                    event.prevent_default();
+                    accept(index.min(count - 1));
+                }
             }
             "Escape" => suggesting.set(false),
             _ => {}
@@ -114,32 +220,37 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
     };
     let on_input = move |_| {
         suggesting.set(true);
-        highlighted.set(0);
+        highlighted.set(None);
         track_cursor();
+        sync_scroll();
     };
     let suggestion_list = move || {
-        suggestions.get().map(|(_, names)| {
-            let items = names
+        suggestions.get().map(|(_, shown, _)| {
+            let items = shown
                 .into_iter()
                 .enumerate()
-                .map(|(index, name)| {
-                    let chosen = name.clone();
+                .map(|(index, text)| {
                     view! {
                         <li
                             role="option"
                             class="mono"
-                            aria-selected=move || (highlighted.get() == index).to_string()
+                            aria-selected=move || (highlighted.get() == Some(index)).to_string()
                             on:mousedown=move |ev: ev::MouseEvent| {
                                 ev.prevent_default();
-                                accept(chosen.clone());
+                                accept(index);
                             }
                         >
-                            {name}
+                            {text}
                         </li>
                     }
                 })
                 .collect_view();
-            view! { <ul class="suggestions" role="listbox" aria-label="Fields">{items}</ul> }
+            let label = if value_field.get().is_some() {
+                "Values"
+            } else {
+                "Fields"
+            };
+            view! { <ul class="suggestions" role="listbox" aria-label=label>{items}</ul> }
         })
     };
 
@@ -215,11 +326,12 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
         <form class="query-bar" on:submit=on_submit role="search">
             <div class="query-input">
                 <label class="sr-only" for="query">"Query"</label>
+                <div class="query-highlight mono" aria-hidden="true" node_ref=overlay>{coloured}</div>
                 <input
                     id="query"
                     node_ref=input
                     type="search"
-                    class="mono"
+                    class="mono query-text"
                     class:invalid=move || error.get().is_some()
                     placeholder="host.name:web01 AND event.outcome:failure   (press / to focus)"
                     autocomplete="off"
@@ -230,6 +342,8 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
                     on:input=on_input
                     on:keydown=on_keydown
                     on:click=move |_| track_cursor()
+                    on:keyup=move |_| { track_cursor(); sync_scroll(); }
+                    on:scroll=move |_| sync_scroll()
                     on:blur=move |_| suggesting.set(false)
                 />
                 {suggestion_list}
@@ -246,6 +360,18 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
             <button type="submit" class="btn btn-primary" disabled=move || error.get().is_some()>"Search"</button>
         </form>
         {marked}
+    }
+}
+
+fn span_class(kind: SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Space => "hl-space",
+        SpanKind::Field => "hl-field",
+        SpanKind::Operator => "hl-operator",
+        SpanKind::Value => "hl-value",
+        SpanKind::Phrase => "hl-phrase",
+        SpanKind::Text => "hl-text",
+        SpanKind::Punctuation => "hl-punct",
     }
 }
 

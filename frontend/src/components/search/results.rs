@@ -9,15 +9,6 @@ use app::Permission;
 use app::search::{Hit, SearchRequest, SearchResponse};
 use leptos::prelude::*;
 
-/// The columns shown: (heading, field).
-const COLUMNS: &[(&str, &str)] = &[
-    ("host.name", "host.name"),
-    ("source.ip", "source.ip"),
-    ("user.name", "user.name"),
-    ("event.action", "event.action"),
-    ("message", "message"),
-];
-
 /// Renders the results of the applied search; `first_page` receives each
 /// first page, for the field sidebar.
 #[component]
@@ -35,11 +26,14 @@ pub fn Results(
     let session = use_session();
     // Download links: the browser fetches them with the session cookie.
     let export = move |format: &'static str, label: &'static str| {
+        // CSV holds the shown columns; NDJSON whole events.
+        let fields = format!("@timestamp,{}", state.columns.get().join(","));
         let href = format!(
-            "/api/v1/search/export?q={}&from={}&to={}&format={format}",
+            "/api/v1/search/export?q={}&from={}&to={}&format={format}&fields={}",
             encode(&state.query.get()),
             encode(&state.from.get()),
-            encode(&state.to.get())
+            encode(&state.to.get()),
+            encode(&fields)
         );
         view! { <a class="btn btn-sm" href=href download="">{label}</a> }
     };
@@ -97,13 +91,13 @@ pub fn Results(
                                 {exports}
                             </span>
                         </div>
-                        {table(response.hits)}
+                        {move || table(response.hits.clone(), state)}
                     })
                 })}
             </AsyncRegion>
             {move || {
                 let extra = more_hits.get();
-                (!extra.is_empty()).then(|| table(extra))
+                (!extra.is_empty()).then(|| table(extra, state))
             }}
             {move || load_more.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error /> })}
             {move || cursor.get().map(|next| view! {
@@ -122,20 +116,45 @@ pub fn Results(
     }
 }
 
-fn table(hits: Vec<Hit>) -> AnyView {
+fn table(hits: Vec<Hit>, state: ExplorerState) -> AnyView {
     if hits.is_empty() {
         return view! {
             <EmptyState title="No matching events" message="Widen the time range or loosen the query." />
         }
         .into_any();
     }
-    let headers = COLUMNS
+    let columns = state.columns.get();
+    let headers = columns
         .iter()
-        .map(|(heading, _)| view! { <th scope="col">{*heading}</th> })
+        .enumerate()
+        .map(|(index, field)| {
+            let (left, remove) = (field.clone(), field.clone());
+            view! {
+                <th scope="col" class="col-field">
+                    <span class="col-heading">
+                        <span class="mono">{field.clone()}</span>
+                        <span class="col-tools">
+                            {(index > 0).then(|| view! {
+                                <button type="button" class="btn btn-ghost btn-sm btn-icon"
+                                    title="Move left" aria-label=format!("Move column {left} left")
+                                    on:click=move |_| state.move_column_left(&left)>"←"</button>
+                            })}
+                            <button type="button" class="btn btn-ghost btn-sm btn-icon"
+                                title="Remove column" aria-label=format!("Remove column {remove}")
+                                on:click=move |_| state.toggle_column(&remove)>"×"</button>
+                        </span>
+                    </span>
+                </th>
+            }
+        })
         .collect_view();
+    let width = columns.len() + 2;
     let rows = hits
         .into_iter()
-        .map(|hit| view! { <HitRow hit /> })
+        .map(|hit| {
+            let columns = columns.clone();
+            view! { <HitRow hit columns width /> }
+        })
         .collect_view();
     view! {
         <div class="table-wrap">
@@ -156,13 +175,13 @@ fn table(hits: Vec<Hit>) -> AnyView {
 
 /// One event: a summary row, and when opened, its fields and JSON.
 #[component]
-fn HitRow(hit: Hit) -> impl IntoView {
+fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
     let open = RwSignal::new(false);
-    let cells = COLUMNS
+    let cells = columns
         .iter()
-        .map(|(_, field)| {
+        .map(|field| {
             let text = text_at(&hit.event, field).unwrap_or_default();
-            let class = if *field == "message" {
+            let class = if field == "message" {
                 "cell-message"
             } else {
                 "cell-nowrap"
@@ -200,7 +219,7 @@ fn HitRow(hit: Hit) -> impl IntoView {
                 .collect_view();
             view! {
                 <tr class="hit-detail" data-testid="hit-detail">
-                    <td colspan=(COLUMNS.len() + 2).to_string()>
+                    <td colspan=width.to_string()>
                         <div class="hit-detail-grid">
                             <table class="kv-table" aria-label="Fields">
                                 <tbody>{rows}</tbody>

@@ -16,6 +16,17 @@ pub const QUICK_RANGES: &[(&str, &str)] = &[
     ("Last 30 days", "now-30d"),
 ];
 
+/// The result columns shown unless the URL names others (`cols=a,b`).
+pub const DEFAULT_COLUMNS: &[&str] = &[
+    "host.name",
+    "source.ip",
+    "user.name",
+    "event.action",
+    "message",
+];
+/// The most columns a view shows.
+pub const MAX_COLUMNS: usize = 20;
+
 /// Returns the explorer's applied state, read from and written to the URL.
 #[derive(Clone, Copy)]
 pub struct ExplorerState {
@@ -25,6 +36,8 @@ pub struct ExplorerState {
     pub from: Memo<String>,
     /// The range end as typed.
     pub to: Memo<String>,
+    /// The result columns (field names), in order.
+    pub columns: Memo<Vec<String>>,
     /// Bumped to run the same search again.
     pub runs: RwSignal<u64>,
     /// The URL to go to next; followed by the effect [`ExplorerState::from_url`] installs.
@@ -55,6 +68,23 @@ impl ExplorerState {
             query: Memo::new(move |_| params.read().get("q").unwrap_or_default()),
             from: read("from", "now-24h"),
             to: read("to", "now"),
+            columns: Memo::new(move |_| {
+                let listed: Vec<String> = params
+                    .read()
+                    .get("cols")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| app::query::is_field_name(f))
+                    .take(MAX_COLUMNS)
+                    .map(str::to_owned)
+                    .collect();
+                if listed.is_empty() {
+                    DEFAULT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()
+                } else {
+                    listed
+                }
+            }),
             runs: RwSignal::new(0),
             target,
         }
@@ -69,13 +99,57 @@ impl ExplorerState {
             self.runs.update(|n| *n += 1);
             return;
         }
-        let url = format!(
+        let url = self.url(query, from, to, &self.columns.get_untracked());
+        self.target.set(Some(url));
+    }
+
+    /// Shows `columns` in the results, the search unchanged.
+    pub fn set_columns(&self, columns: Vec<String>) {
+        let url = self.url(
+            &self.query.get_untracked(),
+            &self.from.get_untracked(),
+            &self.to.get_untracked(),
+            &columns,
+        );
+        self.target.set(Some(url));
+    }
+
+    /// Adds `field` as the last column, or removes it when shown.
+    pub fn toggle_column(&self, field: &str) {
+        let mut columns = self.columns.get_untracked();
+        if let Some(at) = columns.iter().position(|c| c == field) {
+            columns.remove(at);
+        } else if columns.len() < MAX_COLUMNS {
+            columns.push(field.to_owned());
+        }
+        self.set_columns(columns);
+    }
+
+    /// Moves `field` one place left.
+    pub fn move_column_left(&self, field: &str) {
+        let mut columns = self.columns.get_untracked();
+        if let Some(at) = columns.iter().position(|c| c == field).filter(|at| *at > 0) {
+            columns.swap(at, at - 1);
+            self.set_columns(columns);
+        }
+    }
+
+    fn url(&self, query: &str, from: &str, to: &str, columns: &[String]) -> String {
+        let mut url = format!(
             "/search?q={}&from={}&to={}",
             encode(query),
             encode(from),
             encode(to)
         );
-        self.target.set(Some(url));
+        if columns
+            .iter()
+            .map(String::as_str)
+            .ne(DEFAULT_COLUMNS.iter().copied())
+        {
+            url.push_str("&cols=");
+            url.push_str(&encode(&columns.join(",")));
+        }
+        url
     }
 }
 
@@ -155,34 +229,13 @@ fn walk(value: &Value, prefix: String, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Returns the word being typed at `cursor` (a character index) when it can
-/// still become a field name: its start and its text.
-pub fn field_prefix(query: &str, cursor: usize) -> Option<(usize, String)> {
-    let chars: Vec<char> = query.chars().collect();
-    let cursor = cursor.min(chars.len());
-    let mut start = cursor;
-    while start > 0 {
-        let c = chars[start - 1];
-        if c.is_whitespace() || matches!(c, '(' | ')' | '-' | '!') {
-            break;
-        }
-        start -= 1;
-    }
-    let word: String = chars[start..cursor].iter().collect();
-    let is_name = word
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
-    (!word.is_empty() && is_name).then_some((start, word))
-}
-
-/// Returns `query` with the word at `start..cursor` replaced by `field:`,
-/// and the cursor position after it.
-pub fn complete_field(query: &str, start: usize, cursor: usize, field: &str) -> (String, usize) {
+/// Returns `query` with the characters `start..cursor` replaced by
+/// `inserted`, and the cursor position after it.
+pub fn splice(query: &str, start: usize, cursor: usize, inserted: &str) -> (String, usize) {
     let chars: Vec<char> = query.chars().collect();
     let cursor = cursor.min(chars.len());
     let before: String = chars[..start.min(cursor)].iter().collect();
     let after: String = chars[cursor..].iter().collect();
-    let inserted = format!("{field}:");
     let position = before.chars().count() + inserted.chars().count();
     (format!("{before}{inserted}{after}"), position)
 }
@@ -210,17 +263,8 @@ mod tests {
             ]
         );
         assert_eq!(encode("a b&c=\"é\""), "a%20b%26c%3D%22%C3%A9%22");
-        assert_eq!(field_prefix("host.na", 7), Some((0, "host.na".into())));
-        assert_eq!(field_prefix("x:1 AND (sou", 12), Some((9, "sou".into())));
-        assert_eq!(field_prefix("-user", 5), Some((1, "user".into())));
         assert_eq!(
-            field_prefix("host.name:web", 13),
-            None,
-            "a value, not a field"
-        );
-        assert_eq!(field_prefix("a ", 2), None);
-        assert_eq!(
-            complete_field("x:1 AND sou rest", 8, 11, "source.ip"),
+            splice("x:1 AND sou rest", 8, 11, "source.ip:"),
             ("x:1 AND source.ip: rest".into(), 18)
         );
     }
