@@ -471,7 +471,8 @@ fn text_at(fields: &Fields<'_>, path: &str) -> Option<String> {
     scalar_text(fields.get_path(path)?)
 }
 
-fn scalar_text(value: &Value) -> Option<String> {
+/// A value as the text a column holds: trimmed, the first of an array, never empty.
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     let text = match value {
         Value::String(s) => s.trim().to_owned(),
         Value::Number(n) => n.to_string(),
@@ -487,7 +488,7 @@ fn ip_at(fields: &Fields<'_>, path: &str) -> Option<IpAddr> {
 }
 
 /// Returns the address in `text`, tolerating IPv6 brackets and an IPv4 port suffix.
-fn parse_ip(text: &str) -> Option<IpAddr> {
+pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
     let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = trimmed.parse::<IpAddr>() {
         return Some(ip);

@@ -46,7 +46,7 @@ pub struct Condition {
 
 /// How a field is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
+pub(crate) enum Column {
     /// A text column compared as is.
     Text(&'static str),
     /// A text column holding lower case: values are lower-cased to match.
@@ -63,7 +63,8 @@ enum Column {
     Tags,
 }
 
-fn column(field: &str) -> Option<Column> {
+/// The column holding `field`, if it has one.
+pub(crate) fn column(field: &str) -> Option<Column> {
     Some(match field {
         "@timestamp" => Column::Time,
         "event.id" => Column::Id,

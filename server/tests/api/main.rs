@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod compat;
+mod detect;
 mod helpers;
 mod ingest;
 mod retention;
