@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod permissions;
 pub mod query;
 pub mod retention;
+pub mod rules;
 pub mod search;
 pub mod system;
 pub mod users;

@@ -1,0 +1,633 @@
+//! Detection rules as data: what the rule builder edits, what the API
+//! stores and versions, what Sigma imports become. The browser and the
+//! server validate a rule with the same code, so the builder shows every
+//! mistake where it is before the rule is saved.
+//!
+//! Every kind starts from one event condition in the search query language
+//! (`query`): a `query` rule alerts on each matching event; the stateful
+//! kinds count, relate or remember the matching events by group key.
+
+use crate::query::{self, QueryError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// A rule as written: everything but its identity and history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleDefinition {
+    /// A stable machine name (`bruteforce_ssh`), unique among rules.
+    pub slug: String,
+    /// What an analyst sees.
+    pub name: String,
+    /// Why the rule exists and what to do about an alert.
+    #[serde(default)]
+    pub description: String,
+    pub severity: Severity,
+    /// MITRE ATT&CK tactic ids (`TA0006`).
+    #[serde(default)]
+    pub tactics: Vec<String>,
+    /// MITRE ATT&CK technique ids (`T1110`, `T1110.001`).
+    #[serde(default)]
+    pub techniques: Vec<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// The event condition, in the search query language.
+    pub query: String,
+    /// What the rule does with matching events.
+    #[serde(flatten)]
+    pub kind: RuleKind,
+    /// Conditions that exclude an event even when `query` matches it.
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+    /// At most one alert per group within a duration.
+    #[serde(default)]
+    pub suppression: Option<Suppression>,
+    /// The alert's summary; `{field}` is replaced by the field's value in
+    /// the (first) event, `{count}` by the number of events.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Events with the outcome they must give; run on every save.
+    #[serde(default)]
+    pub tests: Vec<RuleTestCase>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// What a rule does with the events its condition matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Each matching event is an alert.
+    Query,
+    /// `threshold` or more matching events per group within `window_secs`.
+    Threshold {
+        #[serde(default)]
+        group_by: Vec<String>,
+        threshold: u64,
+        window_secs: u64,
+    },
+    /// `threshold` or more distinct values of `field` per group within `window_secs`.
+    ValueCount {
+        field: String,
+        #[serde(default)]
+        group_by: Vec<String>,
+        threshold: u64,
+        window_secs: u64,
+    },
+    /// The steps' conditions matched in order by events sharing the `by`
+    /// fields, the first and last at most `max_span_secs` apart. The rule's
+    /// `query` applies to every step.
+    Sequence {
+        #[serde(default)]
+        by: Vec<String>,
+        steps: Vec<SequenceStep>,
+        max_span_secs: u64,
+    },
+    /// A value (or combination of values) of `fields` not seen in the
+    /// `history_days` before.
+    NewTerms {
+        fields: Vec<String>,
+        history_days: u32,
+    },
+    /// The value of `field` is on the watchlist `watchlist` (its slug).
+    Indicator { field: String, watchlist: String },
+    /// No matching event for `period_secs`, per group (a source going silent).
+    Absence {
+        #[serde(default)]
+        group_by: Vec<String>,
+        period_secs: u64,
+    },
+}
+
+/// One step of a sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceStep {
+    /// A label for the step (shown in the alert).
+    #[serde(default)]
+    pub name: String,
+    /// The step's own condition.
+    pub query: String,
+}
+
+/// At most one alert per group value within `duration_secs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The fields whose values form the group; the whole rule when empty.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    pub duration_secs: u64,
+}
+
+/// Events in any shape ingest accepts, and how many alerts they must raise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleTestCase {
+    pub name: String,
+    pub events: Vec<serde_json::Value>,
+    /// Evaluate as if the clock stood here (default: the latest event time).
+    #[serde(default)]
+    pub now: Option<DateTime<Utc>>,
+    pub expect_alerts: u32,
+}
+
+/// A mistake in a rule: the field at fault (`kind.threshold`,
+/// `exceptions[1]`), what is wrong, and where in a query it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleError {
+    pub field: String,
+    pub message: String,
+    /// A character index into the field's query text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+}
+
+/// Limits a rule must keep.
+pub mod limits {
+    pub const MAX_SLUG: usize = 80;
+    pub const MAX_NAME: usize = 200;
+    pub const MAX_DESCRIPTION: usize = 10_000;
+    pub const MAX_GROUP_FIELDS: usize = 10;
+    pub const MAX_EXCEPTIONS: usize = 50;
+    pub const MAX_STEPS: usize = 10;
+    pub const MAX_SUMMARY: usize = 500;
+    pub const MAX_TEST_CASES: usize = 50;
+    pub const MAX_TEST_EVENTS: usize = 1_000;
+    /// The longest window of threshold, value count and sequence rules: 7 days.
+    pub const MAX_WINDOW_SECS: u64 = 7 * 86_400;
+    /// The longest absence period and suppression: 30 days.
+    pub const MAX_PERIOD_SECS: u64 = 30 * 86_400;
+    pub const MAX_HISTORY_DAYS: u32 = 90;
+}
+
+impl RuleDefinition {
+    /// Returns every mistake in the rule; empty when it can be saved.
+    pub fn validate(&self) -> Vec<RuleError> {
+        let mut errors = Errors::default();
+        if !is_slug(&self.slug) {
+            errors.add(
+                "slug",
+                format!(
+                    "use 1 to {} lower-case letters, digits, '_' or '-', starting with a letter or digit",
+                    limits::MAX_SLUG
+                ),
+            );
+        }
+        let name_length = self.name.trim().chars().count();
+        if name_length == 0 || name_length > limits::MAX_NAME {
+            errors.add(
+                "name",
+                format!("a name of 1 to {} characters is needed", limits::MAX_NAME),
+            );
+        }
+        if self.description.chars().count() > limits::MAX_DESCRIPTION {
+            errors.add(
+                "description",
+                format!("at most {} characters", limits::MAX_DESCRIPTION),
+            );
+        }
+        for (i, tactic) in self.tactics.iter().enumerate() {
+            if !is_attack_id(tactic, "TA", false) {
+                errors.add(
+                    format!("tactics[{i}]"),
+                    format!("'{tactic}' is not an ATT&CK tactic id like TA0006"),
+                );
+            }
+        }
+        for (i, technique) in self.techniques.iter().enumerate() {
+            if !is_attack_id(technique, "T", true) {
+                errors.add(
+                    format!("techniques[{i}]"),
+                    format!("'{technique}' is not an ATT&CK technique id like T1110 or T1110.001"),
+                );
+            }
+        }
+        errors.query("query", &self.query);
+        if self.exceptions.len() > limits::MAX_EXCEPTIONS {
+            errors.add(
+                "exceptions",
+                format!("at most {} exceptions", limits::MAX_EXCEPTIONS),
+            );
+        }
+        for (i, exception) in self.exceptions.iter().enumerate() {
+            errors.query(&format!("exceptions[{i}]"), exception);
+        }
+        self.validate_kind(&mut errors);
+        if let Some(suppression) = &self.suppression {
+            errors.fields("suppression.group_by", &suppression.group_by);
+            errors.duration(
+                "suppression.duration_secs",
+                suppression.duration_secs,
+                limits::MAX_PERIOD_SECS,
+            );
+        }
+        if let Some(summary) = &self.summary {
+            validate_summary(summary, &mut errors);
+        }
+        if self.tests.len() > limits::MAX_TEST_CASES {
+            errors.add(
+                "tests",
+                format!("at most {} test cases", limits::MAX_TEST_CASES),
+            );
+        }
+        for (i, case) in self.tests.iter().enumerate() {
+            if case.name.trim().is_empty() {
+                errors.add(format!("tests[{i}].name"), "a test case needs a name");
+            }
+            if case.events.is_empty() || case.events.len() > limits::MAX_TEST_EVENTS {
+                errors.add(
+                    format!("tests[{i}].events"),
+                    format!("1 to {} events", limits::MAX_TEST_EVENTS),
+                );
+            }
+            if let Some(j) = case.events.iter().position(|e| !e.is_object()) {
+                errors.add(
+                    format!("tests[{i}].events[{j}]"),
+                    "an event is a JSON object",
+                );
+            }
+        }
+        errors.0
+    }
+
+    fn validate_kind(&self, errors: &mut Errors) {
+        match &self.kind {
+            RuleKind::Query => {}
+            RuleKind::Threshold {
+                group_by,
+                threshold,
+                window_secs,
+            } => {
+                errors.fields("group_by", group_by);
+                errors.count("threshold", *threshold);
+                errors.duration("window_secs", *window_secs, limits::MAX_WINDOW_SECS);
+            }
+            RuleKind::ValueCount {
+                field,
+                group_by,
+                threshold,
+                window_secs,
+            } => {
+                errors.field("field", field);
+                errors.fields("group_by", group_by);
+                errors.count("threshold", *threshold);
+                errors.duration("window_secs", *window_secs, limits::MAX_WINDOW_SECS);
+            }
+            RuleKind::Sequence {
+                by,
+                steps,
+                max_span_secs,
+            } => {
+                errors.fields("by", by);
+                if !(2..=limits::MAX_STEPS).contains(&steps.len()) {
+                    errors.add(
+                        "steps",
+                        format!("a sequence has 2 to {} steps", limits::MAX_STEPS),
+                    );
+                }
+                for (i, step) in steps.iter().enumerate() {
+                    errors.query(&format!("steps[{i}].query"), &step.query);
+                }
+                errors.duration("max_span_secs", *max_span_secs, limits::MAX_WINDOW_SECS);
+            }
+            RuleKind::NewTerms {
+                fields,
+                history_days,
+            } => {
+                if fields.is_empty() || fields.len() > 3 {
+                    errors.add("fields", "1 to 3 fields make a new term");
+                }
+                errors.fields("fields", fields);
+                if !(1..=limits::MAX_HISTORY_DAYS).contains(history_days) {
+                    errors.add(
+                        "history_days",
+                        format!("1 to {} days of history", limits::MAX_HISTORY_DAYS),
+                    );
+                }
+            }
+            RuleKind::Indicator { field, watchlist } => {
+                errors.field("field", field);
+                if !is_slug(watchlist) {
+                    errors.add("watchlist", "name a watchlist by its slug");
+                }
+            }
+            RuleKind::Absence {
+                group_by,
+                period_secs,
+            } => {
+                errors.fields("group_by", group_by);
+                if *period_secs < 60 || *period_secs > limits::MAX_PERIOD_SECS {
+                    errors.add(
+                        "period_secs",
+                        format!(
+                            "from 60 seconds to {} days",
+                            limits::MAX_PERIOD_SECS / 86_400
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Errors(Vec<RuleError>);
+
+impl Errors {
+    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(RuleError {
+            field: field.into(),
+            message: message.into(),
+            position: None,
+        });
+    }
+
+    fn query(&mut self, field: &str, text: &str) {
+        if let Err(QueryError { position, message }) = query::parse(text) {
+            self.0.push(RuleError {
+                field: field.to_owned(),
+                message,
+                position: Some(position),
+            });
+        }
+    }
+
+    fn field(&mut self, field: &str, name: &str) {
+        if !query::is_field_name(name) {
+            self.add(field, format!("'{name}' is not a field name"));
+        }
+    }
+
+    fn fields(&mut self, field: &str, names: &[String]) {
+        if names.len() > limits::MAX_GROUP_FIELDS {
+            self.add(
+                field,
+                format!("at most {} fields", limits::MAX_GROUP_FIELDS),
+            );
+        }
+        for (i, name) in names.iter().enumerate() {
+            self.field(&format!("{field}[{i}]"), name);
+        }
+    }
+
+    fn count(&mut self, field: &str, count: u64) {
+        if count == 0 {
+            self.add(field, "at least 1");
+        }
+    }
+
+    fn duration(&mut self, field: &str, secs: u64, max: u64) {
+        if secs == 0 || secs > max {
+            self.add(field, format!("from 1 second to {} days", max / 86_400));
+        }
+    }
+}
+
+/// Says whether `text` is a slug: `[a-z0-9][a-z0-9_-]*`, at most 80 characters.
+pub fn is_slug(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && text.len() <= limits::MAX_SLUG
+}
+
+/// `TA0006`, `T1110`, and with `sub`, `T1110.001`.
+fn is_attack_id(text: &str, prefix: &str, sub: bool) -> bool {
+    let Some(rest) = text.strip_prefix(prefix) else {
+        return false;
+    };
+    let (main, tail) = match rest.split_once('.') {
+        Some((main, tail)) if sub => (main, Some(tail)),
+        Some(_) => return false,
+        None => (rest, None),
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    digits(main, 4) && tail.is_none_or(|t| digits(t, 3))
+}
+
+/// A summary's placeholders must be closed and name fields.
+fn validate_summary(summary: &str, errors: &mut Errors) {
+    if summary.chars().count() > limits::MAX_SUMMARY {
+        errors.add(
+            "summary",
+            format!("at most {} characters", limits::MAX_SUMMARY),
+        );
+        return;
+    }
+    let chars: Vec<char> = summary.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '{' {
+            let Some(length) = chars[i + 1..].iter().position(|c| *c == '}') else {
+                errors.0.push(RuleError {
+                    field: "summary".into(),
+                    message: "this '{' is never closed".into(),
+                    position: Some(i),
+                });
+                return;
+            };
+            let name: String = chars[i + 1..i + 1 + length].iter().collect();
+            if name != "count" && !query::is_field_name(&name) {
+                errors.0.push(RuleError {
+                    field: "summary".into(),
+                    message: format!("'{{{name}}}' names no field"),
+                    position: Some(i),
+                });
+            }
+            i += length + 2;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bruteforce_ssh() -> serde_json::Value {
+        json!({
+            "slug": "bruteforce_ssh",
+            "name": "SSH brute force",
+            "severity": "high",
+            "tactics": ["TA0006"],
+            "techniques": ["T1110", "T1110.001"],
+            "query": "event.category:authentication AND event.outcome:failure AND process.name:sshd",
+            "kind": "threshold",
+            "group_by": ["source.ip"],
+            "threshold": 10,
+            "window_secs": 600,
+            "exceptions": ["source.ip:10.0.0.0/8"],
+            "suppression": {"group_by": ["source.ip"], "duration_secs": 3600},
+            "summary": "{count} failed SSH logins from {source.ip}",
+            "tests": [{"name": "ten failures", "events": [{"message": "x"}], "expect_alerts": 1}]
+        })
+    }
+
+    #[test]
+    fn a_rule_reads_from_flat_json_and_validates() {
+        let rule: RuleDefinition = serde_json::from_value(bruteforce_ssh()).unwrap();
+        assert_eq!(
+            rule.kind,
+            RuleKind::Threshold {
+                group_by: vec!["source.ip".into()],
+                threshold: 10,
+                window_secs: 600
+            }
+        );
+        assert!(rule.enabled, "enabled unless said otherwise");
+        assert_eq!(rule.validate(), vec![]);
+        let back = serde_json::to_value(&rule).unwrap();
+        assert_eq!(back["kind"], "threshold");
+        assert_eq!(back["group_by"], json!(["source.ip"]));
+        let again: RuleDefinition = serde_json::from_value(back).unwrap();
+        assert_eq!(again, rule);
+    }
+
+    #[test]
+    fn every_kind_reads_from_json() {
+        for (extra, kind) in [
+            (json!({"kind": "query"}), RuleKind::Query),
+            (
+                json!({"kind": "value_count", "field": "user.name", "threshold": 5, "window_secs": 60}),
+                RuleKind::ValueCount {
+                    field: "user.name".into(),
+                    group_by: vec![],
+                    threshold: 5,
+                    window_secs: 60,
+                },
+            ),
+            (
+                json!({"kind": "sequence", "by": ["host.name"], "max_span_secs": 300,
+                       "steps": [{"query": "event.action:logon"}, {"name": "exec", "query": "process.name:whoami"}]}),
+                RuleKind::Sequence {
+                    by: vec!["host.name".into()],
+                    steps: vec![
+                        SequenceStep {
+                            name: String::new(),
+                            query: "event.action:logon".into(),
+                        },
+                        SequenceStep {
+                            name: "exec".into(),
+                            query: "process.name:whoami".into(),
+                        },
+                    ],
+                    max_span_secs: 300,
+                },
+            ),
+            (
+                json!({"kind": "new_terms", "fields": ["user.name", "source.ip"], "history_days": 14}),
+                RuleKind::NewTerms {
+                    fields: vec!["user.name".into(), "source.ip".into()],
+                    history_days: 14,
+                },
+            ),
+            (
+                json!({"kind": "indicator", "field": "destination.ip", "watchlist": "bad-ips"}),
+                RuleKind::Indicator {
+                    field: "destination.ip".into(),
+                    watchlist: "bad-ips".into(),
+                },
+            ),
+            (
+                json!({"kind": "absence", "group_by": ["host.name"], "period_secs": 3600}),
+                RuleKind::Absence {
+                    group_by: vec!["host.name".into()],
+                    period_secs: 3600,
+                },
+            ),
+        ] {
+            let mut value = json!({"slug": "r", "name": "R", "severity": "low", "query": ""});
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            let rule: RuleDefinition = serde_json::from_value(value).unwrap();
+            assert_eq!(rule.kind, kind);
+            assert_eq!(rule.validate(), vec![], "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn mistakes_name_their_field_and_position() {
+        let mut value = bruteforce_ssh();
+        value["slug"] = json!("Brute Force");
+        value["name"] = json!(" ");
+        value["tactics"] = json!(["TA06"]);
+        value["techniques"] = json!(["T1110.1"]);
+        value["query"] = json!("source.ip:(");
+        value["exceptions"] = json!(["ok", "a AND"]);
+        value["group_by"] = json!(["fo*o"]);
+        value["threshold"] = json!(0);
+        value["window_secs"] = json!(8 * 86_400);
+        value["suppression"] = json!({"duration_secs": 0});
+        value["summary"] = json!("from {source.ip} {nope*} {open");
+        value["tests"] = json!([{"name": "", "events": [1], "expect_alerts": 0}]);
+        let rule: RuleDefinition = serde_json::from_value(value).unwrap();
+        let errors = rule.validate();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "slug",
+                "name",
+                "tactics[0]",
+                "techniques[0]",
+                "query",
+                "exceptions[1]",
+                "group_by[0]",
+                "threshold",
+                "window_secs",
+                "suppression.duration_secs",
+                "summary",
+                "summary",
+                "tests[0].name",
+                "tests[0].events[0]",
+            ]
+        );
+        assert_eq!(errors[4].position, Some(11));
+        assert_eq!(errors[5].position, Some(5));
+        assert_eq!(errors[10].position, Some(17), "{:?}", errors[10]);
+        assert_eq!(errors[11].position, Some(25));
+
+        let sequence = RuleDefinition {
+            kind: RuleKind::Sequence {
+                by: vec![],
+                steps: vec![SequenceStep {
+                    name: String::new(),
+                    query: "x:".into(),
+                }],
+                max_span_secs: 60,
+            },
+            ..serde_json::from_value(bruteforce_ssh()).unwrap()
+        };
+        let fields: Vec<String> = sequence.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["steps", "steps[0].query"]);
+    }
+
+    #[test]
+    fn attack_ids_and_slugs() {
+        assert!(is_attack_id("TA0006", "TA", false));
+        assert!(!is_attack_id("TA0006.001", "TA", false));
+        assert!(is_attack_id("T1059.001", "T", true));
+        assert!(!is_attack_id("T105", "T", true));
+        assert!(is_slug("proxy_drop_executable"));
+        assert!(is_slug("9-lives"));
+        assert!(!is_slug("_x"));
+        assert!(!is_slug(""));
+        assert!(!is_slug(&"a".repeat(81)));
+    }
+}
