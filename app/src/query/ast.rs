@@ -44,6 +44,58 @@ pub enum Test {
         /// The upper bound.
         upper: Option<Bound>,
     },
+    /// A comparison named by modifiers after the field, as Sigma writes
+    /// them: `field|contains:x`, `field|i:x`, `field|re:"…"`,
+    /// `field|cidr:10.0.0.0/8`, `field|fieldref:other`.
+    Compare {
+        /// How the field's value is compared.
+        op: Operator,
+        /// The value (wildcards allowed except for `re`, `cidr`, `fieldref`).
+        term: Term,
+        /// Whether letter case matters.
+        cased: bool,
+    },
+}
+
+/// Returns how a [`Test::Compare`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// The whole value (`|i`: `field:x` without regard to case).
+    Equals,
+    /// `|contains`.
+    Contains,
+    /// `|startswith`.
+    StartsWith,
+    /// `|endswith`.
+    EndsWith,
+    /// `|re`: a regular expression found in the value (linear-time syntax).
+    Regex,
+    /// `|cidr`: the value is an address inside the network.
+    Cidr,
+    /// `|fieldref`: the value equals the value of the field named by the term.
+    FieldRef,
+}
+
+impl Operator {
+    /// The modifier that names it.
+    pub fn modifier(self) -> &'static str {
+        match self {
+            Operator::Equals => "i",
+            Operator::Contains => "contains",
+            Operator::StartsWith => "startswith",
+            Operator::EndsWith => "endswith",
+            Operator::Regex => "re",
+            Operator::Cidr => "cidr",
+            Operator::FieldRef => "fieldref",
+        }
+    }
+
+    /// Whether case matters unless `|i` or `|cased` says otherwise: only
+    /// regular expressions are case-sensitive by default, as in Sigma.
+    pub fn cased_by_default(self) -> bool {
+        matches!(self, Operator::Regex)
+    }
 }
 
 /// Returns one end of a range.
@@ -111,6 +163,11 @@ impl Query {
                 test: match test {
                     Test::Matches { term } => Test::Matches {
                         term: term.normalized(),
+                    },
+                    Test::Compare { op, term, cased } => Test::Compare {
+                        op,
+                        term: term.normalized(),
+                        cased,
                     },
                     other => other,
                 },

@@ -7,7 +7,16 @@
 //! user.name:(root OR admin) -source.ip:10.0.0.0/8   lists, NOT, CIDR
 //! http.response.status_code>=500                comparisons; field:[400 TO 499] ranges
 //! process.name:power* url.original:*            wildcards; `field:*` means the field exists
+//! CommandLine|contains:"-enc " Image|endswith:\\cmd.exe   Sigma's modifiers
 //! ```
+//!
+//! Modifiers after a field name, as Sigma writes them, compare without
+//! regard to case: `|contains`, `|startswith`, `|endswith`, `|i` (equality);
+//! `|cased` makes any of them case-sensitive. `|re:"…"` finds a regular
+//! expression (case-sensitive unless `|i`), `|cidr:10.0.0.0/8` tests an
+//! address in any field, `|fieldref:other` compares with another field's
+//! value. A list applies the modifiers to each value:
+//! `CommandLine|contains:("-enc" OR "-e ")`.
 //!
 //! Case rules: the operators `AND`, `OR`, `NOT` and `TO` are upper case
 //! (lower-case `and` is a word to search for); `-x` is `NOT x`. Field names
@@ -29,7 +38,7 @@ mod highlight;
 mod parse;
 mod print;
 
-pub use ast::{Bound, PatternPart, Query, Term, Test};
+pub use ast::{Bound, Operator, PatternPart, Query, Term, Test};
 pub use highlight::{Completing, Span, SpanKind, completing, highlight, value_text};
 pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, is_field_name, parse};
 
@@ -180,6 +189,99 @@ mod tests {
     }
 
     #[test]
+    fn modifiers_name_sigma_comparisons() {
+        let compare = |field: &str, op: Operator, term: Term, cased: bool| Query::Field {
+            field: field.into(),
+            test: Test::Compare { op, term, cased },
+        };
+        assert_eq!(
+            parse("CommandLine|contains:\"-enc \"").unwrap(),
+            compare(
+                "CommandLine",
+                Operator::Contains,
+                Term::Phrase("-enc ".into()),
+                false
+            )
+        );
+        assert_eq!(
+            parse("Image|endswith|cased:\\\\cmd.exe").unwrap(),
+            compare(
+                "Image",
+                Operator::EndsWith,
+                Term::Word("\\cmd.exe".into()),
+                true
+            )
+        );
+        assert_eq!(
+            parse("user.name|i:(root OR Admin)").unwrap(),
+            Query::Or(vec![
+                compare("user.name", Operator::Equals, word("root"), false),
+                compare("user.name", Operator::Equals, word("Admin"), false),
+            ])
+        );
+        assert_eq!(
+            parse("x|cased:y").unwrap(),
+            equals("x", "y"),
+            "cased equality is plain equality"
+        );
+        assert_eq!(
+            parse("url|re:\"^/admin[0-9]+\"").unwrap(),
+            compare(
+                "url",
+                Operator::Regex,
+                Term::Phrase("^/admin[0-9]+".into()),
+                true
+            )
+        );
+        assert_eq!(
+            parse("url|re|i:abc").unwrap(),
+            compare("url", Operator::Regex, word("abc"), false)
+        );
+        assert_eq!(
+            parse("DestinationIp|cidr:10.0.0.0/8").unwrap(),
+            compare("DestinationIp", Operator::Cidr, word("10.0.0.0/8"), false)
+        );
+        assert_eq!(
+            parse("TargetUserName|fieldref:SubjectUserName").unwrap(),
+            compare(
+                "TargetUserName",
+                Operator::FieldRef,
+                word("SubjectUserName"),
+                false
+            )
+        );
+        for (text, printed) in [
+            ("a|contains:b", "a|contains:b"),
+            ("a|CONTAINS:b", ""),
+            ("a|i|startswith:b*c", "a|startswith:b*c"),
+            ("a|re|cased:x", "a|re:x"),
+            ("a|fieldref|cased:b", "a|fieldref|cased:b"),
+            ("a|i:b", "a|i:b"),
+        ] {
+            match parse(text) {
+                Ok(query) => assert_eq!(query.to_string(), printed, "{text}"),
+                Err(error) => assert!(printed.is_empty(), "{text}: {error}"),
+            }
+        }
+        for (text, position, fragment) in [
+            ("a|nope:b", 2, "unknown modifier 'nope'"),
+            ("a|contains|endswith:b", 11, "after another comparison"),
+            ("a|i|cased:b", 4, "not both"),
+            ("a|re:*", 5, "quote the value"),
+            ("a|contains>3", 0, "not with a comparison"),
+            ("a|cidr:10.0.0.0/33", 7, "cidr needs a network"),
+            ("a|re:ab*", 5, "quote the value"),
+            ("a|fieldref:\"x y\"", 11, "needs a field name"),
+            ("a|contains:[1 TO 2]", 11, "a value after"),
+            ("|contains:x", 0, "not a field name"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.position, position, "{text}: {error}");
+            assert!(error.message.contains(fragment), "{text}: {error}");
+        }
+    }
+
+    #[test]
     fn printing_is_canonical() {
         for (text, printed) in [
             ("a b", "a AND b"),
@@ -234,8 +336,45 @@ mod tests {
         )
     }
 
+    fn compares() -> impl Strategy<Value = Test> {
+        let text_ops = prop_oneof![
+            Just(Operator::Equals),
+            Just(Operator::Contains),
+            Just(Operator::StartsWith),
+            Just(Operator::EndsWith),
+        ];
+        prop_oneof![
+            (text_ops, terms(), any::<bool>()).prop_map(|(op, term, cased)| Test::Compare {
+                op,
+                term,
+                cased: cased && op != Operator::Equals,
+            }),
+            ("[a-z.*+?()\\\\]{1,8}", any::<bool>()).prop_map(|(re, cased)| Test::Compare {
+                op: Operator::Regex,
+                term: Term::Phrase(re),
+                cased,
+            }),
+            prop_oneof![
+                Just("10.0.0.0/8"),
+                Just("2001:db8::/32"),
+                Just("192.168.1.7")
+            ]
+            .prop_map(|net| Test::Compare {
+                op: Operator::Cidr,
+                term: Term::Word(net.into()),
+                cased: false,
+            }),
+            (field_names(), any::<bool>()).prop_map(|(other, cased)| Test::Compare {
+                op: Operator::FieldRef,
+                term: Term::Word(other),
+                cased,
+            }),
+        ]
+    }
+
     fn tests() -> impl Strategy<Value = Test> {
         prop_oneof![
+            compares(),
             Just(Test::Exists),
             terms().prop_map(|term| Test::Matches { term }),
             (bounds(), bounds()).prop_map(|(lower, upper)| Test::Range { lower, upper }),

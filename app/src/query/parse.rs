@@ -1,6 +1,6 @@
 //! From query text to a [`Query`], or a positioned error; never a panic.
 
-use super::ast::{Bound, PatternPart, Query, Term, Test};
+use super::ast::{Bound, Operator, PatternPart, Query, Term, Test};
 use serde::{Deserialize, Serialize};
 
 /// The longest query accepted, in characters.
@@ -374,12 +374,18 @@ impl Parser {
             Kind::Phrase(text) => Ok(Query::Text(Term::Phrase(text))),
             Kind::Word(parts) => match self.peek().kind {
                 Kind::Colon => {
-                    let field = field_name(&parts, token.position)?;
+                    let (field, modifiers) = field_spec(&parts, token.position)?;
                     self.advance();
-                    self.field_value(field)
+                    self.field_value(field, modifiers)
                 }
                 Kind::Compare(comparison) => {
-                    let field = field_name(&parts, token.position)?;
+                    let (field, modifiers) = field_spec(&parts, token.position)?;
+                    if modifiers.is_some() {
+                        return Err(QueryError {
+                            position: token.position,
+                            message: "modifiers go with ':', not with a comparison".into(),
+                        });
+                    }
                     self.advance();
                     let value = self.bound_value()?.ok_or_else(|| QueryError {
                         position: token.position,
@@ -432,9 +438,32 @@ impl Parser {
         }
     }
 
-    /// After `field:`: a value, `*`, a range, or a list of values.
-    fn field_value(&mut self, field: String) -> Result<Query, QueryError> {
+    /// After `field:`: a value, `*`, a range, or a list of values; with
+    /// modifiers, a value or a list of values.
+    fn field_value(
+        &mut self,
+        field: String,
+        modifiers: Option<(Operator, bool)>,
+    ) -> Result<Query, QueryError> {
         let token = self.peek();
+        if let Some(modifiers) = modifiers {
+            return match token.kind {
+                Kind::Word(_) | Kind::Phrase(_) => {
+                    let term = self.term()?;
+                    compared(field, modifiers, term, token.position)
+                }
+                Kind::Open => {
+                    self.advance();
+                    let list = self.value_or(&field, Some(modifiers))?;
+                    let close = self.advance();
+                    if close.kind != Kind::Close {
+                        return Err(self.unexpected(close, "OR, AND or ')' in the list of values"));
+                    }
+                    Ok(list)
+                }
+                _ => Err(self.unexpected(token, &format!("a value after '{field}|…:'"))),
+            };
+        }
         match token.kind {
             Kind::Word(ref parts) if parts == &[PatternPart::AnyChars] => {
                 self.advance();
@@ -453,7 +482,7 @@ impl Parser {
             Kind::OpenInclusive | Kind::OpenExclusive => self.range(field),
             Kind::Open => {
                 self.advance();
-                let list = self.value_or(&field)?;
+                let list = self.value_or(&field, None)?;
                 let close = self.advance();
                 if close.kind != Kind::Close {
                     return Err(self.unexpected(close, "OR, AND or ')' in the list of values"));
@@ -464,11 +493,15 @@ impl Parser {
         }
     }
 
-    fn value_or(&mut self, field: &str) -> Result<Query, QueryError> {
-        let mut parts = vec![self.value_and(field)?];
+    fn value_or(
+        &mut self,
+        field: &str,
+        modifiers: Option<(Operator, bool)>,
+    ) -> Result<Query, QueryError> {
+        let mut parts = vec![self.value_and(field, modifiers)?];
         while self.peek().kind == Kind::Or {
             self.advance();
-            parts.push(self.value_and(field)?);
+            parts.push(self.value_and(field, modifiers)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
@@ -477,13 +510,17 @@ impl Parser {
         })
     }
 
-    fn value_and(&mut self, field: &str) -> Result<Query, QueryError> {
-        let mut parts = vec![self.list_value(field)?];
+    fn value_and(
+        &mut self,
+        field: &str,
+        modifiers: Option<(Operator, bool)>,
+    ) -> Result<Query, QueryError> {
+        let mut parts = vec![self.list_value(field, modifiers)?];
         loop {
             match self.peek().kind {
                 Kind::And => {
                     self.advance();
-                    parts.push(self.list_value(field)?);
+                    parts.push(self.list_value(field, modifiers)?);
                 }
                 Kind::Word(_) | Kind::Phrase(_) => {
                     let token = self.peek();
@@ -502,8 +539,21 @@ impl Parser {
         })
     }
 
-    fn list_value(&mut self, field: &str) -> Result<Query, QueryError> {
+    fn list_value(
+        &mut self,
+        field: &str,
+        modifiers: Option<(Operator, bool)>,
+    ) -> Result<Query, QueryError> {
         let token = self.peek();
+        if let Some(modifiers) = modifiers {
+            return match token.kind {
+                Kind::Word(_) | Kind::Phrase(_) => {
+                    let term = self.term()?;
+                    compared(field.to_owned(), modifiers, term, token.position)
+                }
+                _ => Err(self.unexpected(token, "a value")),
+            };
+        }
         match token.kind {
             Kind::Word(ref parts) if parts == &[PatternPart::AnyChars] => {
                 self.advance();
@@ -602,6 +652,98 @@ pub fn is_field_name(name: &str) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'))
         })
         && !name.starts_with('-')
+}
+
+/// The field's name and, when modifiers follow it (`field|contains|cased`),
+/// the comparison they name and whether case matters.
+fn field_spec(
+    parts: &[PatternPart],
+    position: usize,
+) -> Result<(String, Option<(Operator, bool)>), QueryError> {
+    let [PatternPart::Literal(word)] = parts else {
+        return field_name(parts, position).map(|name| (name, None));
+    };
+    let Some((name, modifiers)) = word.split_once('|') else {
+        return field_name(parts, position).map(|name| (name, None));
+    };
+    let name = field_name(&[PatternPart::Literal(name.to_owned())], position)?;
+    let (mut op, mut case): (Option<Operator>, Option<bool>) = (None, None);
+    let mut at = position + name.chars().count() + 1;
+    for modifier in modifiers.split('|') {
+        let error = |message: String| QueryError {
+            position: at,
+            message,
+        };
+        let named = match modifier {
+            "contains" => Some(Operator::Contains),
+            "startswith" => Some(Operator::StartsWith),
+            "endswith" => Some(Operator::EndsWith),
+            "re" => Some(Operator::Regex),
+            "cidr" => Some(Operator::Cidr),
+            "fieldref" => Some(Operator::FieldRef),
+            "i" | "cased" => None,
+            other => {
+                return Err(error(format!(
+                    "unknown modifier '{other}' (contains, startswith, endswith, re, cidr, fieldref, i, cased)"
+                )));
+            }
+        };
+        match named {
+            Some(_) if op.is_some() => {
+                return Err(error(format!("'{modifier}' after another comparison")));
+            }
+            Some(named) => op = Some(named),
+            None if case.is_some() => {
+                return Err(error("'i' and 'cased' go once, not both".into()));
+            }
+            None => case = Some(modifier == "cased"),
+        }
+        at += modifier.chars().count() + 1;
+    }
+    let op = op.unwrap_or(Operator::Equals);
+    let cased = case.unwrap_or(op.cased_by_default());
+    if op == Operator::Equals && cased {
+        // `field|cased:x` is plain `field:x`.
+        return Ok((name, None));
+    }
+    Ok((name, Some((op, cased))))
+}
+
+/// A [`Test::Compare`] of `field`, checking what the operator needs of its value.
+fn compared(
+    field: String,
+    (op, cased): (Operator, bool),
+    term: Term,
+    position: usize,
+) -> Result<Query, QueryError> {
+    let term = term.normalized();
+    let error = |message: &str| QueryError {
+        position,
+        message: message.into(),
+    };
+    match op {
+        Operator::Regex | Operator::Cidr | Operator::FieldRef
+            if matches!(term, Term::Pattern(_)) =>
+        {
+            return Err(error(
+                "quote the value: wildcards mean nothing to re, cidr and fieldref",
+            ));
+        }
+        Operator::Cidr
+            if term.text().parse::<ipnet::IpNet>().is_err()
+                && term.text().parse::<std::net::IpAddr>().is_err() =>
+        {
+            return Err(error("cidr needs a network like 10.0.0.0/8"));
+        }
+        Operator::FieldRef if !is_field_name(&term.text()) => {
+            return Err(error("fieldref needs a field name"));
+        }
+        _ => {}
+    }
+    Ok(Query::Field {
+        field,
+        test: Test::Compare { op, term, cased },
+    })
 }
 
 fn field_name(parts: &[PatternPart], position: usize) -> Result<String, QueryError> {

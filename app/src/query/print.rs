@@ -1,7 +1,7 @@
 //! From a [`Query`] back to text, in canonical form: `parse(q.to_string())`
 //! gives `q` again (for queries in the parser's normalised form).
 
-use super::ast::{Bound, PatternPart, Query, Term, Test};
+use super::ast::{Bound, Operator, PatternPart, Query, Term, Test};
 use std::fmt::{self, Write};
 
 impl fmt::Display for Query {
@@ -18,6 +18,16 @@ impl fmt::Display for Query {
             Query::Field { field, test } => match test {
                 Test::Exists => write!(f, "{field}:*"),
                 Test::Matches { term } => write!(f, "{field}:{term}"),
+                Test::Compare { op, term, cased } => {
+                    write!(f, "{field}")?;
+                    if *op != Operator::Equals {
+                        write!(f, "|{}", op.modifier())?;
+                    }
+                    if *op == Operator::Equals || *cased != op.cased_by_default() {
+                        f.write_str(if *cased { "|cased" } else { "|i" })?;
+                    }
+                    write!(f, ":{term}")
+                }
                 Test::Range { lower, upper } => {
                     let open = if lower.as_ref().is_none_or(|b| b.inclusive) {
                         '['

@@ -16,8 +16,8 @@
 
 use crate::ingest::fields::value_lookup;
 use crate::ingest::normalize::{parse_ip, scalar_text};
-use crate::search::compile::{Column, column};
-use app::query::{Bound, PatternPart, Query, Term, Test};
+use crate::search::compile::{Column, column, network};
+use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -72,6 +72,33 @@ enum Node {
     Document {
         path: String,
         test: DocumentTest,
+    },
+    /// A modifier comparison: true when one of the field's texts passes.
+    Compare {
+        field: String,
+        source: Source,
+        test: CompareTest,
+    },
+}
+
+/// Where a modifier comparison reads the field's texts (as SQL does).
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The column's one text (lower case for the lower-cased columns).
+    Column(Column),
+    /// Each element of an array, or the one scalar, of the document.
+    Document,
+}
+
+#[derive(Debug, Clone)]
+enum CompareTest {
+    Like(Pattern),
+    Regex(regex::Regex),
+    Within(ipnet::IpNet),
+    /// Equal to the text of another field.
+    FieldRef {
+        other: String,
+        cased: bool,
     },
 }
 
@@ -129,6 +156,10 @@ impl Node {
             Query::Or(parts) => Node::Or(parts.iter().map(Node::compile).collect()),
             Query::Not(inner) => Node::Not(Box::new(Node::compile(inner))),
             Query::Text(term) => Node::MessageLike(Pattern::contains(term)),
+            Query::Field {
+                field,
+                test: Test::Compare { op, term, cased },
+            } => compile_compare(field, *op, term, *cased),
             Query::Field { field, test } => match column(field) {
                 Some(column) => compile_column(field, column, test),
                 None => Node::Document {
@@ -155,12 +186,153 @@ impl Node {
                 test,
             } => eval_column(field, *column, test, event),
             Node::Document { path, test } => eval_document(path, test, event.document),
+            Node::Compare {
+                field,
+                source,
+                test,
+            } => eval_compare(field, *source, test, event.document),
+        }
+    }
+}
+
+/// The largest compiled regular expression a rule may hold.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool) -> Node {
+    let test = match op {
+        Operator::Equals | Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
+            let mut pattern = Pattern::exact(term, !cased);
+            if matches!(op, Operator::Contains | Operator::EndsWith) {
+                pattern.steps.insert(0, Step::AnyChars);
+            }
+            if matches!(op, Operator::Contains | Operator::StartsWith) {
+                pattern.steps.push(Step::AnyChars);
+            }
+            CompareTest::Like(pattern)
+        }
+        Operator::Regex => match regex(&term.text(), cased) {
+            Ok(regex) => CompareTest::Regex(regex),
+            Err(_) => return Node::Nothing,
+        },
+        Operator::Cidr => match network(&term.text()) {
+            Some(network) => CompareTest::Within(network),
+            None => return Node::Nothing,
+        },
+        Operator::FieldRef => CompareTest::FieldRef {
+            other: term.text(),
+            cased,
+        },
+    };
+    let source = match column(field) {
+        Some(
+            column @ (Column::Text(_)
+            | Column::Lower(_)
+            | Column::Message
+            | Column::Inet(_)
+            | Column::Tags),
+        ) => Source::Column(column),
+        Some(Column::Time | Column::Id) | None => Source::Document,
+    };
+    Node::Compare {
+        field: field.to_owned(),
+        source,
+        test,
+    }
+}
+
+/// Returns why the query cannot be run, when one of its regular
+/// expressions does not compile.
+pub fn check(query: &Query) -> Result<(), String> {
+    match query {
+        Query::And(parts) | Query::Or(parts) => parts.iter().try_for_each(check),
+        Query::Not(inner) => check(inner),
+        Query::Field {
+            test:
+                Test::Compare {
+                    op: Operator::Regex,
+                    term,
+                    cased,
+                },
+            ..
+        } => regex(&term.text(), *cased)
+            .map(|_| ())
+            .map_err(|e| format!("not a usable regular expression: {e}")),
+        _ => Ok(()),
+    }
+}
+
+/// Compiles a rule's or query's regular expression: linear-time matching,
+/// bounded size.
+pub fn regex(pattern: &str, cased: bool) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(!cased)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Value) -> bool {
+    if let (CompareTest::Within(network), Source::Column(Column::Inet(_))) = (test, source) {
+        return column_text(document, field)
+            .and_then(|text| parse_ip(&text))
+            .is_some_and(|address| network.contains(&address));
+    }
+    let texts: Vec<String> = match source {
+        Source::Column(Column::Lower(_)) => column_text(document, field)
+            .map(|t| t.to_lowercase())
+            .into_iter()
+            .collect(),
+        Source::Column(Column::Inet(_)) => column_text(document, field)
+            .and_then(|t| parse_ip(&t))
+            .map(|address| address.to_string())
+            .into_iter()
+            .collect(),
+        Source::Column(Column::Tags) => tag_list(document),
+        Source::Column(_) => column_text(document, field).into_iter().collect(),
+        Source::Document => match document_value(document, field) {
+            Some(Value::Array(items)) => items.iter().filter_map(json_text).collect(),
+            Some(value) => json_text(value).into_iter().collect(),
+            None => Vec::new(),
+        },
+    };
+    match test {
+        CompareTest::Like(pattern) => texts.iter().any(|t| pattern.matches(t)),
+        CompareTest::Regex(regex) => texts.iter().any(|t| regex.is_match(t)),
+        CompareTest::Within(wanted) => texts
+            .iter()
+            .any(|t| network(t).is_some_and(|inner| wanted.contains(&inner))),
+        CompareTest::FieldRef { other, cased } => {
+            let Some(wanted) = reference_text(document, other) else {
+                return false;
+            };
+            texts.iter().any(|t| {
+                if *cased {
+                    *t == wanted
+                } else {
+                    t.to_lowercase() == wanted.to_lowercase()
+                }
+            })
+        }
+    }
+}
+
+/// The one text of a field that `|fieldref` compares with: its column, or
+/// the document's value as text.
+fn reference_text(document: &Value, field: &str) -> Option<String> {
+    match column(field) {
+        Some(Column::Text(_) | Column::Message) => column_text(document, field),
+        Some(Column::Lower(_)) => column_text(document, field).map(|t| t.to_lowercase()),
+        Some(Column::Inet(_)) => column_text(document, field)
+            .and_then(|t| parse_ip(&t))
+            .map(|address| address.to_string()),
+        Some(Column::Tags | Column::Time | Column::Id) | None => {
+            json_text(document_value(document, field)?)
         }
     }
 }
 
 fn compile_column(field: &str, column: Column, test: &Test) -> Node {
     let test = match (column, test) {
+        (_, Test::Compare { op, term, cased }) => return compile_compare(field, *op, term, *cased),
         (_, Test::Exists) => ColumnTest::Exists,
         (Column::Message, Test::Matches { term }) => {
             return Node::MessageLike(Pattern::contains(term));
@@ -258,7 +430,8 @@ fn within(ordering: Option<Ordering>, wanted: Ordering, inclusive: bool) -> bool
 
 fn compile_document(test: &Test) -> DocumentTest {
     match test {
-        Test::Exists => DocumentTest::Exists,
+        // Compiled by `compile_compare` before this is reached.
+        Test::Compare { .. } | Test::Exists => DocumentTest::Exists,
         Test::Matches { term } => match term {
             Term::Pattern(_) => DocumentTest::Like(Pattern::exact(term, false)),
             Term::Word(text) | Term::Phrase(text) => DocumentTest::Equals(text.clone()),
@@ -626,6 +799,7 @@ mod tests {
             ("@timestamp<2026-11-29T10:00:00Z", false),
             ("event.id:00000000-0000-0000-0000-000000000000", true),
             ("event.id:nonsense", false),
+            ("host.name|i:WEB01", true),
         ] {
             assert_eq!(matches(query, &event), expected, "{query}");
         }

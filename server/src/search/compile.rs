@@ -13,7 +13,7 @@
 //! which is not what an analyst means. Elsewhere NULL already acts as false
 //! (AND, OR and WHERE are monotone in it).
 
-use app::query::{Bound, PatternPart, Query, Term, Test};
+use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 
@@ -145,7 +145,7 @@ impl Builder {
             }
             Query::Field { field, test } => {
                 let leaf = match column(field) {
-                    Some(column) => self.column_test(column, test),
+                    Some(column) => self.column_test(field, column, test),
                     None => self.document_test(field, test),
                 };
                 self.leaf(&leaf);
@@ -181,8 +181,9 @@ impl Builder {
         }
     }
 
-    fn column_test(&mut self, column: Column, test: &Test) -> String {
+    fn column_test(&mut self, field: &str, column: Column, test: &Test) -> String {
         match (column, test) {
+            (_, Test::Compare { op, term, cased }) => self.compare(field, *op, term, *cased),
             (Column::Tags, Test::Exists) => "cardinality(e.tags) > 0".to_owned(),
             (Column::Message, Test::Exists) => "e.message IS NOT NULL".to_owned(),
             (Column::Text(name) | Column::Lower(name) | Column::Inet(name), Test::Exists) => {
@@ -229,7 +230,7 @@ impl Builder {
                     }
                 }
                 if parts.is_empty() {
-                    self.column_test(column, &Test::Exists)
+                    self.column_test(field, column, &Test::Exists)
                 } else {
                     parts.join(" AND ")
                 }
@@ -301,6 +302,91 @@ impl Builder {
         }
     }
 
+    /// A modifier comparison (`field|contains:x`, `|re`, `|cidr`, …): true
+    /// when one of the field's values passes. A column gives its one value;
+    /// a document field each element of an array, or its one scalar, as text.
+    fn compare(&mut self, field: &str, op: Operator, term: &Term, cased: bool) -> String {
+        if op == Operator::Cidr {
+            let Some(network) = network(&term.text()) else {
+                return "FALSE".to_owned();
+            };
+            if let Some(Column::Inet(name)) = column(field) {
+                let p = self.param(Param::Net(network));
+                return format!("e.{name} <<= {p}");
+            }
+        }
+        let predicate = |builder: &mut Builder, x: &str| -> String {
+            match op {
+                Operator::Equals
+                | Operator::Contains
+                | Operator::StartsWith
+                | Operator::EndsWith => {
+                    let core = like_pattern(term);
+                    let pattern = match op {
+                        Operator::Contains => format!("%{core}%"),
+                        Operator::StartsWith => format!("{core}%"),
+                        Operator::EndsWith => format!("%{core}"),
+                        _ => core,
+                    };
+                    let p = builder.param(Param::Text(pattern));
+                    let like = if cased { "LIKE" } else { "ILIKE" };
+                    format!("{x} {like} {p}")
+                }
+                Operator::Regex => {
+                    let p = builder.param(Param::Text(term.text()));
+                    let operator = if cased { "~" } else { "~*" };
+                    format!("{x} {operator} {p}")
+                }
+                Operator::Cidr => match network(&term.text()) {
+                    Some(network) => {
+                        let p = builder.param(Param::Net(network));
+                        format!("vigil_inet({x}) <<= {p}")
+                    }
+                    None => "FALSE".to_owned(),
+                },
+                Operator::FieldRef => {
+                    let other = builder.scalar_text(&term.text());
+                    if cased {
+                        format!("{x} = {other}")
+                    } else {
+                        format!("lower({x}) = lower({other})")
+                    }
+                }
+            }
+        };
+        match column(field) {
+            Some(Column::Text(name) | Column::Lower(name)) => predicate(self, &format!("e.{name}")),
+            Some(Column::Message) => predicate(self, "e.message"),
+            Some(Column::Inet(name)) => predicate(self, &format!("host(e.{name})")),
+            Some(Column::Tags) => {
+                let inner = predicate(self, "tag");
+                format!("EXISTS (SELECT 1 FROM unnest(e.tags) AS tag WHERE {inner})")
+            }
+            Some(Column::Time | Column::Id) | None => {
+                let value = self.document_value(field);
+                let inner = predicate(self, "item");
+                format!(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof({value}) = 'array' \
+                     THEN {value} ELSE jsonb_build_array({value}) END) AS item WHERE {inner})"
+                )
+            }
+        }
+    }
+
+    /// One text for `field` (what `|fieldref` compares with): the column, or
+    /// the document's value as text (an array or object as its JSON).
+    fn scalar_text(&mut self, field: &str) -> String {
+        match column(field) {
+            Some(Column::Text(name) | Column::Lower(name)) => format!("e.{name}"),
+            Some(Column::Message) => "e.message".to_owned(),
+            Some(Column::Inet(name)) => format!("host(e.{name})"),
+            Some(Column::Tags | Column::Time | Column::Id) | None => {
+                let value = self.document_value(field);
+                format!("({value} #>> '{{}}')")
+            }
+        }
+    }
+
     /// The document's value at `field`: nested objects, else a literal dotted key.
     fn document_value(&mut self, field: &str) -> String {
         let path = self.param(Param::Path(field.split('.').map(str::to_owned).collect()));
@@ -313,9 +399,12 @@ impl Builder {
     }
 
     fn document_test(&mut self, field: &str, test: &Test) -> String {
+        if let Test::Compare { op, term, cased } = test {
+            return self.compare(field, *op, term, *cased);
+        }
         let value = self.document_value(field);
         match test {
-            Test::Exists => format!("jsonb_typeof({value}) <> 'null'"),
+            Test::Compare { .. } | Test::Exists => format!("jsonb_typeof({value}) <> 'null'"),
             Test::Matches { term } => match term {
                 Term::Pattern(_) => {
                     let p = self.param(Param::Text(like_pattern(term)));
@@ -404,6 +493,14 @@ pub fn field_values(field: &str, first: usize) -> FieldValues {
             })
         }
     }
+}
+
+/// Reads a network (`10.0.0.0/8`) or one address (as its host network), as
+/// Postgres reads `inet` text.
+pub(crate) fn network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 fn comparison(bound: &Bound, below: bool) -> &'static str {

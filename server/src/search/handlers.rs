@@ -27,10 +27,19 @@ const STATEMENT_TIMEOUT: &str = "15s";
 
 /// Returns the query's condition, or a 400 `bad_query` with the position.
 pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
-    app::query::parse(text).map_err(|error| {
-        ApiError::new(ErrorCode::BadQuery, error.message.clone())
-            .with_details(serde_json::json!({ "position": error.position }))
-    })
+    let bad = |message: String, position: usize| {
+        ApiError::new(ErrorCode::BadQuery, message)
+            .with_details(serde_json::json!({ "position": position }))
+    };
+    let query = app::query::parse(text).map_err(|error| bad(error.message, error.position))?;
+    // Regular expressions are checked here, where the regex engine is.
+    if let Err(problem) = crate::detect::matcher::check(&query) {
+        let at = text
+            .find("|re")
+            .map_or(0, |byte| text[..byte].chars().count());
+        return Err(bad(problem, at));
+    }
+    Ok(query)
 }
 
 /// Returns the request's time range, resolved against now.
