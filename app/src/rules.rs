@@ -152,6 +152,41 @@ pub struct RuleError {
     pub position: Option<usize>,
 }
 
+/// The body of `POST /api/v1/rules/test`: what `rule` raises on exactly
+/// these events (normalised as ingest does), the clock standing at `now`
+/// (default: the latest event's time). Nothing is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTestRequest {
+    pub rule: RuleDefinition,
+    pub events: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// What a rule raised on a test's events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleTestResponse {
+    /// How many events satisfy the rule's condition (and no exception).
+    pub matches: u64,
+    pub alerts: Vec<TestAlert>,
+    /// Alerts held back by the rule's suppression.
+    pub suppressed: u64,
+}
+
+/// One alert of a rule test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestAlert {
+    pub summary: String,
+    pub severity: Severity,
+    /// The group's field values.
+    pub group: std::collections::BTreeMap<String, String>,
+    /// The contributing events, as indexes into the request's events.
+    pub events: Vec<usize>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+}
+
 /// Limits a rule must keep.
 pub mod limits {
     pub const MAX_SLUG: usize = 80;
@@ -163,6 +198,8 @@ pub mod limits {
     pub const MAX_SUMMARY: usize = 500;
     pub const MAX_TEST_CASES: usize = 50;
     pub const MAX_TEST_EVENTS: usize = 1_000;
+    /// The most events one `POST /api/v1/rules/test` evaluates.
+    pub const MAX_TRIAL_EVENTS: usize = 10_000;
     /// The longest window of threshold, value count and sequence rules: 7 days.
     pub const MAX_WINDOW_SECS: u64 = 7 * 86_400;
     /// The longest absence period and suppression: 30 days.

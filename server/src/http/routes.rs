@@ -7,7 +7,7 @@
 
 use crate::auth::{Access, RouteSpec};
 use crate::state::AppState;
-use crate::{api_keys, audit, auth, ingest, retention, search, system, users};
+use crate::{api_keys, audit, auth, detect, ingest, retention, search, system, users};
 use app::permissions::Permission;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -87,6 +87,11 @@ pub static ROUTES: &[RouteSpec] = &[
         method: Method::POST,
         path: "/api/v1/search/top",
         access: Access::Permission(Permission::SearchEvents),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/rules/test",
+        access: Access::Permission(Permission::ViewRules),
     },
     RouteSpec {
         method: Method::GET,
@@ -240,6 +245,11 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
             post(search::export::export).get(search::export::export_link),
         )
         .route("/api/v1/fields", get(search::handlers::fields))
+        // Rule tests carry events, as ingest requests do.
+        .route(
+            "/api/v1/rules/test",
+            post(detect::handlers::test_rule).layer(ingest_limit),
+        )
         .route("/api/v1/events/{id}", get(search::handlers::event))
         .route(
             "/api/v1/saved-searches",

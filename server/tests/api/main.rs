@@ -14,6 +14,7 @@ mod helpers;
 mod ingest;
 mod retention;
 mod routes;
+mod rules;
 mod search;
 mod shipper;
 mod syslog;

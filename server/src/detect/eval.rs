@@ -1,0 +1,895 @@
+//! One rule, compiled, evaluating events one at a time: the stateful kinds
+//! keep their windows per group key, and each alert carries the identity
+//! that makes it exactly-once — (rule, group, first contributing event).
+//!
+//! The same evaluator serves the engine (events in commit order, the clock
+//! advancing) and `POST /api/v1/rules/test` (the request's events in time
+//! order, the clock at `now`), so a rule's test gives what the engine does.
+//!
+//! Semantics worth knowing (also in `docs/detection.md`):
+//! - Threshold and value count windows slide: an alert fires when the events
+//!   of one group within `window_secs` of each other reach the threshold;
+//!   those events are then spent, so the next alert needs a fresh set.
+//! - Events missing a group-by field are not counted (as Elastic does).
+//! - A late event (older than its group's newest by more than the window)
+//!   can no longer complete a window: those events have been let go.
+//! - Sequences advance in the order events are fed; the first and last step
+//!   at most `max_span_secs` apart.
+//! - An absence alert fires once per silence: when a group (or the rule, if
+//!   ungrouped) has had no matching event for `period_secs`.
+
+use super::matcher::{EventView, Matcher};
+use crate::ingest::fields::value_lookup;
+use crate::ingest::normalize::scalar_text;
+use app::rules::{RuleDefinition, RuleKind, Severity};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// An event as the evaluator sees it.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    pub id: uuid::Uuid,
+    pub timestamp: DateTime<Utc>,
+    pub document: Value,
+}
+
+impl EventRecord {
+    fn view(&self) -> EventView<'_> {
+        EventView {
+            timestamp: self.timestamp,
+            id: self.id,
+            document: &self.document,
+        }
+    }
+}
+
+/// An alert the rule raises, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDraft {
+    /// The group's field values (empty for an ungrouped rule).
+    pub group: BTreeMap<String, String>,
+    /// With the rule and the group, the alert's identity: the time of the
+    /// first contributing event (or, for absence, of the last one seen).
+    pub window_start: DateTime<Utc>,
+    /// The time of the last contributing event (or, for absence, when the
+    /// silence was noticed).
+    pub window_end: DateTime<Utc>,
+    /// The contributing events, oldest first.
+    pub events: Vec<uuid::Uuid>,
+    pub summary: String,
+    pub severity: Severity,
+}
+
+/// What went wrong compiling a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct CompileError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A rule ready to evaluate, with its state.
+#[derive(Debug)]
+pub struct Evaluator {
+    rule: RuleDefinition,
+    condition: Matcher,
+    exceptions: Vec<Matcher>,
+    state: State,
+    /// Per suppression group: until when alerts are suppressed.
+    suppressed_until: HashMap<String, DateTime<Utc>>,
+    /// Alerts dropped by suppression.
+    pub suppressed: u64,
+}
+
+#[derive(Debug)]
+enum State {
+    Query,
+    /// Per group: matching events (time, id, distinct value) in time order.
+    Window(HashMap<String, Group>),
+    Sequence {
+        steps: Vec<Matcher>,
+        partials: HashMap<String, Vec<Partial>>,
+    },
+    NewTerms {
+        /// Per combination of values: when it was last seen.
+        seen: HashMap<Vec<String>, DateTime<Utc>>,
+    },
+    Indicator {
+        values: HashSet<String>,
+    },
+    Absence {
+        /// Per group: the last matching event's time, and whether its
+        /// silence was already reported.
+        last_seen: HashMap<String, Silence>,
+        started: DateTime<Utc>,
+    },
+}
+
+/// An absence rule's view of one group.
+#[derive(Debug)]
+struct Silence {
+    values: BTreeMap<String, String>,
+    /// The last matching event's time.
+    last: DateTime<Utc>,
+    /// Whether the silence since then was already reported.
+    reported: bool,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    values: BTreeMap<String, String>,
+    events: VecDeque<(DateTime<Utc>, uuid::Uuid, Option<String>)>,
+}
+
+/// Events that complete an alert, before it is written up.
+struct Hit {
+    events: Vec<uuid::Uuid>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    group: BTreeMap<String, String>,
+}
+
+impl Hit {
+    /// The alert of spent events (time order).
+    fn spent(events: Vec<(DateTime<Utc>, uuid::Uuid)>, group: BTreeMap<String, String>) -> Hit {
+        Hit {
+            start: events.first().map(|(t, _)| *t).unwrap_or_default(),
+            end: events.last().map(|(t, _)| *t).unwrap_or_default(),
+            events: events.into_iter().map(|(_, id)| id).collect(),
+            group,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Partial {
+    next_step: usize,
+    events: Vec<(DateTime<Utc>, uuid::Uuid)>,
+}
+
+/// Compiles a condition, reporting a regular expression that does not compile.
+fn compile_query(field: &str, text: &str) -> Result<Matcher, CompileError> {
+    let error = |message: String| CompileError {
+        field: field.to_owned(),
+        message,
+    };
+    let query = app::query::parse(text).map_err(|e| error(e.to_string()))?;
+    super::matcher::check(&query).map_err(error)?;
+    Ok(Matcher::new(&query))
+}
+
+impl Evaluator {
+    /// Compiles `rule`; `watchlist` holds the values of an indicator rule's
+    /// watchlist; `started` is when evaluation begins (absence counts from it).
+    pub fn new(
+        rule: &RuleDefinition,
+        watchlist: HashSet<String>,
+        started: DateTime<Utc>,
+    ) -> Result<Evaluator, CompileError> {
+        if let Some(error) = rule.validate().into_iter().next() {
+            return Err(CompileError {
+                field: error.field,
+                message: error.message,
+            });
+        }
+        let condition = compile_query("query", &rule.query)?;
+        let exceptions = rule
+            .exceptions
+            .iter()
+            .enumerate()
+            .map(|(i, text)| compile_query(&format!("exceptions[{i}]"), text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let state = match &rule.kind {
+            RuleKind::Query => State::Query,
+            RuleKind::Threshold { .. } | RuleKind::ValueCount { .. } => {
+                State::Window(HashMap::new())
+            }
+            RuleKind::Sequence { steps, .. } => State::Sequence {
+                steps: steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, step)| compile_query(&format!("steps[{i}].query"), &step.query))
+                    .collect::<Result<Vec<_>, _>>()?,
+                partials: HashMap::new(),
+            },
+            RuleKind::NewTerms { .. } => State::NewTerms {
+                seen: HashMap::new(),
+            },
+            RuleKind::Indicator { .. } => State::Indicator { values: watchlist },
+            RuleKind::Absence { .. } => State::Absence {
+                last_seen: HashMap::new(),
+                started,
+            },
+        };
+        Ok(Evaluator {
+            rule: rule.clone(),
+            condition,
+            exceptions,
+            state,
+            suppressed_until: HashMap::new(),
+            suppressed: 0,
+        })
+    }
+
+    /// The rule being evaluated.
+    pub fn rule(&self) -> &RuleDefinition {
+        &self.rule
+    }
+
+    /// Says whether `event` satisfies the rule's condition and no exception.
+    pub fn selects(&self, event: &EventRecord) -> bool {
+        let view = event.view();
+        self.condition.matches(&view) && !self.exceptions.iter().any(|e| e.matches(&view))
+    }
+
+    /// Feeds one event; returns the alerts it completes.
+    pub fn observe(&mut self, event: &EventRecord) -> Vec<AlertDraft> {
+        let drafts = self.observe_unsuppressed(event);
+        self.suppress(drafts)
+    }
+
+    /// Moves the clock to `now`; returns the alerts that time alone raises
+    /// (absence).
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<AlertDraft> {
+        let RuleKind::Absence { period_secs, .. } = self.rule.kind else {
+            return Vec::new();
+        };
+        let period = Duration::seconds(period_secs as i64);
+        let State::Absence { last_seen, started } = &mut self.state else {
+            return Vec::new();
+        };
+        let mut drafts = Vec::new();
+        if last_seen.is_empty() && now - *started >= period {
+            // Nothing matched since evaluation began.
+            last_seen.insert(
+                String::new(),
+                Silence {
+                    values: BTreeMap::new(),
+                    last: *started,
+                    reported: false,
+                },
+            );
+        }
+        let mut keys: Vec<&String> = last_seen.keys().collect();
+        keys.sort();
+        let keys: Vec<String> = keys.into_iter().cloned().collect();
+        for key in keys {
+            let Some(silence) = last_seen.get_mut(&key) else {
+                continue;
+            };
+            if !silence.reported && now - silence.last >= period {
+                silence.reported = true;
+                drafts.push(AlertDraft {
+                    group: silence.values.clone(),
+                    window_start: silence.last,
+                    window_end: now,
+                    events: Vec::new(),
+                    summary: String::new(),
+                    severity: self.rule.severity,
+                });
+            }
+        }
+        let drafts = drafts
+            .into_iter()
+            .map(|mut draft| {
+                draft.summary = self.summary(None, 0, &draft.group);
+                draft
+            })
+            .collect();
+        self.suppress(drafts)
+    }
+
+    fn observe_unsuppressed(&mut self, event: &EventRecord) -> Vec<AlertDraft> {
+        // A sequence's steps carry their own conditions; the rule's
+        // condition and exceptions still apply to every step.
+        if !self.selects(event) {
+            return Vec::new();
+        }
+        let hits = self.advance(event);
+        hits.into_iter()
+            .map(|hit| AlertDraft {
+                summary: self.summary(Some(&event.document), hit.events.len(), &hit.group),
+                group: hit.group,
+                window_start: hit.start,
+                window_end: hit.end,
+                events: hit.events,
+                severity: self.rule.severity,
+            })
+            .collect()
+    }
+
+    /// Updates the state with a selected event; returns what it completes.
+    fn advance(&mut self, event: &EventRecord) -> Vec<Hit> {
+        let single = |group: BTreeMap<String, String>| Hit {
+            events: vec![event.id],
+            start: event.timestamp,
+            end: event.timestamp,
+            group,
+        };
+        match (&self.rule.kind, &mut self.state) {
+            (RuleKind::Query, _) => {
+                vec![single(BTreeMap::new())]
+            }
+            (
+                RuleKind::Threshold {
+                    group_by,
+                    threshold,
+                    window_secs,
+                },
+                State::Window(groups),
+            ) => {
+                let Some((key, values)) = group_key(&event.document, group_by) else {
+                    return Vec::new();
+                };
+                let window = Duration::seconds(*window_secs as i64);
+                let group = groups.entry(key).or_default();
+                group.values = values;
+                if let Some(spent) = window_push(group, event, None, window, |events| {
+                    events.len() as u64 >= *threshold
+                }) {
+                    return vec![Hit::spent(spent, group.values.clone())];
+                }
+                Vec::new()
+            }
+            (
+                RuleKind::ValueCount {
+                    field,
+                    group_by,
+                    threshold,
+                    window_secs,
+                },
+                State::Window(groups),
+            ) => {
+                let Some((key, values)) = group_key(&event.document, group_by) else {
+                    return Vec::new();
+                };
+                let Some(value) = field_text(&event.document, field) else {
+                    return Vec::new();
+                };
+                let window = Duration::seconds(*window_secs as i64);
+                let group = groups.entry(key).or_default();
+                group.values = values;
+                if let Some(spent) = window_push(group, event, Some(value), window, |events| {
+                    let distinct: HashSet<&str> =
+                        events.iter().filter_map(|(_, _, v)| v.as_deref()).collect();
+                    distinct.len() as u64 >= *threshold
+                }) {
+                    return vec![Hit::spent(spent, group.values.clone())];
+                }
+                Vec::new()
+            }
+            (
+                RuleKind::Sequence {
+                    by, max_span_secs, ..
+                },
+                State::Sequence { steps, partials },
+            ) => {
+                let Some((key, values)) = group_key(&event.document, by) else {
+                    return Vec::new();
+                };
+                let span = Duration::seconds(*max_span_secs as i64);
+                let view = event.view();
+                let matching: Vec<bool> = steps.iter().map(|s| s.matches(&view)).collect();
+                let list = partials.entry(key).or_default();
+                // Partials whose first step is too old can never complete.
+                list.retain(|p| event.timestamp - p.events[0].0 <= span);
+                let mut completed: Option<Partial> = None;
+                for partial in list.iter_mut() {
+                    if matching[partial.next_step]
+                        && partial
+                            .events
+                            .last()
+                            .is_some_and(|(t, _)| *t <= event.timestamp)
+                    {
+                        partial.events.push((event.timestamp, event.id));
+                        partial.next_step += 1;
+                        if partial.next_step == steps.len() {
+                            completed = Some(partial.clone());
+                            break;
+                        }
+                    }
+                }
+                if let Some(done) = completed {
+                    // The completed sequence and everything it overlapped start over.
+                    list.clear();
+                    return vec![Hit::spent(done.events, values)];
+                }
+                if matching[0] {
+                    list.push(Partial {
+                        next_step: 1,
+                        events: vec![(event.timestamp, event.id)],
+                    });
+                }
+                Vec::new()
+            }
+            (
+                RuleKind::NewTerms {
+                    fields,
+                    history_days,
+                },
+                State::NewTerms { seen },
+            ) => {
+                let Some((_, values)) = group_key(&event.document, fields) else {
+                    return Vec::new();
+                };
+                let combination: Vec<String> = values.values().cloned().collect();
+                let history = Duration::days(i64::from(*history_days));
+                let new = match seen.get(&combination) {
+                    Some(last) => event.timestamp - *last > history,
+                    None => true,
+                };
+                let last = seen.entry(combination).or_insert(event.timestamp);
+                *last = (*last).max(event.timestamp);
+                if new {
+                    vec![single(values)]
+                } else {
+                    Vec::new()
+                }
+            }
+            (RuleKind::Indicator { field, .. }, State::Indicator { values }) => {
+                let hit = field_values(&event.document, field)
+                    .into_iter()
+                    .find(|v| values.contains(v) || values.contains(&v.to_lowercase()));
+                match hit {
+                    Some(value) => {
+                        let group = BTreeMap::from([(field.clone(), value)]);
+                        vec![single(group)]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            (RuleKind::Absence { group_by, .. }, State::Absence { last_seen, .. }) => {
+                if let Some((key, values)) = group_key(&event.document, group_by) {
+                    let silence = last_seen.entry(key).or_insert(Silence {
+                        values,
+                        last: event.timestamp,
+                        reported: false,
+                    });
+                    if event.timestamp >= silence.last {
+                        silence.last = event.timestamp;
+                        silence.reported = false;
+                    }
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The rule's summary with `{field}` and `{count}` filled in (from the
+    /// group, else the event); the rule's name when it has none.
+    fn summary(
+        &self,
+        event: Option<&Value>,
+        count: usize,
+        group: &BTreeMap<String, String>,
+    ) -> String {
+        let Some(template) = &self.rule.summary else {
+            return self.rule.name.clone();
+        };
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            let name = &rest[open + 1..open + close];
+            let value = if name == "count" {
+                Some(count.to_string())
+            } else {
+                group
+                    .get(name)
+                    .cloned()
+                    .or_else(|| event.and_then(|doc| field_text(doc, name)))
+            };
+            out.push_str(value.as_deref().unwrap_or("-"));
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn suppress(&mut self, drafts: Vec<AlertDraft>) -> Vec<AlertDraft> {
+        let Some(suppression) = &self.rule.suppression else {
+            return drafts;
+        };
+        let duration = Duration::seconds(suppression.duration_secs as i64);
+        let mut kept = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let key: String = suppression
+                .group_by
+                .iter()
+                .map(|field| draft.group.get(field).cloned().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\u{1f}");
+            let at = draft.window_end;
+            match self.suppressed_until.get(&key) {
+                Some(until) if at < *until => self.suppressed += 1,
+                _ => {
+                    self.suppressed_until.insert(key, at + duration);
+                    kept.push(draft);
+                }
+            }
+        }
+        kept
+    }
+}
+
+/// Adds the event to the group's window, lets go of events too old to
+/// share a window with the newest, and when `full` holds for the events
+/// within one window of the new one, takes those events out and returns them.
+fn window_push(
+    group: &mut Group,
+    event: &EventRecord,
+    value: Option<String>,
+    window: Duration,
+    full: impl Fn(&[(DateTime<Utc>, uuid::Uuid, Option<String>)]) -> bool,
+) -> Option<Vec<(DateTime<Utc>, uuid::Uuid)>> {
+    let newest = group
+        .events
+        .back()
+        .map_or(event.timestamp, |(t, _, _)| (*t).max(event.timestamp));
+    if newest - event.timestamp > window {
+        // Late beyond the window: its companions have been let go.
+        return None;
+    }
+    let at = group
+        .events
+        .partition_point(|(t, id, _)| (*t, *id) <= (event.timestamp, event.id));
+    group.events.insert(at, (event.timestamp, event.id, value));
+    while group
+        .events
+        .front()
+        .is_some_and(|(t, _, _)| newest - *t > window)
+    {
+        group.events.pop_front();
+    }
+    let at = group.events.iter().position(|(_, id, _)| *id == event.id)?;
+    // The earliest window holding the new event that is full.
+    let events: Vec<_> = group.events.iter().cloned().collect();
+    for start in 0..=at {
+        let begin = events[start].0;
+        if event.timestamp - begin > window {
+            continue;
+        }
+        let end = events.partition_point(|(t, _, _)| *t - begin <= window);
+        if end > at && full(&events[start..end]) {
+            let spent: Vec<(DateTime<Utc>, uuid::Uuid)> = events[start..end]
+                .iter()
+                .map(|(t, id, _)| (*t, *id))
+                .collect();
+            let spent_ids: HashSet<uuid::Uuid> = spent.iter().map(|(_, id)| *id).collect();
+            group.events.retain(|(_, id, _)| !spent_ids.contains(id));
+            return Some(spent);
+        }
+    }
+    None
+}
+
+/// The text of a field as columns read it (trimmed, first of an array).
+fn field_text(document: &Value, field: &str) -> Option<String> {
+    scalar_text(value_lookup(document.as_object()?, field)?)
+}
+
+/// Every text of a field: each element of an array, or the one scalar.
+fn field_values(document: &Value, field: &str) -> Vec<String> {
+    match document.as_object().and_then(|o| value_lookup(o, field)) {
+        Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+        Some(other) => scalar_text(other).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The group key of an event and its values by field; None when a field
+/// is missing.
+fn group_key(document: &Value, fields: &[String]) -> Option<(String, BTreeMap<String, String>)> {
+    let mut values = BTreeMap::new();
+    let mut key = String::new();
+    for field in fields {
+        let value = field_text(document, field)?;
+        key.push_str(&value);
+        key.push('\u{1f}');
+        values.insert(field.clone(), value);
+    }
+    Some((key, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(extra: Value) -> RuleDefinition {
+        let mut value = json!({"slug": "r", "name": "Rule R", "severity": "high", "query": "event.outcome:failure"});
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn event(minute: i64, fields: Value) -> EventRecord {
+        let base: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
+        EventRecord {
+            id: uuid::Uuid::from_u128(minute as u128 * 1000 + 1),
+            timestamp: base + Duration::minutes(minute),
+            document: fields,
+        }
+    }
+
+    fn failure(minute: i64, ip: &str) -> EventRecord {
+        event(
+            minute,
+            json!({"event": {"outcome": "failure"}, "source": {"ip": ip}, "user": {"name": format!("u{minute}")}}),
+        )
+    }
+
+    fn run(evaluator: &mut Evaluator, events: &[EventRecord]) -> Vec<AlertDraft> {
+        events.iter().flat_map(|e| evaluator.observe(e)).collect()
+    }
+
+    #[test]
+    fn a_query_rule_alerts_on_each_matching_event_not_excepted() {
+        let rule = rule(
+            json!({"kind": "query", "exceptions": ["source.ip:10.0.0.0/8"],
+                               "summary": "failure from {source.ip} ({count})"}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let alerts = run(
+            &mut evaluator,
+            &[
+                failure(0, "203.0.113.9"),
+                failure(1, "10.0.0.1"),
+                event(2, json!({})),
+            ],
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].summary, "failure from 203.0.113.9 (1)");
+        assert_eq!(alerts[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn a_threshold_fires_once_per_full_window_per_group() {
+        let rule = rule(
+            json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 3,
+                               "window_secs": 300, "summary": "{count} failures from {source.ip}"}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let events = [
+            failure(0, "1.1.1.1"),
+            failure(1, "2.2.2.2"),
+            failure(2, "1.1.1.1"),
+            failure(9, "1.1.1.1"), // too late for the first two
+            failure(10, "1.1.1.1"),
+            failure(11, "1.1.1.1"), // third within 5 minutes of minute 9
+            failure(12, "1.1.1.1"),
+        ];
+        let alerts = run(&mut evaluator, &events);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].summary, "3 failures from 1.1.1.1");
+        assert_eq!(
+            alerts[0].events,
+            vec![events[3].id, events[4].id, events[5].id]
+        );
+        assert_eq!(alerts[0].window_start, events[3].timestamp);
+        assert_eq!(alerts[0].group["source.ip"], "1.1.1.1");
+    }
+
+    #[test]
+    fn a_late_event_inside_the_window_still_counts() {
+        let rule = rule(json!({"kind": "threshold", "threshold": 3, "window_secs": 300}));
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let alerts = run(
+            &mut evaluator,
+            &[failure(4, "a"), failure(6, "a"), failure(3, "a")],
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].window_start, failure(3, "a").timestamp);
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let too_late = run(
+            &mut evaluator,
+            &[failure(10, "a"), failure(11, "a"), failure(1, "a")],
+        );
+        assert!(too_late.is_empty());
+    }
+
+    #[test]
+    fn value_count_counts_distinct_values() {
+        let rule = rule(
+            json!({"kind": "value_count", "field": "user.name", "group_by": ["source.ip"],
+                               "threshold": 3, "window_secs": 600}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let same_user = |minute| {
+            event(
+                minute,
+                json!({"event": {"outcome": "failure"}, "source": {"ip": "1.1.1.1"}, "user": {"name": "root"}}),
+            )
+        };
+        let alerts = run(
+            &mut evaluator,
+            &[
+                same_user(0),
+                same_user(1),
+                same_user(2),
+                failure(3, "1.1.1.1"),
+                failure(4, "1.1.1.1"),
+            ],
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events.len(), 5);
+    }
+
+    #[test]
+    fn a_sequence_needs_its_steps_in_order_within_the_span() {
+        let rule = rule(
+            json!({"kind": "sequence", "query": "", "by": ["host.name"], "max_span_secs": 600,
+            "steps": [{"query": "event.action:logon"}, {"query": "process.name:whoami"}]}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let logon = |m, host: &str| {
+            event(
+                m,
+                json!({"event": {"action": "logon"}, "host": {"name": host}}),
+            )
+        };
+        let whoami = |m, host: &str| {
+            event(
+                m,
+                json!({"process": {"name": "whoami"}, "host": {"name": host}}),
+            )
+        };
+        let alerts = run(
+            &mut evaluator,
+            &[
+                whoami(0, "a"), // before any logon
+                logon(1, "a"),
+                whoami(2, "b"), // another host
+                logon(3, "b"),
+                whoami(20, "b"), // too late for b's logon
+                whoami(5, "a"),
+            ],
+        );
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].group["host.name"], "a");
+        assert_eq!(alerts[0].events, vec![logon(1, "a").id, whoami(5, "a").id]);
+    }
+
+    #[test]
+    fn new_terms_alert_on_first_sight_and_after_the_history() {
+        let rule = rule(
+            json!({"kind": "new_terms", "query": "", "fields": ["user.name"], "history_days": 1}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let login = |m, user: &str| event(m, json!({"user": {"name": user}}));
+        let alerts = run(
+            &mut evaluator,
+            &[
+                login(0, "alice"),
+                login(5, "alice"),
+                login(6, "bob"),
+                login(2000, "alice"),
+            ],
+        );
+        let users: Vec<&str> = alerts
+            .iter()
+            .map(|a| a.group["user.name"].as_str())
+            .collect();
+        assert_eq!(users, ["alice", "bob", "alice"]);
+    }
+
+    #[test]
+    fn indicators_match_watchlist_values() {
+        let rule = rule(
+            json!({"kind": "indicator", "query": "", "field": "destination.ip", "watchlist": "bad"}),
+        );
+        let watchlist = HashSet::from(["198.51.100.7".to_owned()]);
+        let mut evaluator = Evaluator::new(&rule, watchlist, Utc::now()).unwrap();
+        let alerts = run(
+            &mut evaluator,
+            &[
+                event(0, json!({"destination": {"ip": "198.51.100.7"}})),
+                event(1, json!({"destination": {"ip": "198.51.100.8"}})),
+            ],
+        );
+        assert_eq!(alerts.len(), 1);
+    }
+
+    #[test]
+    fn absence_alerts_once_per_silence() {
+        let rule = rule(
+            json!({"kind": "absence", "query": "", "group_by": ["host.name"], "period_secs": 600}),
+        );
+        let start: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), start).unwrap();
+        let beat = |m, host: &str| event(m, json!({"host": {"name": host}}));
+        run(&mut evaluator, &[beat(0, "a"), beat(0, "b"), beat(8, "b")]);
+        let at = |m| start + Duration::minutes(m);
+        assert!(evaluator.tick(at(5)).is_empty());
+        let silent: Vec<String> = evaluator
+            .tick(at(11))
+            .into_iter()
+            .map(|a| a.group["host.name"].clone())
+            .collect();
+        assert_eq!(silent, ["a"]);
+        assert!(evaluator.tick(at(12)).is_empty(), "once per silence");
+        assert_eq!(evaluator.tick(at(19)).len(), 1, "b fell silent too");
+
+        let ungrouped = rule_without_groups();
+        let mut evaluator = Evaluator::new(&ungrouped, HashSet::new(), start).unwrap();
+        assert_eq!(
+            evaluator.tick(at(11)).len(),
+            1,
+            "nothing at all since the start"
+        );
+    }
+
+    fn rule_without_groups() -> RuleDefinition {
+        rule(json!({"kind": "absence", "query": "", "period_secs": 600}))
+    }
+
+    #[test]
+    fn suppression_keeps_one_alert_per_group_and_duration() {
+        let rule =
+            rule(json!({"kind": "query", "suppression": {"group_by": [], "duration_secs": 600}}));
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let alerts = run(
+            &mut evaluator,
+            &[
+                failure(0, "a"),
+                failure(5, "b"),
+                failure(10, "c"),
+                failure(11, "d"),
+            ],
+        );
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(evaluator.suppressed, 2);
+    }
+
+    proptest::proptest! {
+        /// Whatever the order and spacing of events, a threshold alert holds
+        /// at least the threshold of one group's events within one window,
+        /// and no event counts towards two alerts.
+        #[test]
+        fn threshold_alerts_are_sound(
+            events in proptest::collection::vec((0i64..120, 0u8..3), 0..80),
+            threshold in 1u64..6,
+            window in 1u64..40,
+        ) {
+            let rule = rule(json!({"kind": "threshold", "group_by": ["source.ip"],
+                                   "threshold": threshold, "window_secs": window * 60}));
+            let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+            let records: Vec<EventRecord> = events
+                .iter()
+                .enumerate()
+                .map(|(i, (minute, ip))| {
+                    let mut record = failure(*minute, &format!("10.0.0.{ip}"));
+                    record.id = uuid::Uuid::from_u128(i as u128);
+                    record
+                })
+                .collect();
+            let by_id: HashMap<uuid::Uuid, &EventRecord> = records.iter().map(|r| (r.id, r)).collect();
+            let mut used = HashSet::new();
+            for alert in run(&mut evaluator, &records) {
+                proptest::prop_assert!(alert.events.len() as u64 >= threshold);
+                proptest::prop_assert!(alert.window_end - alert.window_start <= Duration::minutes(window as i64));
+                for id in &alert.events {
+                    proptest::prop_assert!(used.insert(*id), "an event counted twice");
+                    let record = by_id[id];
+                    proptest::prop_assert_eq!(field_text(&record.document, "source.ip"), alert.group.get("source.ip").cloned());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn broken_rules_are_refused_with_the_field() {
+        let mut broken = rule(json!({"kind": "query"}));
+        broken.query = "x|re:\"(\"".into();
+        let error = Evaluator::new(&broken, HashSet::new(), Utc::now()).unwrap_err();
+        assert_eq!(error.field, "query");
+        assert!(error.message.contains("regular expression"));
+    }
+}
