@@ -318,20 +318,9 @@ impl Evaluator {
                     window_secs,
                 },
                 State::Window(groups),
-            ) => {
-                let Some((key, values)) = group_key(&event.document, group_by) else {
-                    return Vec::new();
-                };
-                let window = Duration::seconds(*window_secs as i64);
-                let group = groups.entry(key).or_default();
-                group.values = values;
-                if let Some(spent) = window_push(group, event, None, window, |events| {
-                    events.len() as u64 >= *threshold
-                }) {
-                    return vec![Hit::spent(spent, group.values.clone())];
-                }
-                Vec::new()
-            }
+            ) => windowed(groups, event, group_by, None, *window_secs, |events| {
+                events.len() as u64 >= *threshold
+            }),
             (
                 RuleKind::ValueCount {
                     field,
@@ -341,23 +330,21 @@ impl Evaluator {
                 },
                 State::Window(groups),
             ) => {
-                let Some((key, values)) = group_key(&event.document, group_by) else {
-                    return Vec::new();
-                };
                 let Some(value) = field_text(&event.document, field) else {
                     return Vec::new();
                 };
-                let window = Duration::seconds(*window_secs as i64);
-                let group = groups.entry(key).or_default();
-                group.values = values;
-                if let Some(spent) = window_push(group, event, Some(value), window, |events| {
-                    let distinct: HashSet<&str> =
-                        events.iter().filter_map(|(_, _, v)| v.as_deref()).collect();
-                    distinct.len() as u64 >= *threshold
-                }) {
-                    return vec![Hit::spent(spent, group.values.clone())];
-                }
-                Vec::new()
+                windowed(
+                    groups,
+                    event,
+                    group_by,
+                    Some(value),
+                    *window_secs,
+                    |events| {
+                        let distinct: HashSet<&str> =
+                            events.iter().filter_map(|(_, _, v)| v.as_deref()).collect();
+                        distinct.len() as u64 >= *threshold
+                    },
+                )
             }
             (
                 RuleKind::Sequence {
@@ -514,6 +501,28 @@ impl Evaluator {
             }
         }
         kept
+    }
+}
+
+/// Windowed kinds: the event joins its group's window (events without the
+/// group's fields are not counted); a full window is an alert.
+fn windowed(
+    groups: &mut HashMap<String, Group>,
+    event: &EventRecord,
+    group_by: &[String],
+    value: Option<String>,
+    window_secs: u64,
+    full: impl Fn(&[(DateTime<Utc>, uuid::Uuid, Option<String>)]) -> bool,
+) -> Vec<Hit> {
+    let Some((key, values)) = group_key(&event.document, group_by) else {
+        return Vec::new();
+    };
+    let group = groups.entry(key).or_default();
+    group.values = values;
+    let window = Duration::seconds(window_secs as i64);
+    match window_push(group, event, value, window, full) {
+        Some(spent) => vec![Hit::spent(spent, group.values.clone())],
+        None => Vec::new(),
     }
 }
 
