@@ -86,14 +86,17 @@ pub enum RuleKind {
         threshold: u64,
         window_secs: u64,
     },
-    /// The steps' conditions matched in order by events sharing the `by`
-    /// fields, the first and last at most `max_span_secs` apart. The rule's
-    /// `query` applies to every step.
+    /// The steps' conditions matched in order (or, unless `ordered`, in any
+    /// order) by events sharing the `by` fields, the first and last at most
+    /// `max_span_secs` apart. The rule's `query` applies to every step.
     Sequence {
         #[serde(default)]
         by: Vec<String>,
         steps: Vec<SequenceStep>,
         max_span_secs: u64,
+        /// False: every step within the span, in any order (Sigma's `temporal`).
+        #[serde(default = "enabled_by_default")]
+        ordered: bool,
     },
     /// A value (or combination of values) of `fields` not seen in the
     /// `history_days` before.
@@ -152,13 +155,18 @@ pub struct RuleError {
     pub position: Option<usize>,
 }
 
-/// The body of `POST /api/v1/rules/test`: what `rule` raises on exactly
+/// The body of `POST /api/v1/rules/test`: what a rule raises on exactly
 /// these events (normalised as ingest does), the clock standing at `now`
-/// (default: the latest event's time). Nothing is stored.
+/// (default: the latest event's time). Nothing is stored. The rule is given
+/// as `rule` or as Sigma YAML (`sigma`; its last rule when it holds several,
+/// as a correlation follows the rules it relates).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleTestRequest {
-    pub rule: RuleDefinition,
+    #[serde(default)]
+    pub rule: Option<RuleDefinition>,
+    #[serde(default)]
+    pub sigma: Option<String>,
     pub events: Vec<serde_json::Value>,
     #[serde(default)]
     pub now: Option<DateTime<Utc>>,
@@ -324,6 +332,7 @@ impl RuleDefinition {
                 by,
                 steps,
                 max_span_secs,
+                ..
             } => {
                 errors.fields("by", by);
                 if !(2..=limits::MAX_STEPS).contains(&steps.len()) {
@@ -440,8 +449,8 @@ pub fn is_slug(text: &str) -> bool {
         && text.len() <= limits::MAX_SLUG
 }
 
-/// `TA0006`, `T1110`, and with `sub`, `T1110.001`.
-fn is_attack_id(text: &str, prefix: &str, sub: bool) -> bool {
+/// `TA0006` (prefix `TA`), `T1110` (prefix `T`), and with `sub`, `T1110.001`.
+pub fn is_attack_id(text: &str, prefix: &str, sub: bool) -> bool {
     let Some(rest) = text.strip_prefix(prefix) else {
         return false;
     };
@@ -563,6 +572,7 @@ mod tests {
                         },
                     ],
                     max_span_secs: 300,
+                    ordered: true,
                 },
             ),
             (
@@ -648,6 +658,7 @@ mod tests {
                     query: "x:".into(),
                 }],
                 max_span_secs: 60,
+                ordered: true,
             },
             ..serde_json::from_value(bruteforce_ssh()).unwrap()
         };

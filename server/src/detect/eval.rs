@@ -90,6 +90,8 @@ enum State {
     Sequence {
         steps: Vec<Matcher>,
         partials: HashMap<String, Vec<Partial>>,
+        /// Unordered sequences: per group, the newest event of each step.
+        latest: HashMap<String, Vec<Option<Seen>>>,
     },
     NewTerms {
         /// Per combination of values: when it was last seen.
@@ -105,6 +107,9 @@ enum State {
         started: DateTime<Utc>,
     },
 }
+
+/// An event as a stateful kind remembers it: its time and id.
+type Seen = (DateTime<Utc>, uuid::Uuid);
 
 /// An absence rule's view of one group.
 #[derive(Debug)]
@@ -192,6 +197,7 @@ impl Evaluator {
                     .map(|(i, step)| compile_query(&format!("steps[{i}].query"), &step.query))
                     .collect::<Result<Vec<_>, _>>()?,
                 partials: HashMap::new(),
+                latest: HashMap::new(),
             },
             RuleKind::NewTerms { .. } => State::NewTerms {
                 seen: HashMap::new(),
@@ -348,9 +354,16 @@ impl Evaluator {
             }
             (
                 RuleKind::Sequence {
-                    by, max_span_secs, ..
+                    by,
+                    max_span_secs,
+                    ordered,
+                    ..
                 },
-                State::Sequence { steps, partials },
+                State::Sequence {
+                    steps,
+                    partials,
+                    latest,
+                },
             ) => {
                 let Some((key, values)) = group_key(&event.document, by) else {
                     return Vec::new();
@@ -358,6 +371,9 @@ impl Evaluator {
                 let span = Duration::seconds(*max_span_secs as i64);
                 let view = event.view();
                 let matching: Vec<bool> = steps.iter().map(|s| s.matches(&view)).collect();
+                if !*ordered {
+                    return unordered(latest, key, values, &matching, event, span);
+                }
                 let list = partials.entry(key).or_default();
                 // Partials whose first step is too old can never complete.
                 list.retain(|p| event.timestamp - p.events[0].0 <= span);
@@ -502,6 +518,51 @@ impl Evaluator {
         }
         kept
     }
+}
+
+/// An unordered sequence: the event becomes its steps' newest; when every
+/// step has an event and they lie within the span, that is an alert and the
+/// group starts over.
+fn unordered(
+    latest: &mut HashMap<String, Vec<Option<Seen>>>,
+    key: String,
+    values: BTreeMap<String, String>,
+    matching: &[bool],
+    event: &EventRecord,
+    span: Duration,
+) -> Vec<Hit> {
+    if !matching.iter().any(|m| *m) {
+        return Vec::new();
+    }
+    let slots = latest
+        .entry(key.clone())
+        .or_insert_with(|| vec![None; matching.len()]);
+    for (slot, matched) in slots.iter_mut().zip(matching) {
+        if *matched && slot.is_none_or(|(t, _)| t <= event.timestamp) {
+            *slot = Some((event.timestamp, event.id));
+        }
+    }
+    let Some(found) = slots.iter().copied().collect::<Option<Vec<_>>>() else {
+        return Vec::new();
+    };
+    let first = found
+        .iter()
+        .map(|(t, _)| *t)
+        .min()
+        .unwrap_or(event.timestamp);
+    let last = found
+        .iter()
+        .map(|(t, _)| *t)
+        .max()
+        .unwrap_or(event.timestamp);
+    if last - first > span {
+        return Vec::new();
+    }
+    latest.remove(&key);
+    let mut events = found;
+    events.sort();
+    events.dedup();
+    vec![Hit::spent(events, values)]
 }
 
 /// Windowed kinds: the event joins its group's window (events without the
@@ -731,6 +792,20 @@ mod tests {
         assert_eq!(alerts[0].events.len(), 5);
     }
 
+    fn logon(minute: i64, host: &str) -> EventRecord {
+        event(
+            minute,
+            json!({"event": {"action": "logon"}, "host": {"name": host}}),
+        )
+    }
+
+    fn whoami(minute: i64, host: &str) -> EventRecord {
+        event(
+            minute,
+            json!({"process": {"name": "whoami"}, "host": {"name": host}}),
+        )
+    }
+
     #[test]
     fn a_sequence_needs_its_steps_in_order_within_the_span() {
         let rule = rule(
@@ -738,18 +813,6 @@ mod tests {
             "steps": [{"query": "event.action:logon"}, {"query": "process.name:whoami"}]}),
         );
         let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
-        let logon = |m, host: &str| {
-            event(
-                m,
-                json!({"event": {"action": "logon"}, "host": {"name": host}}),
-            )
-        };
-        let whoami = |m, host: &str| {
-            event(
-                m,
-                json!({"process": {"name": "whoami"}, "host": {"name": host}}),
-            )
-        };
         let alerts = run(
             &mut evaluator,
             &[
@@ -764,6 +827,34 @@ mod tests {
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         assert_eq!(alerts[0].group["host.name"], "a");
         assert_eq!(alerts[0].events, vec![logon(1, "a").id, whoami(5, "a").id]);
+    }
+
+    #[test]
+    fn an_unordered_sequence_takes_its_steps_in_any_order() {
+        let rule = rule(
+            json!({"kind": "sequence", "query": "", "by": ["host.name"], "max_span_secs": 600,
+            "ordered": false, "steps": [{"query": "event.action:logon"}, {"query": "process.name:whoami"}]}),
+        );
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let alerts = run(
+            &mut evaluator,
+            &[
+                whoami(0, "a"),
+                logon(30, "a"),
+                logon(31, "a"),
+                whoami(35, "b"),
+                logon(36, "b"),
+            ],
+        );
+        let hosts: Vec<&str> = alerts
+            .iter()
+            .map(|a| a.group["host.name"].as_str())
+            .collect();
+        assert_eq!(hosts, ["b"], "a's steps are 30 minutes apart");
+        assert_eq!(
+            alerts[0].events,
+            vec![whoami(35, "b").id, logon(36, "b").id]
+        );
     }
 
     #[test]

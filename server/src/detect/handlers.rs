@@ -2,10 +2,11 @@
 //! by the engine's own evaluator, storing nothing.
 
 use super::eval::{Evaluator, EventRecord};
+use super::sigma::Outcome;
 use crate::error::{ApiError, AppJson};
 use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
 use app::error::ErrorCode;
-use app::rules::{RuleKind, RuleTestRequest, RuleTestResponse, TestAlert, limits};
+use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert, limits};
 use chrono::{Duration, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +21,41 @@ pub async fn test_rule(
             format!("at most {} events", limits::MAX_TRIAL_EVENTS),
         ));
     }
-    let errors = request.rule.validate();
+    // Conversion and evaluation are CPU work bounded by the limits: off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let rule = rule_of(&request)?;
+        evaluate(rule, request)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map(AppJson)
+}
+
+/// The rule to test: given whole, or the last rule of the Sigma YAML.
+fn rule_of(request: &RuleTestRequest) -> Result<RuleDefinition, ApiError> {
+    let rule = match (&request.rule, &request.sigma) {
+        (Some(rule), None) => rule.clone(),
+        (None, Some(yaml)) => {
+            let mut last = None;
+            for outcome in super::sigma::import(yaml) {
+                match outcome {
+                    Outcome::Rule(rule) => last = Some(*rule),
+                    Outcome::Unsupported { title, reason } => {
+                        return Err(ApiError::validation("sigma", format!("{title}: {reason}"))
+                            .with_details(serde_json::json!({ "field": "sigma", "title": title, "unsupported": reason })));
+                    }
+                }
+            }
+            last.ok_or_else(|| ApiError::validation("sigma", "the YAML holds no rule"))?
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "rule",
+                "give the rule as either 'rule' or 'sigma'",
+            ));
+        }
+    };
+    let errors = rule.validate();
     if let Some(first) = errors.first() {
         return Err(ApiError::new(
             ErrorCode::ValidationFailed,
@@ -28,14 +63,10 @@ pub async fn test_rule(
         )
         .with_details(serde_json::json!({ "errors": errors })));
     }
-    // Evaluation is CPU work bounded by the event limit: off the async workers.
-    tokio::task::spawn_blocking(move || evaluate(request))
-        .await
-        .map_err(ApiError::internal)?
-        .map(AppJson)
+    Ok(rule)
 }
 
-fn evaluate(request: RuleTestRequest) -> Result<RuleTestResponse, ApiError> {
+fn evaluate(rule: RuleDefinition, request: RuleTestRequest) -> Result<RuleTestResponse, ApiError> {
     let received_at = Utc::now();
     let context = IngestContext {
         source_id: None,
@@ -70,7 +101,7 @@ fn evaluate(request: RuleTestRequest) -> Result<RuleTestResponse, ApiError> {
     records.sort_by_key(|(index, record)| (record.timestamp, *index));
     let latest = records.last().map(|(_, r)| r.timestamp);
     let now = request.now.or(latest).unwrap_or(received_at);
-    let started = match (&request.rule.kind, records.first()) {
+    let started = match (&rule.kind, records.first()) {
         (_, Some((_, first))) => first.timestamp,
         (RuleKind::Absence { period_secs, .. }, None) => {
             now - Duration::seconds(*period_secs as i64)
@@ -78,7 +109,7 @@ fn evaluate(request: RuleTestRequest) -> Result<RuleTestResponse, ApiError> {
         (_, None) => now,
     };
     // Watchlists arrive with their storage; until then an indicator rule's list is empty.
-    let mut evaluator = Evaluator::new(&request.rule, HashSet::new(), started)
+    let mut evaluator = Evaluator::new(&rule, HashSet::new(), started)
         .map_err(|e| ApiError::validation(&e.field, e.message.clone()))?;
     let positions: HashMap<uuid::Uuid, usize> =
         records.iter().map(|(index, r)| (r.id, *index)).collect();

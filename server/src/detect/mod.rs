@@ -1,10 +1,12 @@
-//! Detection: rules evaluated against events as they are committed.
+//! Detection: rules evaluated against events.
 //!
-//! This first part is the matcher that single-event conditions compile to;
-//! the rule model, the engine and alerts build on it.
+//! [`matcher`] runs one query on one event with search's exact meaning;
+//! [`eval`] runs a whole rule (every kind, with its state); [`sigma`] turns
+//! Sigma YAML into rules; [`handlers`] serves `POST /api/v1/rules/test`.
 
 pub mod eval;
 pub mod handlers;
 pub mod matcher;
+pub mod sigma;
 
 pub use matcher::{EventView, Matcher};

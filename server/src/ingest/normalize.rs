@@ -632,6 +632,21 @@ fn flatten_windows_export(fields: &mut Fields<'_>) {
     for (section, content) in event {
         match (section.as_str(), content) {
             ("#attributes", _) => {}
+            // `UserData` wraps its fields in one element named after the
+            // event (`Operation_ClientFailure`): its children are the fields,
+            // as Sigma rules and evtx tools name them.
+            ("UserData", Value::Object(elements)) => {
+                for (_, element) in elements {
+                    let Value::Object(children) = element else {
+                        continue;
+                    };
+                    for (name, child) in children {
+                        if name != "#attributes" {
+                            flatten_xml_child(fields, &name, child);
+                        }
+                    }
+                }
+            }
             (_, Value::Object(children)) => {
                 for (name, child) in children {
                     flatten_xml_child(fields, &name, child);
@@ -1061,6 +1076,23 @@ mod tests {
         for (name, value) in doc["Event"]["EventData"].as_object().unwrap() {
             assert_eq!(&payload[name], value, "EventData field {name}");
         }
+    }
+
+    #[test]
+    fn windows_user_data_fields_are_flattened_by_name() {
+        let doc = json!({"Event": {
+            "System": {"EventID": 5858, "Channel": "Microsoft-Windows-WMI-Activity/Operational"},
+            "UserData": {"Operation_ClientFailure": {
+                "#attributes": {"xmlns": "http://manifests.microsoft.com/win/2006/windows/WMI"},
+                "Operation": "ExecMethod cleareventlog",
+                "ResultCode": "0x80041003"
+            }}
+        }});
+        let event = normalize(doc, &ctx(), TimePolicy::default()).unwrap();
+        let payload = event.document();
+        assert_eq!(payload["Operation"], "ExecMethod cleareventlog");
+        assert_eq!(payload["ResultCode"], "0x80041003");
+        assert!(payload.get("xmlns").is_none() && payload.get("UserData").is_none());
     }
 
     fn first_regression_event() -> Option<Value> {

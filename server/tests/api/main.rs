@@ -17,5 +17,6 @@ mod routes;
 mod rules;
 mod search;
 mod shipper;
+mod sigma;
 mod syslog;
 mod system;
