@@ -20,6 +20,7 @@ use crate::search::compile::{Column, column, network};
 use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
 
@@ -79,6 +80,132 @@ enum Node {
         source: Source,
         test: CompareTest,
     },
+    /// Several "contains" of one text (the message when `field` is None),
+    /// OR-ed: searched for together in one pass.
+    ContainsAny {
+        field: Option<String>,
+        source: Source,
+        any: ContainsAny,
+    },
+}
+
+/// Literals searched for at once (Aho-Corasick), with the patterns they
+/// came from for texts the one-pass search cannot fold exactly.
+#[derive(Debug, Clone)]
+struct ContainsAny {
+    automaton: aho_corasick::AhoCorasick,
+    patterns: Vec<Pattern>,
+    fold_case: bool,
+}
+
+impl ContainsAny {
+    fn matches(&self, text: &str) -> bool {
+        if self.fold_case && !text.is_ascii() && folds_into_ascii(text) {
+            return self.patterns.iter().any(|p| p.matches(text));
+        }
+        self.automaton.is_match(text)
+    }
+}
+
+/// The literal of a pattern that is "contains one ASCII literal", and
+/// whether it folds case.
+fn contains_literal(pattern: &Pattern) -> Option<(&str, bool)> {
+    let pieces = pattern.pieces.as_ref()?;
+    match (&pieces.first, pieces.middle.as_slice(), &pieces.last) {
+        (None, [literal], None) if pieces.ascii && !pieces.exact => {
+            Some((literal.as_str(), pattern.fold_case))
+        }
+        _ => None,
+    }
+}
+
+/// The text a "contains" reads: the field (the message when None), its
+/// column, and whether case folds.
+type TextKey = (Option<String>, Option<Column>, bool);
+
+/// Replaces, in the parts of an OR, every group of two or more "contains"
+/// tests of the same text by one search for all their literals.
+fn merge_contains(parts: Vec<Node>) -> Node {
+    let mut groups: Vec<(TextKey, Vec<usize>)> = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        let key = match part {
+            Node::MessageLike(pattern) => {
+                contains_literal(pattern).map(|(_, fold)| (None, None, fold))
+            }
+            Node::Compare {
+                field,
+                source,
+                test: CompareTest::Like(pattern),
+            } => contains_literal(pattern).map(|(_, fold)| {
+                let column = match source {
+                    Source::Column(column) => Some(*column),
+                    Source::Document => None,
+                };
+                (Some(field.clone()), column, fold)
+            }),
+            _ => None,
+        };
+        let Some(key) = key else { continue };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((key, vec![index])),
+        }
+    }
+    let mut merged: Vec<Option<Node>> = parts.into_iter().map(Some).collect();
+    let mut out = Vec::new();
+    for ((field, column, fold_case), members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let patterns: Vec<Pattern> = members
+            .iter()
+            .filter_map(|i| match merged[*i].take() {
+                Some(Node::MessageLike(pattern)) => Some(pattern),
+                Some(Node::Compare {
+                    test: CompareTest::Like(pattern),
+                    ..
+                }) => Some(pattern),
+                _ => None,
+            })
+            .collect();
+        let literals: Vec<&str> = patterns
+            .iter()
+            .filter_map(|p| contains_literal(p).map(|(literal, _)| literal))
+            .collect();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(fold_case)
+            .build(&literals);
+        let any = match automaton {
+            Ok(automaton) => ContainsAny {
+                automaton,
+                patterns,
+                fold_case,
+            },
+            // Too large to build: keep testing them one by one.
+            Err(_) => {
+                out.extend(patterns.into_iter().map(|pattern| match &field {
+                    None => Node::MessageLike(pattern),
+                    Some(field) => Node::Compare {
+                        field: field.clone(),
+                        source: column.map_or(Source::Document, Source::Column),
+                        test: CompareTest::Like(pattern),
+                    },
+                }));
+                continue;
+            }
+        };
+        out.push(Node::ContainsAny {
+            source: column.map_or(Source::Document, Source::Column),
+            field,
+            any,
+        });
+    }
+    out.extend(merged.into_iter().flatten());
+    if out.len() == 1 {
+        out.pop().unwrap_or(Node::Nothing)
+    } else {
+        Node::Or(out)
+    }
 }
 
 /// Where a modifier comparison reads the field's texts (as SQL does).
@@ -143,7 +270,9 @@ enum RangeValue {
 #[derive(Debug, Clone)]
 enum DocumentTest {
     Exists,
-    Equals(String),
+    /// The text, and the integer it is when written canonically (so that a
+    /// number in the document compares without being formatted).
+    Equals(String, Option<i64>),
     Like(Pattern),
     Range(Vec<(RangeValue, Ordering, bool)>),
 }
@@ -153,7 +282,7 @@ impl Node {
         match query {
             Query::All => Node::All,
             Query::And(parts) => Node::And(parts.iter().map(Node::compile).collect()),
-            Query::Or(parts) => Node::Or(parts.iter().map(Node::compile).collect()),
+            Query::Or(parts) => merge_contains(parts.iter().map(Node::compile).collect()),
             Query::Not(inner) => Node::Not(Box::new(Node::compile(inner))),
             Query::Text(term) => Node::MessageLike(Pattern::contains(term)),
             Query::Field {
@@ -191,6 +320,10 @@ impl Node {
                 source,
                 test,
             } => eval_compare(field, *source, test, event.document),
+            Node::ContainsAny { field, source, any } => match field {
+                None => column_text(event.document, "message").is_some_and(|m| any.matches(&m)),
+                Some(field) => for_texts(field, *source, event.document, |text| any.matches(text)),
+            },
         }
     }
 }
@@ -201,14 +334,10 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool) -> Node {
     let test = match op {
         Operator::Equals | Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
-            let mut pattern = Pattern::exact(term, !cased);
-            if matches!(op, Operator::Contains | Operator::EndsWith) {
-                pattern.steps.insert(0, Step::AnyChars);
-            }
-            if matches!(op, Operator::Contains | Operator::StartsWith) {
-                pattern.steps.push(Step::AnyChars);
-            }
-            CompareTest::Like(pattern)
+            CompareTest::Like(Pattern::exact(term, !cased).with_stars(
+                matches!(op, Operator::Contains | Operator::EndsWith),
+                matches!(op, Operator::Contains | Operator::StartsWith),
+            ))
         }
         Operator::Regex => match regex(&term.text(), cased) {
             Ok(regex) => CompareTest::Regex(regex),
@@ -276,54 +405,54 @@ fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Valu
             .and_then(|text| parse_ip(&text))
             .is_some_and(|address| network.contains(&address));
     }
-    let texts: Vec<String> = match source {
-        Source::Column(Column::Lower(_)) => column_text(document, field)
-            .map(|t| t.to_lowercase())
-            .into_iter()
-            .collect(),
-        Source::Column(Column::Inet(_)) => column_text(document, field)
-            .and_then(|t| parse_ip(&t))
-            .map(|address| address.to_string())
-            .into_iter()
-            .collect(),
-        Source::Column(Column::Tags) => tag_list(document),
-        Source::Column(_) => column_text(document, field).into_iter().collect(),
-        Source::Document => match document_value(document, field) {
-            Some(Value::Array(items)) => items.iter().filter_map(json_text).collect(),
-            Some(value) => json_text(value).into_iter().collect(),
-            None => Vec::new(),
-        },
-    };
-    match test {
-        CompareTest::Like(pattern) => texts.iter().any(|t| pattern.matches(t)),
-        CompareTest::Regex(regex) => texts.iter().any(|t| regex.is_match(t)),
-        CompareTest::Within(wanted) => texts
-            .iter()
-            .any(|t| network(t).is_some_and(|inner| wanted.contains(&inner))),
+    let passes = |text: &str| match test {
+        CompareTest::Like(pattern) => pattern.matches(text),
+        CompareTest::Regex(regex) => regex.is_match(text),
+        CompareTest::Within(wanted) => network(text).is_some_and(|inner| wanted.contains(&inner)),
         CompareTest::FieldRef { other, cased } => {
-            let Some(wanted) = reference_text(document, other) else {
-                return false;
-            };
-            texts.iter().any(|t| {
+            reference_text(document, other).is_some_and(|wanted| {
                 if *cased {
-                    *t == wanted
+                    text == wanted.as_ref()
                 } else {
-                    t.to_lowercase() == wanted.to_lowercase()
+                    text.to_lowercase() == wanted.to_lowercase()
                 }
             })
         }
+    };
+    for_texts(field, source, document, passes)
+}
+
+/// Says whether `passes` holds for one of the field's texts, read from its
+/// column or the document as SQL reads them for a modifier comparison.
+fn for_texts(field: &str, source: Source, document: &Value, passes: impl Fn(&str) -> bool) -> bool {
+    match source {
+        Source::Column(Column::Lower(_)) => {
+            column_text(document, field).is_some_and(|t| passes(&t.to_lowercase()))
+        }
+        Source::Column(Column::Inet(_)) => column_text(document, field)
+            .and_then(|t| parse_ip(&t))
+            .is_some_and(|address| passes(&address.to_string())),
+        Source::Column(Column::Tags) => tag_list(document).iter().any(|t| passes(t)),
+        Source::Column(_) => column_text(document, field).is_some_and(|t| passes(&t)),
+        Source::Document => match document_value(document, field) {
+            Some(Value::Array(items)) => items.iter().filter_map(json_text).any(|t| passes(&t)),
+            Some(value) => json_text(value).is_some_and(|t| passes(&t)),
+            None => false,
+        },
     }
 }
 
 /// The one text of a field that `|fieldref` compares with: its column, or
 /// the document's value as text.
-fn reference_text(document: &Value, field: &str) -> Option<String> {
+fn reference_text<'v>(document: &'v Value, field: &str) -> Option<Cow<'v, str>> {
     match column(field) {
         Some(Column::Text(_) | Column::Message) => column_text(document, field),
-        Some(Column::Lower(_)) => column_text(document, field).map(|t| t.to_lowercase()),
+        Some(Column::Lower(_)) => {
+            column_text(document, field).map(|t| Cow::Owned(t.to_lowercase()))
+        }
         Some(Column::Inet(_)) => column_text(document, field)
             .and_then(|t| parse_ip(&t))
-            .map(|address| address.to_string()),
+            .map(|address| Cow::Owned(address.to_string())),
         Some(Column::Tags | Column::Time | Column::Id) | None => {
             json_text(document_value(document, field)?)
         }
@@ -434,7 +563,10 @@ fn compile_document(test: &Test) -> DocumentTest {
         Test::Compare { .. } | Test::Exists => DocumentTest::Exists,
         Test::Matches { term } => match term {
             Term::Pattern(_) => DocumentTest::Like(Pattern::exact(term, false)),
-            Term::Word(text) | Term::Phrase(text) => DocumentTest::Equals(text.clone()),
+            Term::Word(text) | Term::Phrase(text) => {
+                let integer = text.parse::<i64>().ok().filter(|n| n.to_string() == *text);
+                DocumentTest::Equals(text.clone(), integer)
+            }
         },
         Test::Range { lower, upper } => {
             let bounds = range_bounds(lower, upper, |bound| match bound.value.parse::<f64>() {
@@ -451,9 +583,15 @@ fn compile_document(test: &Test) -> DocumentTest {
 }
 
 /// The text a column holds for `field`, read from the document as ingest
-/// derives it.
-fn column_text(document: &Value, field: &str) -> Option<String> {
-    scalar_text(value_lookup(document.as_object()?, field)?)
+/// derives it (borrowed when it is a string already).
+pub(crate) fn column_text<'v>(document: &'v Value, field: &str) -> Option<Cow<'v, str>> {
+    match value_lookup(document.as_object()?, field)? {
+        Value::String(text) => {
+            let trimmed = text.trim();
+            (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed))
+        }
+        other => scalar_text(other).map(Cow::Owned),
+    }
 }
 
 fn eval_column(field: &str, column: Column, test: &ColumnTest, event: &EventView<'_>) -> bool {
@@ -518,7 +656,7 @@ fn eval_column(field: &str, column: Column, test: &ColumnTest, event: &EventView
                 return false;
             };
             if matches!(column, Column::Lower(_)) {
-                text = text.to_lowercase();
+                text = Cow::Owned(text.to_lowercase());
             }
             match test {
                 ColumnTest::Exists => true,
@@ -593,11 +731,12 @@ fn document_value<'v>(document: &'v Value, path: &str) -> Option<&'v Value> {
 }
 
 /// A value as SQL's `#>> '{}'` writes it: strings bare, the rest as JSON.
-fn json_text(value: &Value) -> Option<String> {
+fn json_text(value: &Value) -> Option<Cow<'_, str>> {
     match value {
         Value::Null => None,
-        Value::String(text) => Some(text.clone()),
-        other => Some(other.to_string()),
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Number(number) => Some(Cow::Owned(number.to_string())),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
@@ -610,8 +749,13 @@ fn eval_document(path: &str, test: &DocumentTest, document: &Value) -> bool {
     }
     match test {
         DocumentTest::Exists => true,
-        DocumentTest::Equals(wanted) => {
-            json_text(value).is_some_and(|text| text == *wanted)
+        DocumentTest::Equals(wanted, integer) => {
+            if let (Value::Number(number), Some(integer)) = (value, integer)
+                && number.is_i64()
+            {
+                return number.as_i64() == Some(*integer);
+            }
+            json_text(value).is_some_and(|text| text == wanted.as_str())
                 || matches!(value, Value::Array(items) if items.iter().any(|i| i.as_str() == Some(wanted)))
         }
         DocumentTest::Like(pattern) => {
@@ -622,7 +766,9 @@ fn eval_document(path: &str, test: &DocumentTest, document: &Value) -> bool {
         DocumentTest::Range(bounds) => bounds.iter().all(|(bound, wanted, inclusive)| {
             let ordering = match bound {
                 RangeValue::Number(number) => value.as_f64().and_then(|v| v.partial_cmp(number)),
-                RangeValue::Text(bound) => json_text(value).map(|text| text.as_str().cmp(bound)),
+                RangeValue::Text(bound) => {
+                    json_text(value).map(|text| text.as_ref().cmp(bound.as_str()))
+                }
                 _ => None,
             };
             within(ordering, *wanted, *inclusive)
@@ -637,11 +783,18 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A wildcard pattern over a whole text (SQL's `LIKE`), optionally
-/// case-insensitive (`ILIKE`; the text is lower-cased before matching).
+/// case-insensitive (`ILIKE`: text and pattern compared in lower case).
+///
+/// Patterns with `*` only (nearly all of them: equality, contains,
+/// startswith, endswith) are matched as literal pieces with substring
+/// search, without allocating; ASCII text is compared case-insensitively in
+/// place. Patterns with `?` take the general path.
 #[derive(Debug, Clone)]
 struct Pattern {
     steps: Vec<Step>,
     fold_case: bool,
+    /// The `*`-separated literal pieces, when there is no `?`.
+    pieces: Option<Pieces>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -649,6 +802,19 @@ enum Step {
     Char(char),
     AnyChar,
     AnyChars,
+}
+
+/// `first*middle*…*last`: `first` anchored at the start unless the
+/// pattern starts with `*`, `last` at the end unless it ends with `*`.
+#[derive(Debug, Clone)]
+struct Pieces {
+    first: Option<String>,
+    middle: Vec<String>,
+    last: Option<String>,
+    /// No `*` at all: the whole text equals `first`.
+    exact: bool,
+    /// Every piece is ASCII.
+    ascii: bool,
 }
 
 impl Pattern {
@@ -670,38 +836,94 @@ impl Pattern {
                 for part in parts {
                     match part {
                         PatternPart::Literal(text) => literal(text, &mut steps),
-                        PatternPart::AnyChars => {
-                            if steps.last() != Some(&Step::AnyChars) {
-                                steps.push(Step::AnyChars);
-                            }
-                        }
+                        PatternPart::AnyChars => steps.push(Step::AnyChars),
                         PatternPart::AnyChar => steps.push(Step::AnyChar),
                     }
                 }
             }
         }
-        Pattern { steps, fold_case }
+        Pattern::build(steps, fold_case)
     }
 
     /// The term anywhere in the text, case-insensitive.
     fn contains(term: &Term) -> Pattern {
-        let mut pattern = Pattern::exact(term, true);
-        if pattern.steps.first() != Some(&Step::AnyChars) {
-            pattern.steps.insert(0, Step::AnyChars);
+        Pattern::exact(term, true).with_stars(true, true)
+    }
+
+    /// The pattern with `*` added at the front and/or the back.
+    fn with_stars(self, front: bool, back: bool) -> Pattern {
+        let mut steps = self.steps;
+        if front {
+            steps.insert(0, Step::AnyChars);
         }
-        if pattern.steps.last() != Some(&Step::AnyChars) {
-            pattern.steps.push(Step::AnyChars);
+        if back {
+            steps.push(Step::AnyChars);
         }
-        pattern
+        Pattern::build(steps, self.fold_case)
+    }
+
+    fn build(mut steps: Vec<Step>, fold_case: bool) -> Pattern {
+        steps.dedup_by(|a, b| *a == Step::AnyChars && *b == Step::AnyChars);
+        let pieces = (!steps.contains(&Step::AnyChar)).then(|| {
+            let mut texts: Vec<String> = vec![String::new()];
+            for step in &steps {
+                match step {
+                    Step::Char(c) => texts.last_mut().into_iter().for_each(|t| t.push(*c)),
+                    _ => texts.push(String::new()),
+                }
+            }
+            let exact = texts.len() == 1;
+            let starts_open = steps.first() == Some(&Step::AnyChars);
+            let ends_open = steps.last() == Some(&Step::AnyChars);
+            let last = if exact || ends_open {
+                None
+            } else {
+                texts.pop()
+            };
+            let first = if starts_open {
+                None
+            } else {
+                Some(texts.remove(0))
+            };
+            let middle: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
+            let ascii = first
+                .iter()
+                .chain(&middle)
+                .chain(&last)
+                .all(|t| t.is_ascii());
+            Pieces {
+                first,
+                middle,
+                last,
+                exact,
+                ascii,
+            }
+        });
+        Pattern {
+            steps,
+            fold_case,
+            pieces,
+        }
     }
 
     fn matches(&self, text: &str) -> bool {
-        if self.fold_case {
-            let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-            self.matches_chars(&lower)
-        } else {
-            let chars: Vec<char> = text.chars().collect();
-            self.matches_chars(&chars)
+        match &self.pieces {
+            Some(pieces) if !self.fold_case => pieces.matches(text.as_bytes(), false),
+            // ASCII pieces can only meet ASCII bytes of the text, whose case
+            // folds in place — unless the text holds one of the two
+            // characters whose lower case is ASCII (Kelvin sign, dotted I).
+            Some(pieces) if pieces.ascii && (text.is_ascii() || !folds_into_ascii(text)) => {
+                pieces.matches(text.as_bytes(), true)
+            }
+            Some(pieces) => pieces.matches(text.to_lowercase().as_bytes(), false),
+            None if self.fold_case => {
+                let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+                self.matches_chars(&lower)
+            }
+            None => {
+                let chars: Vec<char> = text.chars().collect();
+                self.matches_chars(&chars)
+            }
         }
     }
 
@@ -737,6 +959,76 @@ impl Pattern {
         }
         steps[s..].iter().all(|step| *step == Step::AnyChars)
     }
+}
+
+impl Pieces {
+    /// Matches `text` (bytes of a str); with `ascii_fold`, the text is ASCII
+    /// and the pieces are in lower case.
+    fn matches(&self, text: &[u8], ascii_fold: bool) -> bool {
+        let same = |a: &[u8], b: &[u8]| {
+            if ascii_fold {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        if self.exact {
+            return self
+                .first
+                .as_ref()
+                .is_some_and(|first| same(text, first.as_bytes()));
+        }
+        let mut start = 0;
+        let mut end = text.len();
+        if let Some(first) = &self.first {
+            let first = first.as_bytes();
+            if text.len() < first.len() || !same(&text[..first.len()], first) {
+                return false;
+            }
+            start = first.len();
+        }
+        if let Some(last) = &self.last {
+            let last = last.as_bytes();
+            if end - start < last.len() || !same(&text[end - last.len()..], last) {
+                return false;
+            }
+            end -= last.len();
+        }
+        for piece in &self.middle {
+            match find(&text[start..end], piece.as_bytes(), ascii_fold) {
+                Some(at) => start += at + piece.len(),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Says whether lower-casing `text` would turn a non-ASCII character into
+/// ASCII (U+212A KELVIN SIGN → `k`, U+0130 → `i` and a combining dot).
+pub(crate) fn folds_into_ascii(text: &str) -> bool {
+    text.contains(['\u{212A}', '\u{130}'])
+}
+
+/// The first position of `needle` in `haystack`; with `ascii_fold`, the
+/// needle is lower case and ASCII letters match either case.
+fn find(haystack: &[u8], needle: &[u8], ascii_fold: bool) -> Option<usize> {
+    if !ascii_fold {
+        return memchr::memmem::find(haystack, needle);
+    }
+    let (&head, rest) = needle.split_first()?;
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    let upper = head.to_ascii_uppercase();
+    let mut at = 0;
+    while at <= last_start {
+        let offset = memchr::memchr2(head, upper, &haystack[at..=last_start])?;
+        let candidate = at + offset;
+        if haystack[candidate + 1..candidate + needle.len()].eq_ignore_ascii_case(rest) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -802,6 +1094,31 @@ mod tests {
             ("host.name|i:WEB01", true),
         ] {
             assert_eq!(matches(query, &event), expected, "{query}");
+        }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The fast path (literal pieces, ASCII folding in place) and the
+        /// general one agree on every pattern without `?`.
+        #[test]
+        fn pieces_match_as_the_general_matcher_does(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                "[abABki\u{e9}]{0,3}".prop_map(PatternPart::Literal),
+                proptest::strategy::Just(PatternPart::AnyChars),
+            ], 0..5),
+            text in "[abAB\u{c9}\u{e9}\u{212a}\u{130}ki ]{0,8}",
+            fold in proptest::bool::ANY,
+        ) {
+            let pattern = Pattern::exact(&Term::Pattern(parts), fold);
+            proptest::prop_assert!(pattern.pieces.is_some());
+            let general = if fold {
+                pattern.matches_chars(&text.chars().flat_map(char::to_lowercase).collect::<Vec<_>>())
+            } else {
+                pattern.matches_chars(&text.chars().collect::<Vec<_>>())
+            };
+            proptest::prop_assert_eq!(pattern.matches(&text), general);
         }
     }
 

@@ -228,6 +228,11 @@ const LEAVES: &[&str] = &[
     "missing.field|contains:x",
     "ratio|startswith:0.",
     "ratio|re:\"5$\"",
+    // ORs of "contains" on one text, searched for in one pass.
+    "(message|contains:fail OR message|contains:DONE OR message|contains:under_)",
+    "(process.args|contains:ID OR process.args|contains:-c)",
+    "(password OR done OR score)",
+    "(host.name|contains:EB OR host.name|contains|cased:EB OR tags|contains:PR OR tags|contains:ss)",
 ];
 
 /// A small deterministic generator (xorshift), so failures reproduce.
