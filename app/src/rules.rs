@@ -155,11 +155,77 @@ pub struct RuleError {
     pub position: Option<usize>,
 }
 
+/// Where a stored rule came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOrigin {
+    /// Written in Vigil (the builder or the API).
+    Vigil,
+    /// Imported from Sigma YAML.
+    Sigma,
+    /// A built-in rule pack.
+    Pack,
+}
+
+/// A stored rule: its definition, identity and history's head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: uuid::Uuid,
+    /// Starts at 1; each change adds one.
+    pub version: i32,
+    pub origin: RuleOrigin,
+    pub definition: RuleDefinition,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<String>,
+}
+
+/// The body of `PUT /api/v1/rules/{id}`: the new definition, and the
+/// version it replaces (a stale version is a 409, not a lost edit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleUpdate {
+    pub version: i32,
+    pub definition: RuleDefinition,
+}
+
+/// One version of a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleVersion {
+    pub version: i32,
+    /// `create`, `update` or `delete`.
+    pub change: String,
+    pub definition: RuleDefinition,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: Option<String>,
+}
+
+/// What became of one document of a Sigma import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SigmaImportOutcome {
+    /// The rule stored (`updated`: it replaced a rule with the same slug).
+    Imported { rule: Box<Rule>, updated: bool },
+    /// Why the document cannot be a Vigil rule.
+    Unsupported { title: String, unsupported: String },
+}
+
+/// The answer of `POST /api/v1/rules/import/sigma`: one outcome per YAML
+/// document, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigmaImportResponse {
+    pub documents: Vec<SigmaImportOutcome>,
+    pub imported: usize,
+    pub unsupported: usize,
+}
+
 /// The body of `POST /api/v1/rules/test`: what a rule raises on exactly
 /// these events (normalised as ingest does), the clock standing at `now`
 /// (default: the latest event's time). Nothing is stored. The rule is given
-/// as `rule` or as Sigma YAML (`sigma`; its last rule when it holds several,
-/// as a correlation follows the rules it relates).
+/// as `rule`, as Sigma YAML (`sigma`; its last rule when it holds several,
+/// as a correlation follows the rules it relates), or as the `slug` of a
+/// stored rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleTestRequest {
@@ -167,6 +233,9 @@ pub struct RuleTestRequest {
     pub rule: Option<RuleDefinition>,
     #[serde(default)]
     pub sigma: Option<String>,
+    /// A stored rule, by slug.
+    #[serde(default)]
+    pub slug: Option<String>,
     pub events: Vec<serde_json::Value>,
     #[serde(default)]
     pub now: Option<DateTime<Utc>>,

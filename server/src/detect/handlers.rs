@@ -5,16 +5,27 @@ use super::eval::{Evaluator, EventRecord};
 use super::sigma::Outcome;
 use crate::error::{ApiError, AppJson};
 use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
-use app::error::ErrorCode;
+use crate::state::AppState;
 use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert, limits};
+use axum::extract::State;
 use chrono::{Duration, Utc};
 use std::collections::{HashMap, HashSet};
 
 /// `POST /api/v1/rules/test`.
 #[tracing::instrument(skip_all)]
 pub async fn test_rule(
+    State(state): State<AppState>,
     AppJson(request): AppJson<RuleTestRequest>,
 ) -> Result<AppJson<RuleTestResponse>, ApiError> {
+    let stored = match &request.slug {
+        Some(slug) => Some(
+            super::rules::by_slug(&state, slug)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no rule with the slug {slug}")))?
+                .definition,
+        ),
+        None => None,
+    };
     if request.events.len() > limits::MAX_TRIAL_EVENTS {
         return Err(ApiError::validation(
             "events",
@@ -23,7 +34,7 @@ pub async fn test_rule(
     }
     // Conversion and evaluation are CPU work bounded by the limits: off the async workers.
     tokio::task::spawn_blocking(move || {
-        let rule = rule_of(&request)?;
+        let rule = rule_of(&request, stored)?;
         evaluate(rule, request)
     })
     .await
@@ -32,10 +43,14 @@ pub async fn test_rule(
 }
 
 /// The rule to test: given whole, or the last rule of the Sigma YAML.
-fn rule_of(request: &RuleTestRequest) -> Result<RuleDefinition, ApiError> {
-    let rule = match (&request.rule, &request.sigma) {
-        (Some(rule), None) => rule.clone(),
-        (None, Some(yaml)) => {
+fn rule_of(
+    request: &RuleTestRequest,
+    stored: Option<RuleDefinition>,
+) -> Result<RuleDefinition, ApiError> {
+    let rule = match (&request.rule, &request.sigma, stored) {
+        (Some(rule), None, None) => rule.clone(),
+        (None, None, Some(stored)) => stored,
+        (None, Some(yaml), None) => {
             let mut last = None;
             for outcome in super::sigma::import(yaml) {
                 match outcome {
@@ -51,18 +66,11 @@ fn rule_of(request: &RuleTestRequest) -> Result<RuleDefinition, ApiError> {
         _ => {
             return Err(ApiError::validation(
                 "rule",
-                "give the rule as either 'rule' or 'sigma'",
+                "give the rule as one of 'rule', 'sigma' or 'slug'",
             ));
         }
     };
-    let errors = rule.validate();
-    if let Some(first) = errors.first() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("{}: {}", first.field, first.message),
-        )
-        .with_details(serde_json::json!({ "errors": errors })));
-    }
+    super::rules::check(&rule)?;
     Ok(rule)
 }
 

@@ -3,11 +3,13 @@
 //! [`matcher`] runs one query on one event with search's exact meaning;
 //! [`eval`] runs a whole rule (every kind, with its state); [`set`] sends
 //! each event only to the rules that can match it; [`sigma`] turns
-//! Sigma YAML into rules; [`handlers`] serves `POST /api/v1/rules/test`.
+//! Sigma YAML into rules; [`rules`] stores them with their versions;
+//! [`handlers`] serves `POST /api/v1/rules/test`.
 
 pub mod eval;
 pub mod handlers;
 pub mod matcher;
+pub mod rules;
 pub mod set;
 pub mod sigma;
 

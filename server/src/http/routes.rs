@@ -95,6 +95,41 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/rules",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/rules",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/rules/{id}",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/api/v1/rules/{id}",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/rules/{id}",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/rules/{id}/versions",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/rules/import/sigma",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/saved-searches",
         access: Access::Permission(Permission::SearchEvents),
     },
@@ -249,6 +284,21 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/rules/test",
             post(detect::handlers::test_rule).layer(ingest_limit),
+        )
+        .route(
+            "/api/v1/rules",
+            get(detect::rules::list).post(detect::rules::create),
+        )
+        .route(
+            "/api/v1/rules/{id}",
+            get(detect::rules::get)
+                .put(detect::rules::update)
+                .delete(detect::rules::delete),
+        )
+        .route("/api/v1/rules/{id}/versions", get(detect::rules::versions))
+        .route(
+            "/api/v1/rules/import/sigma",
+            post(detect::rules::import_sigma).layer(ingest_limit),
         )
         .route("/api/v1/events/{id}", get(search::handlers::event))
         .route(

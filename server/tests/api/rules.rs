@@ -39,6 +39,13 @@ fn sshd_events() -> Vec<Value> {
         .collect()
 }
 
+/// The answer of a rule test that must succeed.
+async fn trial(app: &crate::helpers::TestApp, body: &Value) -> RuleTestResponse {
+    let response = app.post_json("/api/v1/rules/test", body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
 fn brute_force_rule() -> Value {
     json!({
         "slug": "bruteforce_ssh",
@@ -121,24 +128,9 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     let events = sshd_events();
     let mut rule = brute_force_rule();
     rule["suppression"] = json!({"group_by": ["source.ip"], "duration_secs": 86_400});
-    let with: RuleTestResponse = app
-        .post_json(
-            "/api/v1/rules/test",
-            &json!({"rule": rule, "events": events}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let without: RuleTestResponse = app
-        .post_json(
-            "/api/v1/rules/test",
-            &json!({"rule": brute_force_rule(), "events": events}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let with: RuleTestResponse = trial(&app, &json!({"rule": rule, "events": events})).await;
+    let without: RuleTestResponse =
+        trial(&app, &json!({"rule": brute_force_rule(), "events": events})).await;
     let addresses: HashSet<&String> = without
         .alerts
         .iter()
@@ -152,15 +144,11 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     assert!(with.alerts.len() >= addresses.len().min(1));
 
     // The clock before every event: nothing has happened yet.
-    let early: RuleTestResponse = app
-        .post_json(
-            "/api/v1/rules/test",
-            &json!({"rule": brute_force_rule(), "events": events, "now": "2024-01-01T00:00:00Z"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let early: RuleTestResponse = trial(
+        &app,
+        &json!({"rule": brute_force_rule(), "events": events, "now": "2024-01-01T00:00:00Z"}),
+    )
+    .await;
     assert_eq!(early.matches, 0);
     assert!(early.alerts.is_empty());
 
@@ -168,15 +156,11 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     let absence = json!({"slug": "deadman", "name": "Host went silent", "severity": "medium",
         "query": "process.name:sshd", "kind": "absence", "group_by": ["host.name"], "period_secs": 3600,
         "summary": "no sshd events from {host.name}"});
-    let later: RuleTestResponse = app
-        .post_json(
-            "/api/v1/rules/test",
-            &json!({"rule": absence, "events": events, "now": "2025-12-31T00:00:00Z"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let later: RuleTestResponse = trial(
+        &app,
+        &json!({"rule": absence, "events": events, "now": "2025-12-31T00:00:00Z"}),
+    )
+    .await;
     assert_eq!(later.alerts.len(), 1);
     assert_eq!(later.alerts[0].summary, "no sshd events from LabSZ");
 }
@@ -239,4 +223,209 @@ async fn broken_rules_and_events_are_clear_400s() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn rules_are_stored_with_every_version_and_audited() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let created = app.post_json("/api/v1/rules", &brute_force_rule()).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let rule: app::rules::Rule = created.json().await.unwrap();
+    assert_eq!(rule.version, 1);
+    assert_eq!(rule.definition.slug, "bruteforce_ssh");
+    assert_eq!(rule.created_by.as_deref(), Some("admin"));
+
+    // The slug is unique; a broken rule says every mistake.
+    let again = app.post_json("/api/v1/rules", &brute_force_rule()).await;
+    assert_error(again, StatusCode::CONFLICT, "conflict").await;
+    let mut broken = brute_force_rule();
+    broken["slug"] = json!("Not A Slug");
+    broken["query"] = json!("(");
+    let error = assert_error(
+        app.post_json("/api/v1/rules", &broken).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        error.details.unwrap()["errors"].as_array().unwrap().len(),
+        2
+    );
+
+    // A change is a new version; a change based on an old version is refused.
+    let mut changed = brute_force_rule();
+    changed["threshold"] = json!(20);
+    let url = app.url(&format!("/api/v1/rules/{}", rule.id));
+    let client = app.client.clone();
+    let updated: app::rules::Rule = client
+        .put(&url)
+        .json(&json!({"version": 1, "definition": changed}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated.version, 2);
+    let stale = client
+        .put(&url)
+        .json(&json!({"version": 1, "definition": changed}))
+        .send()
+        .await
+        .unwrap();
+    let error = assert_error(stale, StatusCode::CONFLICT, "conflict").await;
+    assert_eq!(error.details.unwrap()["version"], 2);
+
+    // A stored rule can be tested by its slug.
+    let tested: RuleTestResponse = trial(
+        &app,
+        &json!({"slug": "bruteforce_ssh", "events": sshd_events()}),
+    )
+    .await;
+    assert!(
+        tested.alerts.iter().all(|a| a.events.len() >= 20),
+        "the changed threshold applies"
+    );
+
+    // Deleted: gone from the list, its history kept, its slug free again.
+    assert_eq!(
+        client.delete(&url).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        client.get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let versions: Vec<app::rules::RuleVersion> = client
+        .get(format!("{url}/versions"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let changes: Vec<(i32, &str)> = versions
+        .iter()
+        .map(|v| (v.version, v.change.as_str()))
+        .collect();
+    assert_eq!(changes, [(3, "delete"), (2, "update"), (1, "create")]);
+    let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
+    assert!(rules.is_empty());
+    assert_eq!(
+        app.post_json("/api/v1/rules", &brute_force_rule())
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(action, _, _)| action)
+        .collect();
+    for action in ["rule.create", "rule.update", "rule.delete"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} audited: {actions:?}"
+        );
+    }
+
+    // Analysts read rules; only engineers and admins change them.
+    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let listed = analyst.get(app.url("/api/v1/rules")).send().await.unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let refused = analyst
+        .post(app.url("/api/v1/rules"))
+        .json(&brute_force_rule())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let (engineer, _) = app.client_with_roles(&["engineer"]).await;
+    let mut other = brute_force_rule();
+    other["slug"] = json!("engineers_rule");
+    let made = engineer
+        .post(app.url("/api/v1/rules"))
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn sigma_yaml_imports_as_rules_or_says_why_not() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let rule = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/sigma/rules/windows/file/file_event/file_event_win_creation_system_file.yml"
+    ))
+    .unwrap();
+    let yaml = format!(
+        "{rule}\n---\ntitle: Rare\nlogsource: {{product: windows}}\ndetection:\n  sel: {{a: 1}}\n  timeframe: 1d\n  condition: sel | count() by b < 3\n"
+    );
+    let import = |body: String| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/rules/import/sigma");
+        async move {
+            let response = client
+                .post(url)
+                .header("content-type", "application/yaml")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response
+                .json::<app::rules::SigmaImportResponse>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = import(yaml.clone()).await;
+    assert_eq!((first.imported, first.unsupported), (1, 1));
+    let app::rules::SigmaImportOutcome::Imported {
+        rule: stored,
+        updated,
+    } = &first.documents[0]
+    else {
+        panic!("{:?}", first.documents[0]);
+    };
+    assert!(!updated);
+    assert_eq!(stored.origin, app::rules::RuleOrigin::Sigma);
+    assert!(
+        stored.definition.query.starts_with("EventID:11 AND"),
+        "{}",
+        stored.definition.query
+    );
+    let app::rules::SigmaImportOutcome::Unsupported { title, unsupported } = &first.documents[1]
+    else {
+        panic!("{:?}", first.documents[1]);
+    };
+    assert_eq!(title, "Rare");
+    assert!(unsupported.contains("fewer events"), "{unsupported}");
+
+    // Importing again makes a new version of the same rule.
+    let second = import(yaml).await;
+    let app::rules::SigmaImportOutcome::Imported {
+        rule: again,
+        updated,
+    } = &second.documents[0]
+    else {
+        panic!("{:?}", second.documents[0]);
+    };
+    assert!(updated);
+    assert_eq!((again.id, again.version), (stored.id, 2));
+
+    // Garbage is a reason, not an error page.
+    let garbage = import("title: [unclosed".into()).await;
+    assert_eq!((garbage.imported, garbage.unsupported), (0, 1));
+    // JSON bodies work too.
+    let response = app
+        .post_json("/api/v1/rules/import/sigma", &json!({"yaml": "title: x"}))
+        .await;
+    let answer: app::rules::SigmaImportResponse = response.json().await.unwrap();
+    assert_eq!(answer.unsupported, 1);
 }
