@@ -1,13 +1,15 @@
 //! The matching events: a dense table, newest first, each row expanding to the
-//! whole event as fields and as JSON. Event data is always text, never markup.
+//! whole event as a tree of its fields and as JSON. Event data is always
+//! text, never markup.
 
-use super::state::{ExplorerState, encode, event_link, flatten, text_at};
+use super::state::{ExplorerState, display, encode, event_link, text_at};
 use crate::api;
 use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
 use crate::contexts::use_session;
 use app::Permission;
 use app::search::{Hit, SearchRequest, SearchResponse};
 use leptos::prelude::*;
+use serde_json::Value;
 
 /// Renders the results of the applied search; `first_page` receives each
 /// first page, for the field sidebar.
@@ -190,7 +192,7 @@ fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
             view! { <td class=class title=title>{text}</td> }
         })
         .collect_view();
-    let fields = flatten(&hit.event);
+    let event = hit.event.clone();
     let json = serde_json::to_string_pretty(&hit.event).unwrap_or_default();
     let id = hit.id.to_string();
     let link = event_link(&hit);
@@ -211,19 +213,12 @@ fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
             {cells}
         </tr>
         {move || open.get().then(|| {
-            let rows = fields
-                .iter()
-                .map(|(path, value)| view! {
-                    <tr><th scope="row" class="mono">{path.clone()}</th><td class="mono">{value.clone()}</td></tr>
-                })
-                .collect_view();
+            let tree = event_tree(&event, "");
             view! {
                 <tr class="hit-detail" data-testid="hit-detail">
                     <td colspan=width.to_string()>
                         <div class="hit-detail-grid">
-                            <table class="kv-table" aria-label="Fields">
-                                <tbody>{rows}</tbody>
-                            </table>
+                            <div class="event-tree mono" aria-label="Fields">{tree}</div>
                             <div class="hit-json">
                                 <div class="hit-json-head">
                                     <span class="muted">"event " {id.clone()}</span>
@@ -237,4 +232,49 @@ fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
             }
         })}
     }
+}
+
+/// The event's fields as a tree: objects open and close (native
+/// `<details>`, so the keyboard works), leaves show their value; each key's
+/// title is its full dotted path, for use in a query.
+fn event_tree(value: &Value, prefix: &str) -> AnyView {
+    let Value::Object(map) = value else {
+        return view! { <span class="tree-value">{display(value)}</span> }.into_any();
+    };
+    let items = map
+        .iter()
+        .map(|(key, child)| {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match child {
+                Value::Object(inner) if !inner.is_empty() => {
+                    let count = inner.len();
+                    let noun = if count == 1 { "field" } else { "fields" };
+                    view! {
+                        <li>
+                            <details open>
+                                <summary>
+                                    <span class="tree-key" title=path.clone()>{key.clone()}</span>
+                                    <span class="muted">{format!(" {count} {noun}")}</span>
+                                </summary>
+                                {event_tree(child, &path)}
+                            </details>
+                        </li>
+                    }
+                    .into_any()
+                }
+                leaf => view! {
+                    <li class="tree-leaf">
+                        <span class="tree-key" title=path>{key.clone()}</span>
+                        <span class="tree-value">{display(leaf)}</span>
+                    </li>
+                }
+                .into_any(),
+            }
+        })
+        .collect_view();
+    view! { <ul class="tree">{items}</ul> }.into_any()
 }

@@ -188,7 +188,7 @@ pub fn text_at(document: &Value, path: &str) -> Option<String> {
 }
 
 /// A value as display text: strings bare, arrays joined with ", ", the rest as JSON.
-fn display(value: &Value) -> String {
+pub fn display(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
