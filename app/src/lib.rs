@@ -19,6 +19,7 @@ pub mod rules;
 pub mod search;
 pub mod system;
 pub mod users;
+pub mod watchlists;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use permissions::{BuiltinRole, Permission};

@@ -59,6 +59,15 @@ impl Principal {
         }
     }
 
+    /// Returns the user's id, when a person (not a key) acts: what
+    /// `created_by`-style columns record.
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Principal::User(user) => Some(user.profile.id.as_uuid()),
+            Principal::ApiKey(_) => None,
+        }
+    }
+
     /// Returns the principal's display name for logs and audit.
     pub fn name(&self) -> &str {
         match self {

@@ -32,14 +32,22 @@ pub async fn test_rule(
             format!("at most {} events", limits::MAX_TRIAL_EVENTS),
         ));
     }
-    // Conversion and evaluation are CPU work bounded by the limits: off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let rule = rule_of(&request, stored)?;
-        evaluate(rule, request)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map(AppJson)
+    // Conversion (Sigma) and evaluation are CPU work bounded by the limits:
+    // off the async workers.
+    let (rule, request) =
+        tokio::task::spawn_blocking(move || rule_of(&request, stored).map(|rule| (rule, request)))
+            .await
+            .map_err(ApiError::internal)??;
+    let watchlist = match &rule.kind {
+        RuleKind::Indicator { watchlist, .. } => {
+            super::watchlists::values(&state.pool, watchlist).await?
+        }
+        _ => HashSet::new(),
+    };
+    tokio::task::spawn_blocking(move || evaluate(rule, watchlist, request))
+        .await
+        .map_err(ApiError::internal)?
+        .map(AppJson)
 }
 
 /// The rule to test: given whole, or the last rule of the Sigma YAML.
@@ -74,7 +82,11 @@ fn rule_of(
     Ok(rule)
 }
 
-fn evaluate(rule: RuleDefinition, request: RuleTestRequest) -> Result<RuleTestResponse, ApiError> {
+fn evaluate(
+    rule: RuleDefinition,
+    watchlist: HashSet<String>,
+    request: RuleTestRequest,
+) -> Result<RuleTestResponse, ApiError> {
     let received_at = Utc::now();
     let context = IngestContext {
         source_id: None,
@@ -116,8 +128,7 @@ fn evaluate(rule: RuleDefinition, request: RuleTestRequest) -> Result<RuleTestRe
         }
         (_, None) => now,
     };
-    // Watchlists arrive with their storage; until then an indicator rule's list is empty.
-    let mut evaluator = Evaluator::new(&rule, HashSet::new(), started)
+    let mut evaluator = Evaluator::new(&rule, watchlist, started)
         .map_err(|e| ApiError::validation(&e.field, e.message.clone()))?;
     let positions: HashMap<uuid::Uuid, usize> =
         records.iter().map(|(index, r)| (r.id, *index)).collect();

@@ -3,7 +3,8 @@
 //! [`matcher`] runs one query on one event with search's exact meaning;
 //! [`eval`] runs a whole rule (every kind, with its state); [`set`] sends
 //! each event only to the rules that can match it; [`sigma`] turns
-//! Sigma YAML into rules; [`rules`] stores them with their versions;
+//! Sigma YAML into rules; [`rules`] stores them with their versions; [`watchlists`] holds the values
+//! indicator rules match;
 //! [`handlers`] serves `POST /api/v1/rules/test`.
 
 pub mod eval;
@@ -12,5 +13,6 @@ pub mod matcher;
 pub mod rules;
 pub mod set;
 pub mod sigma;
+pub mod watchlists;
 
 pub use matcher::{EventView, Matcher};

@@ -39,13 +39,6 @@ pub fn check(definition: &RuleDefinition) -> Result<(), ApiError> {
         .map_err(|e| ApiError::validation(&e.field, e.message))
 }
 
-fn actor(principal: &Principal) -> Option<Uuid> {
-    match principal {
-        Principal::User(user) => Some(user.profile.id.as_uuid()),
-        Principal::ApiKey(_) => None,
-    }
-}
-
 fn slug_taken(error: sqlx::Error) -> ApiError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -241,7 +234,7 @@ pub async fn create(
     check(&definition)?;
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
-    let id = insert(&mut tx, &definition, RuleOrigin::Vigil, actor(&principal)).await?;
+    let id = insert(&mut tx, &definition, RuleOrigin::Vigil, principal.user_id()).await?;
     let record = AuditRecord::by(&principal, "rule.create", &ctx)
         .target(id.to_string())
         .details(serde_json::json!({ "slug": definition.slug, "version": 1 }));
@@ -267,7 +260,7 @@ pub async fn update(
         id,
         Some(request.version),
         &request.definition,
-        actor(&principal),
+        principal.user_id(),
     )
     .await?;
     let record = AuditRecord::by(&principal, "rule.update", &ctx)
@@ -299,7 +292,7 @@ pub async fn delete(
          WHERE id = $1 AND deleted_at IS NULL
          RETURNING slug, version, definition",
         id,
-        actor(&principal)
+        principal.user_id()
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -310,7 +303,7 @@ pub async fn delete(
         id,
         row.version,
         row.definition,
-        actor(&principal)
+        principal.user_id()
     )
     .execute(&mut *tx)
     .await?;
@@ -390,7 +383,7 @@ pub async fn import_sigma(
         .await
         .map_err(ApiError::internal)?;
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
-    let by = actor(&principal);
+    let by = principal.user_id();
     let mut tx = state.pool.begin().await?;
     let mut stored: Vec<(Uuid, bool)> = Vec::new();
     let mut documents = Vec::with_capacity(outcomes.len());

@@ -130,6 +130,51 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/watchlists",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/watchlists",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/watchlists/{id}",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::PUT,
+        path: "/api/v1/watchlists/{id}",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/watchlists/{id}",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/watchlists/{id}/entries",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/watchlists/{id}/entries",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/api/v1/watchlists/{id}/entries/{value}",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/watchlists/{id}/import",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/saved-searches",
         access: Access::Permission(Permission::SearchEvents),
     },
@@ -299,6 +344,28 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/rules/import/sigma",
             post(detect::rules::import_sigma).layer(ingest_limit),
+        )
+        .route(
+            "/api/v1/watchlists",
+            get(detect::watchlists::list).post(detect::watchlists::create),
+        )
+        .route(
+            "/api/v1/watchlists/{id}",
+            get(detect::watchlists::get)
+                .put(detect::watchlists::update)
+                .delete(detect::watchlists::delete),
+        )
+        .route(
+            "/api/v1/watchlists/{id}/entries",
+            get(detect::watchlists::entries).post(detect::watchlists::add_entries),
+        )
+        .route(
+            "/api/v1/watchlists/{id}/entries/{value}",
+            axum::routing::delete(detect::watchlists::remove_entry),
+        )
+        .route(
+            "/api/v1/watchlists/{id}/import",
+            post(detect::watchlists::import).layer(ingest_limit),
         )
         .route("/api/v1/events/{id}", get(search::handlers::event))
         .route(

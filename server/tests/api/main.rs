@@ -20,3 +20,4 @@ mod shipper;
 mod sigma;
 mod syslog;
 mod system;
+mod watchlists;
