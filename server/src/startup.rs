@@ -130,6 +130,7 @@ impl Application {
             build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
         let bootstrap =
             users::bootstrap_admin(&state.pool, state.settings.admin_password.as_ref()).await?;
+        crate::detect::packs::install(&state.pool).await?;
         if !state.settings.static_dir.join("index.html").is_file() {
             tracing::warn!(
                 static_dir = %state.settings.static_dir.display(),

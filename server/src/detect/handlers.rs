@@ -44,7 +44,7 @@ pub async fn test_rule(
         }
         _ => HashSet::new(),
     };
-    tokio::task::spawn_blocking(move || evaluate(rule, watchlist, request))
+    tokio::task::spawn_blocking(move || trial(&rule, watchlist, request.events, request.now))
         .await
         .map_err(ApiError::internal)?
         .map(AppJson)
@@ -82,10 +82,15 @@ fn rule_of(
     Ok(rule)
 }
 
-fn evaluate(
-    rule: RuleDefinition,
+/// What `rule` raises on `events` (normalised as ingest does, their times
+/// kept), evaluated in time order with the clock at `now` (default: the
+/// latest event's time): the rule test, and the check of a rule's own test
+/// cases.
+pub fn trial(
+    rule: &RuleDefinition,
     watchlist: HashSet<String>,
-    request: RuleTestRequest,
+    events: Vec<serde_json::Value>,
+    now: Option<chrono::DateTime<Utc>>,
 ) -> Result<RuleTestResponse, ApiError> {
     let received_at = Utc::now();
     let context = IngestContext {
@@ -99,8 +104,8 @@ fn evaluate(
         max_age: std::time::Duration::from_secs(100 * 365 * 86_400),
         max_future: std::time::Duration::from_secs(100 * 365 * 86_400),
     };
-    let mut records = Vec::with_capacity(request.events.len());
-    for (index, event) in request.events.into_iter().enumerate() {
+    let mut records = Vec::with_capacity(events.len());
+    for (index, event) in events.into_iter().enumerate() {
         let normalized = normalize(event, &context, policy).map_err(|rejection| {
             ApiError::validation(
                 "events",
@@ -120,7 +125,7 @@ fn evaluate(
     // Time order, as the events happened; ties keep the request's order.
     records.sort_by_key(|(index, record)| (record.timestamp, *index));
     let latest = records.last().map(|(_, r)| r.timestamp);
-    let now = request.now.or(latest).unwrap_or(received_at);
+    let now = now.or(latest).unwrap_or(received_at);
     let started = match (&rule.kind, records.first()) {
         (_, Some((_, first))) => first.timestamp,
         (RuleKind::Absence { period_secs, .. }, None) => {
@@ -128,7 +133,7 @@ fn evaluate(
         }
         (_, None) => now,
     };
-    let mut evaluator = Evaluator::new(&rule, watchlist, started)
+    let mut evaluator = Evaluator::new(rule, watchlist, started)
         .map_err(|e| ApiError::validation(&e.field, e.message.clone()))?;
     let positions: HashMap<uuid::Uuid, usize> =
         records.iter().map(|(index, r)| (r.id, *index)).collect();

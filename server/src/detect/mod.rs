@@ -10,6 +10,7 @@
 pub mod eval;
 pub mod handlers;
 pub mod matcher;
+pub mod packs;
 pub mod rules;
 pub mod set;
 pub mod sigma;

@@ -429,3 +429,63 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
     let answer: app::rules::SigmaImportResponse = response.json().await.unwrap();
     assert_eq!(answer.unsupported, 1);
 }
+
+#[tokio::test]
+async fn built_in_packs_install_once_and_respect_deletions() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let installed = vigil::detect::packs::install(&app.pool).await.unwrap();
+    assert!(installed >= 12, "{installed}");
+    let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
+    assert_eq!(rules.len(), installed);
+    assert!(
+        rules
+            .iter()
+            .all(|r| r.origin == app::rules::RuleOrigin::Pack)
+    );
+    let brute = rules
+        .iter()
+        .find(|r| r.definition.slug == "bruteforce_ssh")
+        .unwrap();
+
+    // A rule deleted by an admin stays deleted; nothing is installed twice.
+    let url = app.url(&format!("/api/v1/rules/{}", brute.id));
+    assert_eq!(
+        app.client.delete(&url).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(vigil::detect::packs::install(&app.pool).await.unwrap(), 0);
+    let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
+    assert_eq!(rules.len(), installed - 1);
+
+    // MozDef's brute-force rule finds the brute force in the real loghub sshd log.
+    let packs = vigil::detect::packs::packs().unwrap();
+    let brute = packs[0]
+        .1
+        .iter()
+        .find(|r| r.slug == "bruteforce_ssh")
+        .unwrap();
+    let found = trial(&app, &json!({"rule": brute, "events": sshd_events()})).await;
+    assert!(!found.alerts.is_empty());
+    assert!(
+        found
+            .alerts
+            .iter()
+            .all(|a| a.summary.ends_with(&a.group["source.ip"]))
+    );
+
+    // A stored pack rule is tested by its slug.
+    let tested = trial(&app, &json!({"slug": "promisc_kernel", "events": [
+        {"category": "syslog", "hostname": "h1", "summary": "device eth0 entered promiscuous mode", "utctimestamp": "2026-11-29T10:00:00Z"}
+    ]}))
+    .await;
+    assert_eq!(tested.alerts.len(), 1);
+    assert_eq!(tested.alerts[0].summary, "Promiscuous mode enabled on h1");
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(a, _, _)| a)
+        .collect();
+    assert!(actions.iter().any(|a| a == "rule.pack_install"));
+}

@@ -1,0 +1,126 @@
+//! Built-in rule packs, shipped in the binary as data (`server/packs/*.json`)
+//! and installed on start: each rule once, so a rule an admin changed or
+//! deleted stays as they left it.
+//!
+//! Every pack rule carries its own positive and negative test cases; a unit
+//! test runs them all through the rule-test path, so a pack cannot ship a
+//! rule that does not do what its tests say.
+
+use crate::audit::{AuditRecord, repo as audit_repo};
+use app::rules::RuleDefinition;
+use sqlx::PgPool;
+
+/// The packs: (name, rules as JSON).
+const PACKS: &[(&str, &str)] = &[("mozdef", include_str!("../../packs/mozdef.json"))];
+
+/// The rules of every pack, by pack name.
+pub fn packs() -> anyhow::Result<Vec<(&'static str, Vec<RuleDefinition>)>> {
+    PACKS
+        .iter()
+        .map(|(name, json)| {
+            let rules: Vec<RuleDefinition> = serde_json::from_str(json)
+                .map_err(|e| anyhow::anyhow!("the {name} pack does not read: {e}"))?;
+            Ok((*name, rules))
+        })
+        .collect()
+}
+
+/// Installs every pack rule never installed before; returns how many.
+pub async fn install(pool: &PgPool) -> anyhow::Result<usize> {
+    let mut installed = 0;
+    for (pack, rules) in packs()? {
+        let mut tx = pool.begin().await?;
+        let mut slugs = Vec::new();
+        for rule in rules {
+            // Installed once: a pack rule later changed or deleted is left alone.
+            let known = sqlx::query_scalar!(
+                "SELECT EXISTS (SELECT 1 FROM rules WHERE slug = $1 AND (origin = 'pack' OR deleted_at IS NULL))",
+                rule.slug
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .unwrap_or(true);
+            if known {
+                continue;
+            }
+            let id = uuid::Uuid::new_v4();
+            let json = serde_json::to_value(&rule)?;
+            sqlx::query!(
+                "INSERT INTO rules (id, slug, version, enabled, definition, origin)
+                 VALUES ($1, $2, 1, $3, $4, 'pack')",
+                id,
+                rule.slug,
+                rule.enabled,
+                json
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "INSERT INTO rule_versions (rule_id, version, definition, change)
+                 VALUES ($1, 1, $2, 'create')",
+                id,
+                json
+            )
+            .execute(&mut *tx)
+            .await?;
+            slugs.push(rule.slug);
+        }
+        if !slugs.is_empty() {
+            installed += slugs.len();
+            let record = AuditRecord::system("rule.pack_install")
+                .target(pack)
+                .details(serde_json::json!({ "pack": pack, "rules": slugs }));
+            audit_repo::insert_audit_record(&mut *tx, &record).await?;
+            tracing::info!(
+                pack,
+                rules = slugs.len(),
+                "installed built-in detection rules"
+            );
+        }
+        tx.commit().await?;
+    }
+    Ok(installed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pack rule is valid and does what its test cases say — on
+    /// MozDef's event format and on the same facts as ECS JSON or syslog.
+    #[test]
+    fn every_pack_rule_passes_its_own_tests() {
+        for (pack, rules) in packs().unwrap() {
+            assert!(!rules.is_empty(), "{pack} is empty");
+            let mut slugs = std::collections::HashSet::new();
+            for rule in &rules {
+                assert!(slugs.insert(&rule.slug), "{pack}: {} twice", rule.slug);
+                assert_eq!(rule.validate(), vec![], "{pack}/{}", rule.slug);
+                let positive = rule.tests.iter().filter(|t| t.expect_alerts > 0).count();
+                let negative = rule.tests.iter().filter(|t| t.expect_alerts == 0).count();
+                assert!(
+                    positive >= 1 && negative >= 1,
+                    "{pack}/{} needs positive and negative cases",
+                    rule.slug
+                );
+                for case in &rule.tests {
+                    let answer = super::super::handlers::trial(
+                        rule,
+                        Default::default(),
+                        case.events.clone(),
+                        case.now,
+                    )
+                    .unwrap_or_else(|e| panic!("{pack}/{}: {}: {e:?}", rule.slug, case.name));
+                    assert_eq!(
+                        answer.alerts.len() as u32,
+                        case.expect_alerts,
+                        "{pack}/{}: {}: {:?}",
+                        rule.slug,
+                        case.name,
+                        answer.alerts
+                    );
+                }
+            }
+        }
+    }
+}
