@@ -805,6 +805,14 @@ fn derive_mozdef(fields: &Fields<'_>, derived: &mut Derived) {
     derived.set("message", first_of(fields, &["summary"]));
     derived.set("host.name", first_of(fields, &["hostname"]));
     derived.set("process.name", first_of(fields, &["processname"]));
+    // MozDef's `source` names the producer (`cloudtrail`, Zeek's `notice`);
+    // ECS's `source` is the network source, so the name goes to
+    // `event.provider` (and the scalar itself to `vigil.original.source`
+    // when an address needs `source`).
+    derived.set(
+        "event.provider",
+        fields.get("source").filter(|s| s.is_string()).cloned(),
+    );
     derived.set(
         "process.pid",
         fields
@@ -1034,6 +1042,11 @@ mod tests {
         assert_eq!(event.document()["process"]["pid"], 1234);
         // MozDef's string `source` is kept, moved aside for ECS's `source` object.
         assert_eq!(event.document()["vigil"]["original"]["source"], "ldap");
+        assert_eq!(
+            event.document()["event"]["provider"],
+            "ldap",
+            "rules read it here"
+        );
         assert_eq!(event.document()["source"]["ip"], "10.1.2.3");
         assert_eq!(event.document()["summary"], "joe login failed");
         assert_eq!(event.document()["details"]["username"], "joe");
