@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod retention;
+pub mod rules;
 pub mod search;
 pub mod sources;
 pub mod system;
