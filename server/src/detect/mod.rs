@@ -14,6 +14,7 @@ pub mod packs;
 pub mod rules;
 pub mod set;
 pub mod sigma;
+pub mod sigma_export;
 pub mod watchlists;
 
 pub use matcher::{EventView, Matcher};

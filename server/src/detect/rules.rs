@@ -315,6 +315,23 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/v1/rules/{id}/sigma`: the rule as Sigma YAML, where its kind
+/// has a Sigma form (query, threshold, value count); a 400 says why not.
+pub async fn sigma(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let rule = one(&state.pool, id).await?;
+    let yaml = super::sigma_export::export(&rule.definition, rule.id)
+        .map_err(|reason| ApiError::validation("kind", reason))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        yaml,
+    )
+        .into_response())
+}
+
 /// `GET /api/v1/rules/{id}/versions`: newest first.
 pub async fn versions(
     State(state): State<AppState>,

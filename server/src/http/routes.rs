@@ -124,6 +124,11 @@ pub static ROUTES: &[RouteSpec] = &[
         access: Access::Permission(Permission::ViewRules),
     },
     RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/rules/{id}/sigma",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
         method: Method::POST,
         path: "/api/v1/rules/import/sigma",
         access: Access::Permission(Permission::EditRules),
@@ -341,6 +346,7 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
                 .delete(detect::rules::delete),
         )
         .route("/api/v1/rules/{id}/versions", get(detect::rules::versions))
+        .route("/api/v1/rules/{id}/sigma", get(detect::rules::sigma))
         .route(
             "/api/v1/rules/import/sigma",
             post(detect::rules::import_sigma).layer(ingest_limit),

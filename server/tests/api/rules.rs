@@ -407,6 +407,28 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
     assert_eq!(title, "Rare");
     assert!(unsupported.contains("fewer events"), "{unsupported}");
 
+    // Exported as Sigma, it imports back to the same condition.
+    let exported = app.get(&format!("/api/v1/rules/{}/sigma", stored.id)).await;
+    assert_eq!(exported.status(), StatusCode::OK);
+    assert!(
+        exported.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/yaml")
+    );
+    let exported_yaml = exported.text().await.unwrap();
+    let tested = trial(&app, &json!({"sigma": exported_yaml, "events": []})).await;
+    assert_eq!(tested.matches, 0);
+    let absence = json!({"slug": "quiet", "name": "Quiet", "severity": "low", "query": "x:1", "kind": "absence", "period_secs": 600});
+    let quiet: app::rules::Rule = app
+        .post_json("/api/v1/rules", &absence)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let refused = app.get(&format!("/api/v1/rules/{}/sigma", quiet.id)).await;
+    assert_error(refused, StatusCode::BAD_REQUEST, "validation_failed").await;
+
     // Importing again makes a new version of the same rule.
     let second = import(yaml).await;
     let app::rules::SigmaImportOutcome::Imported {
