@@ -405,19 +405,26 @@ fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Valu
             .and_then(|text| parse_ip(&text))
             .is_some_and(|address| network.contains(&address));
     }
+    // The other field's text, read once however many texts this field has.
+    let reference = match test {
+        CompareTest::FieldRef { other, cased } => match reference_text(document, other) {
+            Some(text) if *cased => Some(text),
+            Some(text) => Some(Cow::Owned(text.to_lowercase())),
+            None => return false,
+        },
+        _ => None,
+    };
     let passes = |text: &str| match test {
         CompareTest::Like(pattern) => pattern.matches(text),
         CompareTest::Regex(regex) => regex.is_match(text),
         CompareTest::Within(wanted) => network(text).is_some_and(|inner| wanted.contains(&inner)),
-        CompareTest::FieldRef { other, cased } => {
-            reference_text(document, other).is_some_and(|wanted| {
-                if *cased {
-                    text == wanted.as_ref()
-                } else {
-                    text.to_lowercase() == wanted.to_lowercase()
-                }
-            })
-        }
+        CompareTest::FieldRef { cased, .. } => reference.as_deref().is_some_and(|wanted| {
+            if *cased {
+                text == wanted
+            } else {
+                text.to_lowercase() == wanted
+            }
+        }),
     };
     for_texts(field, source, document, passes)
 }

@@ -39,11 +39,8 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let mut words_of_rules: Vec<String> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
-            let required = app::query::parse(&rule.rule().query)
-                .ok()
-                .and_then(|query| required_ids(&query));
             let query = app::query::parse(&rule.rule().query).ok();
-            if let Some(ids) = required {
+            if let Some(ids) = query.as_ref().and_then(required_ids) {
                 for id in ids {
                     set.by_event_id.entry(id).or_default().push(index);
                 }
