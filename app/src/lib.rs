@@ -6,6 +6,7 @@
 //! public item here is part of the contract between the SPA, the server and
 //! third-party API clients: change it deliberately.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

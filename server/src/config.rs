@@ -34,6 +34,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// Syslog listeners.
     pub syslog: SyslogSettings,
+    /// The detection engine.
+    pub detection: DetectionSettings,
     /// The first admin's password; only used when the database has no user yet.
     pub admin_password: Option<SecretString>,
 }
@@ -94,6 +96,33 @@ pub struct IngestSettings {
     pub retention_days: u32,
 }
 
+/// Returns how the detection engine runs.
+#[derive(Debug, Clone)]
+pub struct DetectionSettings {
+    /// Whether this instance takes part in running rules (one instance of
+    /// all that do leads; the others stand by).
+    pub enabled: bool,
+    /// How often rule state is saved; after a crash at most this much is
+    /// evaluated again.
+    pub checkpoint_interval: Duration,
+    /// How often the engine looks for events without being woken, and how
+    /// often a standby instance tries to take the lead.
+    pub poll_interval: Duration,
+    /// Most events evaluated in one round (one transaction of alerts).
+    pub round_events: usize,
+}
+
+impl Default for DetectionSettings {
+    fn default() -> Self {
+        DetectionSettings {
+            enabled: true,
+            checkpoint_interval: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            round_events: 20_000,
+        }
+    }
+}
+
 /// Returns which syslog listeners run; each is off unless given an address.
 #[derive(Debug, Clone, Default)]
 pub struct SyslogSettings {
@@ -144,6 +173,15 @@ struct FileSettings {
     ingest: FileIngest,
     #[serde(default)]
     syslog: FileSyslog,
+    #[serde(default)]
+    detection: FileDetection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDetection {
+    enabled: Option<bool>,
+    checkpoint_interval_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,6 +299,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_RETENTION_DAYS",
         "default event retention in days (default 90)",
+    ),
+    (
+        "VIGIL_DETECTION",
+        "run detection rules on this instance: true or false (default true)",
+    ),
+    (
+        "VIGIL_DETECTION_CHECKPOINT_SECS",
+        "seconds between saves of rule state (default 10)",
     ),
     (
         "VIGIL_SYSLOG_UDP",
@@ -410,6 +456,17 @@ impl Settings {
                 retention_days: parse_env(env, "VIGIL_RETENTION_DAYS")?
                     .or(file.ingest.retention_days)
                     .unwrap_or(90),
+            },
+            detection: DetectionSettings {
+                enabled: parse_env(env, "VIGIL_DETECTION")?
+                    .or(file.detection.enabled)
+                    .unwrap_or(true),
+                checkpoint_interval: secs(
+                    parse_env(env, "VIGIL_DETECTION_CHECKPOINT_SECS")?
+                        .or(file.detection.checkpoint_interval_secs),
+                    10,
+                ),
+                ..DetectionSettings::default()
             },
             syslog: SyslogSettings {
                 udp: listen_address(

@@ -103,6 +103,13 @@ impl Application {
                         std::time::Duration::from_secs(5),
                     )),
                 ]);
+                if state.settings.detection.enabled {
+                    maintenance.push(crate::detect::engine::spawn(
+                        state.pool.clone(),
+                        state.settings.detection.clone(),
+                        Arc::clone(&state.detection),
+                    ));
+                }
                 Ok(Application {
                     listener,
                     state,
@@ -253,6 +260,7 @@ pub async fn build_state(
         events,
         time_policy,
         sources: SourceTally::default(),
+        detection: Arc::default(),
     };
     Ok((state, writers))
 }

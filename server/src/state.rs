@@ -31,4 +31,6 @@ pub struct AppState {
     pub time_policy: TimePolicy,
     /// Per-source counts waiting to be written.
     pub sources: SourceTally,
+    /// What this instance's detection engine is doing.
+    pub detection: Arc<crate::detect::engine::EngineStatus>,
 }

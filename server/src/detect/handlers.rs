@@ -155,7 +155,7 @@ pub fn trial(
             events: draft
                 .events
                 .iter()
-                .filter_map(|id| positions.get(id).copied())
+                .filter_map(|(_, id)| positions.get(id).copied())
                 .collect(),
             window_start: draft.window_start,
             window_end: draft.window_end,
@@ -164,6 +164,6 @@ pub fn trial(
     Ok(RuleTestResponse {
         matches,
         alerts,
-        suppressed: evaluator.suppressed,
+        suppressed: evaluator.suppressed(),
     })
 }

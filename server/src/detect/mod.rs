@@ -5,8 +5,12 @@
 //! each event only to the rules that can match it; [`sigma`] turns
 //! Sigma YAML into rules; [`rules`] stores them with their versions; [`watchlists`] holds the values
 //! indicator rules match;
-//! [`handlers`] serves `POST /api/v1/rules/test`.
+//! [`handlers`] serves `POST /api/v1/rules/test`; [`engine`] runs the
+//! enabled rules over committed events and stores their alerts, which
+//! [`alerts`] serves.
 
+pub mod alerts;
+pub mod engine;
 pub mod eval;
 pub mod handlers;
 pub mod matcher;

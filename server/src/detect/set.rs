@@ -77,6 +77,16 @@ impl RuleSet {
         &self.rules
     }
 
+    /// The rule at `index` of [`RuleSet::rules`], to feed.
+    pub fn rule_mut(&mut self, index: usize) -> &mut Evaluator {
+        &mut self.rules[index]
+    }
+
+    /// The rules back, in the order given.
+    pub fn into_rules(self) -> Vec<Evaluator> {
+        self.rules
+    }
+
     /// The rules whose condition `event` satisfies (and no exception), in
     /// the order given.
     pub fn selecting(&self, event: &EventRecord) -> Vec<usize> {

@@ -135,6 +135,26 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/api/v1/alerts",
+        access: Access::Permission(Permission::ViewAlerts),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/alerts/{id}",
+        access: Access::Permission(Permission::ViewAlerts),
+    },
+    RouteSpec {
+        method: Method::PATCH,
+        path: "/api/v1/alerts/{id}",
+        access: Access::Permission(Permission::TriageAlerts),
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/api/v1/detection/status",
+        access: Access::Permission(Permission::ViewRules),
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/api/v1/watchlists",
         access: Access::Permission(Permission::ViewRules),
     },
@@ -351,6 +371,12 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
             "/api/v1/rules/import/sigma",
             post(detect::rules::import_sigma).layer(ingest_limit),
         )
+        .route("/api/v1/alerts", get(detect::alerts::list))
+        .route(
+            "/api/v1/alerts/{id}",
+            get(detect::alerts::get).patch(detect::alerts::update),
+        )
+        .route("/api/v1/detection/status", get(detect::alerts::status))
         .route(
             "/api/v1/watchlists",
             get(detect::watchlists::list).post(detect::watchlists::create),

@@ -49,6 +49,26 @@ pub async fn copy_in(
     Ok(())
 }
 
+/// Records that this transaction writes `events` events timed between
+/// `first` and `last`: the detection engine reads committed events batch by
+/// batch (and the insert wakes it).
+pub async fn record_batch(
+    conn: &mut sqlx::PgConnection,
+    first: chrono::DateTime<chrono::Utc>,
+    last: chrono::DateTime<chrono::Utc>,
+    events: usize,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO event_batches (first_ts, last_ts, events) VALUES ($1, $2, $3)",
+        first,
+        last,
+        i32::try_from(events).unwrap_or(i32::MAX),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Records idempotency keys; returns the indexes (into the inputs) of the keys
 /// that were new. A key held by a concurrent, uncommitted transaction makes
 /// this wait for it, so a key is never recorded twice.

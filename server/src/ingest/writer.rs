@@ -13,7 +13,7 @@
 use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_rows_with_ends};
 use super::normalize::Event;
 use super::repo;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -283,6 +283,8 @@ struct EncodedJob {
     rows: Vec<u8>,
     ends: Vec<usize>,
     documents: Vec<(usize, uuid::Uuid, String, uuid::Uuid)>,
+    /// The earliest and latest event time (None without events).
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl EncodedJob {
@@ -300,10 +302,16 @@ impl EncodedJob {
                 ))
             })
             .collect();
+        let span = events
+            .iter()
+            .map(|e| e.ts)
+            .min()
+            .zip(events.iter().map(|e| e.ts).max());
         EncodedJob {
             rows,
             ends,
             documents,
+            span,
         }
     }
 
@@ -401,13 +409,23 @@ async fn write_transaction(
     record_document_ids(&mut tx, encoded, &mut verdicts).await?;
     let mut parts: Vec<&[u8]> = Vec::with_capacity(encoded.len() + 2);
     parts.push(HEADER);
-    for (job, rows) in encoded.iter().enumerate() {
+    let mut rows = 0;
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (job, encoded) in encoded.iter().enumerate() {
         if !verdicts[job].duplicate_key {
-            parts.extend(rows.parts(&verdicts[job].repeated));
+            parts.extend(encoded.parts(&verdicts[job].repeated));
+            rows += encoded.ends.len() - verdicts[job].repeated.len();
+            if let Some((first, last)) = encoded.span {
+                span = Some(span.map_or((first, last), |(f, l)| (f.min(first), l.max(last))));
+            }
         }
     }
     parts.push(TRAILER);
-    repo::copy_in(&mut tx, COPY_EVENTS, &parts).await?;
+    if let (Some((first, last)), true) = (span, rows > 0) {
+        repo::copy_in(&mut tx, COPY_EVENTS, &parts).await?;
+        // The detection engine reads committed events batch by batch.
+        repo::record_batch(&mut tx, first, last, rows).await?;
+    }
     tx.commit().await?;
     Ok(verdicts)
 }
@@ -494,6 +512,7 @@ mod tests {
             rows: bytes,
             ends,
             documents: Vec::new(),
+            span: None,
         }
     }
 

@@ -121,6 +121,16 @@ pub async fn spawn_app_declaring(
         pool.clone(),
         std::time::Duration::from_millis(100),
     ));
+    if env.contains(&("VIGIL_DETECTION", "true")) {
+        vigil::detect::engine::spawn(
+            pool.clone(),
+            vigil::config::DetectionSettings {
+                poll_interval: std::time::Duration::from_millis(200),
+                ..state.settings.detection.clone()
+            },
+            std::sync::Arc::clone(&state.detection),
+        );
+    }
     let router = vigil::http::router_with(state, api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

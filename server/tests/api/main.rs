@@ -5,6 +5,7 @@
     reason = "test helpers panic on setup failure by design"
 )]
 
+mod alerts;
 mod api_keys;
 mod audit;
 mod auth;

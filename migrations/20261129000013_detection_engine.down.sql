@@ -1,0 +1,11 @@
+DROP TRIGGER IF EXISTS alerts_raised ON alerts;
+DROP FUNCTION IF EXISTS vigil_notify_alerts();
+DROP TABLE IF EXISTS alert_activity;
+DROP TABLE IF EXISTS alerts;
+DROP TABLE IF EXISTS rule_states;
+DROP TABLE IF EXISTS detection_cursor;
+DROP TRIGGER IF EXISTS event_batches_written ON event_batches;
+DROP FUNCTION IF EXISTS vigil_notify_events();
+DROP TABLE IF EXISTS event_batches;
+DROP INDEX IF EXISTS events_tx_brin;
+ALTER TABLE events DROP COLUMN IF EXISTS tx;

@@ -1,0 +1,664 @@
+//! The detection engine: every enabled rule over every committed event, in
+//! commit order, each alert stored exactly once, one leader among instances.
+//!
+//! How it stays exact (see `docs/detection.md`, "The engine"):
+//! - Writers leave an `event_batches` row per transaction; every event row
+//!   carries its transaction id. Transactions below the snapshot horizon
+//!   (`pg_snapshot_xmin`) have finished, so a round takes the batches in
+//!   `[watermark, horizon)` — final and complete — and evaluates their
+//!   events ordered by (transaction, time, id).
+//! - A round's alerts and the new watermark commit together; alerts are
+//!   unique on (rule, group, window start, first event).
+//! - Rule state is saved every `checkpoint_interval` (and whenever the rule
+//!   set changes) with the watermark it belongs to. After a crash the
+//!   leader restores it and evaluates `[checkpoint, watermark)` again: the
+//!   evaluator is deterministic, so it raises the same alerts, which the
+//!   unique key turns into no-ops; then it carries on. Nothing is missed and
+//!   nothing is raised twice.
+//! - The leader holds a session advisory lock on its own connection and
+//!   commits through that connection, guarded by the watermark it expects:
+//!   a leader that lost its lock cannot commit.
+
+use super::eval::{AlertDraft, Evaluator, EventRecord};
+use super::set::RuleSet;
+use crate::config::DetectionSettings;
+use anyhow::{Context, bail};
+use app::rules::{RuleDefinition, RuleKind};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Instant;
+use uuid::Uuid;
+
+/// The advisory lock the leader holds (the partition lock is ...078).
+const LEADER_LOCK: i64 = 418_581_833_079;
+
+/// Most contributing events stored on one alert (the count keeps the total).
+pub const MAX_ALERT_EVENTS: usize = 1_000;
+
+/// Most batches looked at in one round.
+const MAX_ROUND_BATCHES: i64 = 10_000;
+
+/// What the engine is doing, for the status API and logs.
+#[derive(Debug, Default)]
+pub struct EngineStatus {
+    /// Whether this instance leads.
+    pub leading: AtomicBool,
+    /// The watermark of the last round this instance committed.
+    pub watermark: AtomicI64,
+    /// Events evaluated by this instance.
+    pub events: AtomicU64,
+    /// Alerts this instance stored (not counting ones raised again).
+    pub alerts: AtomicU64,
+    /// Rules loaded and running.
+    pub rules: AtomicU64,
+}
+
+/// Starts the engine's task: it waits for the lead, then leads until its
+/// connection fails, then waits again.
+pub fn spawn(
+    pool: PgPool,
+    settings: DetectionSettings,
+    status: Arc<EngineStatus>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let instance = format!(
+            "{}:{}",
+            hostname().unwrap_or_else(|| "vigil".to_owned()),
+            std::process::id()
+        );
+        let mut standby: Option<PgConnection> = None;
+        loop {
+            match try_lead(&pool, &settings, &status, &instance, &mut standby).await {
+                Ok(()) => {}
+                Err(error) => {
+                    status.leading.store(false, Ordering::Relaxed);
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "detection engine stopped leading; retrying"
+                    );
+                    standby = None;
+                }
+            }
+            tokio::time::sleep(settings.poll_interval).await;
+        }
+    })
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// Takes the lead if it is free and leads; returns at once otherwise.
+async fn try_lead(
+    pool: &PgPool,
+    settings: &DetectionSettings,
+    status: &Arc<EngineStatus>,
+    instance: &str,
+    standby: &mut Option<PgConnection>,
+) -> anyhow::Result<()> {
+    let mut conn = match standby.take() {
+        Some(conn) => conn,
+        None => PgConnection::connect_with(&pool.connect_options())
+            .await
+            .context("connecting for the leader lock")?,
+    };
+    let locked: bool = sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_lock($1) AS "locked!""#,
+        LEADER_LOCK
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    if !locked {
+        *standby = Some(conn);
+        return Ok(());
+    }
+    tracing::info!(instance, "this instance leads detection");
+    status.leading.store(true, Ordering::Relaxed);
+    let mut leader = Leader::start(
+        pool.clone(),
+        conn,
+        settings.clone(),
+        Arc::clone(status),
+        instance,
+    )
+    .await?;
+    leader.run().await
+}
+
+/// A loaded rule: its identity and what its alerts copy from it.
+#[derive(Debug, Clone)]
+struct Loaded {
+    id: Uuid,
+    version: i32,
+}
+
+struct Leader {
+    pool: PgPool,
+    /// Holds the leader lock; rounds read and commit through it.
+    conn: PgConnection,
+    listener: PgListener,
+    settings: DetectionSettings,
+    status: Arc<EngineStatus>,
+    instance: String,
+    rules: RuleSet,
+    /// Per rule of `rules`, in its order.
+    loaded: Vec<Loaded>,
+    watermark: i64,
+    last_checkpoint: Instant,
+    /// Per rule: the state last saved (to write only what changed).
+    saved: HashMap<Uuid, serde_json::Value>,
+}
+
+/// A round's events, read but not yet evaluated.
+struct Round {
+    end: i64,
+    events: Vec<EventRecord>,
+    /// More batches wait beyond `end`.
+    more: bool,
+}
+
+impl Leader {
+    async fn start(
+        pool: PgPool,
+        mut conn: PgConnection,
+        settings: DetectionSettings,
+        status: Arc<EngineStatus>,
+        instance: &str,
+    ) -> anyhow::Result<Leader> {
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener
+            .listen_all(["vigil_events", "vigil_rules", "vigil_watchlists"])
+            .await?;
+        let horizon = horizon(&mut conn).await?;
+        sqlx::query!(
+            "INSERT INTO detection_cursor (id, watermark, checkpoint, leader) VALUES (1, $1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET leader = EXCLUDED.leader, updated_at = now()",
+            horizon,
+            instance
+        )
+        .execute(&mut conn)
+        .await?;
+        let cursor =
+            sqlx::query!("SELECT watermark, checkpoint FROM detection_cursor WHERE id = 1")
+                .fetch_one(&mut conn)
+                .await?;
+        let mut leader = Leader {
+            pool,
+            conn,
+            listener,
+            settings,
+            status,
+            instance: instance.to_owned(),
+            rules: RuleSet::default(),
+            loaded: Vec::new(),
+            watermark: cursor.watermark,
+            last_checkpoint: Instant::now(),
+            saved: HashMap::new(),
+        };
+        leader.load_rules(true).await?;
+        leader.replay(cursor.checkpoint, cursor.watermark).await?;
+        leader.checkpoint().await?;
+        Ok(leader)
+    }
+
+    async fn run(&mut self) -> anyhow::Result<()> {
+        loop {
+            let more = self.round().await?;
+            if self.last_checkpoint.elapsed() >= self.settings.checkpoint_interval {
+                self.checkpoint().await?;
+            }
+            if more {
+                continue;
+            }
+            let mut reload = false;
+            let waited =
+                tokio::time::timeout(self.settings.poll_interval, self.listener.recv()).await;
+            if let Ok(notification) = waited {
+                reload |= changes_rules(&notification?);
+            }
+            // Take every notification already waiting: one round serves them all.
+            while let Some(notification) = self.listener.next_buffered() {
+                reload |= changes_rules(&notification);
+            }
+            if reload {
+                // The state of the old rule set is saved at the current
+                // watermark first, so evaluating again after a crash never
+                // runs a changed rule over events its old version saw.
+                self.checkpoint().await?;
+                self.load_rules(false).await?;
+                self.checkpoint().await?;
+            }
+        }
+    }
+
+    /// Evaluates the batches up to the horizon (at most `round_events`
+    /// events); returns whether more are waiting.
+    async fn round(&mut self) -> anyhow::Result<bool> {
+        let round = self.read(self.watermark, None).await?;
+        let drafts = self.evaluate(round.events, true).await?;
+        self.commit(round.end, drafts).await?;
+        Ok(round.more)
+    }
+
+    /// Evaluates the batches in `[from, to)` again after a restart: their
+    /// alerts were stored before, or are stored now.
+    async fn replay(&mut self, from: i64, to: i64) -> anyhow::Result<()> {
+        if from >= to {
+            return Ok(());
+        }
+        tracing::info!(
+            from,
+            to,
+            "evaluating events since the last checkpoint again"
+        );
+        let mut at = from;
+        while at < to {
+            let round = self.read(at, Some(to)).await?;
+            let drafts = self.evaluate(round.events, false).await?;
+            let mut tx = self.conn.begin().await?;
+            let stored = insert_alerts(
+                &mut tx,
+                &drafts_rows(&self.loaded, &self.rules, drafts),
+                self.watermark,
+            )
+            .await?;
+            tx.commit().await?;
+            if stored > 0 {
+                tracing::info!(
+                    stored,
+                    "alerts raised again after a restart were missing and are now stored"
+                );
+            }
+            at = round.end;
+        }
+        Ok(())
+    }
+
+    /// Reads the events of the batches from `from` up to the horizon (or
+    /// `to`), at most `round_events` of them unless one batch is larger.
+    async fn read(&mut self, from: i64, to: Option<i64>) -> anyhow::Result<Round> {
+        let horizon = match to {
+            Some(to) => to,
+            None => horizon(&mut self.conn).await?,
+        };
+        let batches = sqlx::query!(
+            "SELECT tx, first_ts, last_ts, events FROM event_batches
+             WHERE tx >= $1 AND tx < $2 ORDER BY tx LIMIT $3",
+            from,
+            horizon,
+            MAX_ROUND_BATCHES
+        )
+        .fetch_all(&mut self.conn)
+        .await?;
+        let mut taken = 0;
+        let mut total = 0usize;
+        for batch in &batches {
+            if taken > 0 && total + batch.events as usize > self.settings.round_events {
+                break;
+            }
+            total += batch.events as usize;
+            taken += 1;
+        }
+        let more = taken < batches.len() || batches.len() as i64 == MAX_ROUND_BATCHES;
+        let end = if more {
+            batches[taken - 1].tx + 1
+        } else {
+            horizon
+        };
+        let batches = &batches[..taken];
+        if batches.is_empty() {
+            return Ok(Round {
+                end,
+                events: Vec::new(),
+                more,
+            });
+        }
+        let txs: Vec<i64> = batches.iter().map(|b| b.tx).collect();
+        let first = batches.iter().map(|b| b.first_ts).min().unwrap_or_default();
+        let last = batches.iter().map(|b| b.last_ts).max().unwrap_or_default();
+        let rows = sqlx::query!(
+            r#"SELECT ts, id, payload::text AS "payload!" FROM events
+               WHERE tx >= $1 AND tx <= $2 AND tx = ANY($3) AND ts >= $4 AND ts <= $5
+               ORDER BY tx, ts, id"#,
+            txs[0],
+            txs[txs.len() - 1],
+            &txs,
+            first,
+            last
+        )
+        .fetch_all(&mut self.conn)
+        .await?;
+        let events = tokio::task::spawn_blocking(move || {
+            rows.into_iter()
+                .map(|row| EventRecord {
+                    id: row.id,
+                    timestamp: row.ts,
+                    document: serde_json::from_str(&row.payload).unwrap_or_default(),
+                })
+                .collect()
+        })
+        .await?;
+        Ok(Round { end, events, more })
+    }
+
+    /// Runs the rules over `events` (and, when `tick`, moves the clock to
+    /// now): the alerts they raise.
+    async fn evaluate(
+        &mut self,
+        events: Vec<EventRecord>,
+        tick: bool,
+    ) -> anyhow::Result<Vec<(usize, AlertDraft)>> {
+        let mut rules = std::mem::take(&mut self.rules);
+        let count = events.len() as u64;
+        let (rules, drafts) = tokio::task::spawn_blocking(move || {
+            let drafts = evaluate(&mut rules, &events, tick.then(Utc::now));
+            (rules, drafts)
+        })
+        .await?;
+        self.rules = rules;
+        self.status.events.fetch_add(count, Ordering::Relaxed);
+        Ok(drafts)
+    }
+
+    /// Stores the alerts and moves the watermark to `end`, if this
+    /// instance still leads.
+    async fn commit(&mut self, end: i64, drafts: Vec<(usize, AlertDraft)>) -> anyhow::Result<()> {
+        let rows = drafts_rows(&self.loaded, &self.rules, drafts);
+        let mut tx = guarded(&mut self.conn, self.watermark).await?;
+        let stored = insert_alerts(&mut tx, &rows, end).await?;
+        sqlx::query!(
+            "UPDATE detection_cursor SET watermark = $1, leader = $2, updated_at = now() WHERE id = 1",
+            end,
+            self.instance
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.watermark = end;
+        self.status.watermark.store(end, Ordering::Relaxed);
+        self.status.alerts.fetch_add(stored, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Saves the state of every rule that changed since its last save, at
+    /// the current watermark.
+    async fn checkpoint(&mut self) -> anyhow::Result<()> {
+        let mut changed: Vec<(Uuid, i32, serde_json::Value)> = Vec::new();
+        for (rule, loaded) in self.rules.rules().iter().zip(&self.loaded) {
+            if !rule.is_stateful() {
+                continue;
+            }
+            let state = rule.save();
+            if self.saved.get(&loaded.id) != Some(&state) {
+                changed.push((loaded.id, loaded.version, state));
+            }
+        }
+        let live: Vec<Uuid> = self.loaded.iter().map(|l| l.id).collect();
+        let mut tx = guarded(&mut self.conn, self.watermark).await?;
+        sqlx::query!("DELETE FROM rule_states WHERE rule_id <> ALL($1)", &live)
+            .execute(&mut *tx)
+            .await?;
+        for (id, version, state) in &changed {
+            sqlx::query!(
+                "INSERT INTO rule_states (rule_id, rule_version, state) VALUES ($1, $2, $3)
+                 ON CONFLICT (rule_id) DO UPDATE
+                 SET rule_version = EXCLUDED.rule_version, state = EXCLUDED.state, saved_at = now()",
+                id,
+                version,
+                state
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query!(
+            "UPDATE detection_cursor SET checkpoint = watermark, updated_at = now() WHERE id = 1"
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Batches below the checkpoint are never read again.
+        sqlx::query!(
+            "DELETE FROM event_batches WHERE tx < $1 AND written_at < now() - interval '1 hour'",
+            self.watermark
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for (id, _, state) in changed {
+            self.saved.insert(id, state);
+        }
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+
+    /// Loads the enabled rules. Unchanged rules keep their state; on the
+    /// first load, state saved at the checkpoint is restored.
+    async fn load_rules(&mut self, restore: bool) -> anyhow::Result<()> {
+        let rows = sqlx::query!(
+            "SELECT id, version, definition FROM rules
+             WHERE deleted_at IS NULL AND enabled ORDER BY slug"
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut saved: HashMap<Uuid, (i32, serde_json::Value)> = if restore {
+            sqlx::query!("SELECT rule_id, rule_version, state FROM rule_states")
+                .fetch_all(&mut self.conn)
+                .await?
+                .into_iter()
+                .map(|r| (r.rule_id, (r.rule_version, r.state)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut previous: HashMap<Uuid, (Loaded, Evaluator)> = std::mem::take(&mut self.rules)
+            .into_rules()
+            .into_iter()
+            .zip(std::mem::take(&mut self.loaded))
+            .map(|(rule, loaded)| (loaded.id, (loaded, rule)))
+            .collect();
+        let mut evaluators = Vec::with_capacity(rows.len());
+        let mut loaded = Vec::with_capacity(rows.len());
+        let mut broken = 0;
+        let now = Utc::now();
+        for row in rows {
+            let definition: RuleDefinition = match serde_json::from_value(row.definition) {
+                Ok(definition) => definition,
+                Err(error) => {
+                    tracing::warn!(rule = %row.id, %error, "stored rule unreadable; the others run");
+                    broken += 1;
+                    continue;
+                }
+            };
+            let values = match &definition.kind {
+                RuleKind::Indicator { watchlist, .. } => {
+                    super::watchlists::values(&self.pool, watchlist)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("loading watchlist {watchlist}: {e:?}"))?
+                }
+                _ => Default::default(),
+            };
+            let mut evaluator = match Evaluator::new(&definition, values, now) {
+                Ok(evaluator) => evaluator,
+                Err(error) => {
+                    tracing::warn!(rule = definition.slug, %error, "rule does not compile; the others run");
+                    broken += 1;
+                    continue;
+                }
+            };
+            if let Some((old, rule)) = previous.remove(&row.id)
+                && old.version == row.version
+            {
+                // Same rule (an indicator's watchlist may have changed): keep its memory.
+                let _ = evaluator.restore(rule.save());
+            } else if let Some((version, state)) = saved.remove(&row.id)
+                && version == row.version
+                && let Err(error) = evaluator.restore(state)
+            {
+                tracing::warn!(rule = definition.slug, %error, "saved rule state not restored; starting empty");
+            }
+            loaded.push(Loaded {
+                id: row.id,
+                version: row.version,
+            });
+            evaluators.push(evaluator);
+        }
+        tracing::info!(rules = evaluators.len(), broken, "detection rules loaded");
+        self.status
+            .rules
+            .store(evaluators.len() as u64, Ordering::Relaxed);
+        self.rules = RuleSet::new(evaluators);
+        self.loaded = loaded;
+        Ok(())
+    }
+}
+
+/// Begins a transaction on the lock's connection in which this instance is
+/// sure to lead: the watermark is still `expected`, the one it last wrote
+/// (and stays so until the commit).
+async fn guarded(
+    conn: &mut PgConnection,
+    expected: i64,
+) -> anyhow::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+    let mut tx = conn.begin().await?;
+    let current =
+        sqlx::query_scalar!("SELECT watermark FROM detection_cursor WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *tx)
+            .await?;
+    if current != expected {
+        bail!(
+            "another instance moved the watermark ({current}, expected {expected}): not leading any more"
+        );
+    }
+    Ok(tx)
+}
+
+/// Whether a notification means the rules must be loaded again.
+fn changes_rules(notification: &PgNotification) -> bool {
+    matches!(notification.channel(), "vigil_rules" | "vigil_watchlists")
+}
+
+/// The oldest transaction still running: every one below it has finished.
+async fn horizon(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS "horizon!""#
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Runs `rules` over `events` in order, then moves their clock to `now`:
+/// the alerts raised, with the index of the rule that raised each.
+pub fn evaluate(
+    rules: &mut RuleSet,
+    events: &[EventRecord],
+    now: Option<DateTime<Utc>>,
+) -> Vec<(usize, AlertDraft)> {
+    let mut drafts = Vec::new();
+    for event in events {
+        for index in rules.selecting(event) {
+            let raised = rules.rule_mut(index).observe_selected(event);
+            drafts.extend(raised.into_iter().map(|draft| (index, draft)));
+        }
+    }
+    if let Some(now) = now {
+        for index in 0..rules.rules().len() {
+            let raised = rules.rule_mut(index).tick(now);
+            drafts.extend(raised.into_iter().map(|draft| (index, draft)));
+        }
+    }
+    drafts
+}
+
+/// An alert as inserted (the JSON `jsonb_to_recordset` reads).
+#[derive(Debug, serde::Serialize)]
+struct AlertRow {
+    id: Uuid,
+    rule_id: Uuid,
+    rule_version: i32,
+    rule_slug: String,
+    rule_name: String,
+    severity: app::rules::Severity,
+    tactics: Vec<String>,
+    techniques: Vec<String>,
+    summary: String,
+    group_key: String,
+    group_values: serde_json::Value,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    first_event: Uuid,
+    event_count: usize,
+    event_ids: Vec<Uuid>,
+    event_times: Vec<DateTime<Utc>>,
+}
+
+fn drafts_rows(
+    loaded: &[Loaded],
+    rules: &RuleSet,
+    drafts: Vec<(usize, AlertDraft)>,
+) -> Vec<AlertRow> {
+    drafts
+        .into_iter()
+        .map(|(index, draft)| {
+            let rule = rules.rules()[index].rule();
+            let group_values = serde_json::to_value(&draft.group).unwrap_or_default();
+            let kept = &draft.events[..draft.events.len().min(MAX_ALERT_EVENTS)];
+            AlertRow {
+                id: Uuid::now_v7(),
+                rule_id: loaded[index].id,
+                rule_version: loaded[index].version,
+                rule_slug: rule.slug.clone(),
+                rule_name: rule.name.clone(),
+                severity: draft.severity,
+                tactics: rule.tactics.clone(),
+                techniques: rule.techniques.clone(),
+                summary: draft.summary,
+                // A BTreeMap serialises in key order: one text per group.
+                group_key: group_values.to_string(),
+                group_values,
+                window_start: draft.window_start,
+                window_end: draft.window_end,
+                first_event: draft.events.first().map_or(Uuid::nil(), |(_, id)| *id),
+                event_count: draft.events.len(),
+                event_ids: kept.iter().map(|(_, id)| *id).collect(),
+                event_times: kept.iter().map(|(t, _)| *t).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Inserts alerts not stored before; returns how many were new.
+async fn insert_alerts(
+    conn: &mut PgConnection,
+    rows: &[AlertRow],
+    raised_tx: i64,
+) -> anyhow::Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let rows = serde_json::to_value(rows)?;
+    let inserted = sqlx::query!(
+        "INSERT INTO alerts (id, rule_id, rule_version, rule_slug, rule_name, severity, tactics,
+             techniques, summary, group_key, group_values, window_start, window_end, first_event,
+             event_count, event_ids, event_times, raised_tx)
+         SELECT id, rule_id, rule_version, rule_slug, rule_name, severity, tactics, techniques,
+             summary, group_key, group_values, window_start, window_end, first_event, event_count,
+             event_ids, event_times, $2
+         FROM jsonb_to_recordset($1) AS a(id uuid, rule_id uuid, rule_version integer,
+             rule_slug text, rule_name text, severity text, tactics text[], techniques text[],
+             summary text, group_key text, group_values jsonb, window_start timestamptz,
+             window_end timestamptz, first_event uuid, event_count integer, event_ids uuid[],
+             event_times timestamptz[])
+         ON CONFLICT (rule_id, group_key, window_start, first_event) DO NOTHING",
+        rows,
+        raised_tx
+    )
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected())
+}

@@ -1,0 +1,310 @@
+//! The engine end to end: rules stored through the API run on events
+//! posted through ingest, their alerts appear within seconds, and analysts
+//! list, read and triage them.
+
+use crate::helpers::{TestApp, assert_error, ingest_key, spawn_app_with};
+use app::alerts::{AlertDetail, AlertPage, AlertStatus, DetectionStatus};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn detecting_app() -> TestApp {
+    spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[("VIGIL_DETECTION", "true")],
+    )
+    .await
+}
+
+async fn create_rule(app: &TestApp, rule: Value) -> Value {
+    let response = app.post_json("/api/v1/rules", &rule).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn post_events(app: &TestApp, key: &str, events: &[Value]) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(key)
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["accepted"], events.len());
+}
+
+async fn alerts(app: &TestApp, query: &str) -> AlertPage {
+    let response = app.get(&format!("/api/v1/alerts{query}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn status(app: &TestApp) -> DetectionStatus {
+    let response = app.get("/api/v1/detection/status").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// Waits until the engine has evaluated every committed event.
+async fn settled(app: &TestApp) {
+    for _ in 0..100 {
+        let status = status(app).await;
+        if status.this_instance_leads && status.pending_events == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the engine did not catch up: {:?}", status(app).await);
+}
+
+/// Waits until `query` lists `count` alerts.
+async fn wait_for_alerts(app: &TestApp, query: &str, count: usize) -> AlertPage {
+    for _ in 0..100 {
+        let page = alerts(app, query).await;
+        if page.alerts.len() >= count {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "fewer than {count} alerts for {query}: {:?}",
+        alerts(app, query).await
+    );
+}
+
+fn failure(ip: &str, user: &str) -> Value {
+    json!({"message": format!("Failed password for {user} from {ip}"),
+           "event": {"outcome": "failure", "action": "ssh_login"},
+           "source": {"ip": ip}, "user": {"name": user}})
+}
+
+#[tokio::test]
+async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    create_rule(
+        &app,
+        json!({"slug": "ssh_burst", "name": "SSH burst", "severity": "high",
+               "tactics": ["TA0006"], "techniques": ["T1110"],
+               "query": "event.action:ssh_login AND event.outcome:failure",
+               "kind": "threshold", "group_by": ["source.ip"], "threshold": 3, "window_secs": 600,
+               "summary": "{count} failed logins from {source.ip}"}),
+    )
+    .await;
+    let marker = create_rule(
+        &app,
+        json!({"slug": "marker", "name": "Marker seen", "severity": "low", "query": "event.action:marker", "kind": "query"}),
+    )
+    .await;
+
+    let mut events: Vec<Value> = (0..7)
+        .map(|i| failure("10.0.0.1", &format!("u{i}")))
+        .collect();
+    events.extend((0..2).map(|i| failure("10.0.0.2", &format!("u{i}"))));
+    events.push(
+        json!({"message": "marker", "event": {"action": "marker"}, "host": {"name": "web-01"}}),
+    );
+    post_events(&app, &key, &events).await;
+
+    wait_for_alerts(&app, "?rule=ssh_burst", 2).await;
+    wait_for_alerts(&app, "?rule=marker", 1).await;
+    settled(&app).await;
+    // Seven failures from one address are two full windows of three; two
+    // from the other are none.
+    let burst = alerts(&app, "?rule=ssh_burst").await.alerts;
+    assert_eq!(burst.len(), 2, "{burst:?}");
+    for alert in &burst {
+        assert_eq!(alert.group["source.ip"], "10.0.0.1");
+        assert_eq!(alert.event_count, 3);
+        assert_eq!(alert.summary, "3 failed logins from 10.0.0.1");
+        assert_eq!(alert.severity, app::rules::Severity::High);
+        assert_eq!(alert.techniques, ["T1110"]);
+        assert_eq!(alert.status, AlertStatus::Open);
+    }
+    let first = burst[1].id;
+
+    // The alert with the events behind it.
+    let detail: AlertDetail = app
+        .get(&format!("/api/v1/alerts/{first}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.events.len(), 3);
+    for event in &detail.events {
+        let document = event.document.as_ref().expect("the event is stored");
+        assert_eq!(document["source"]["ip"], "10.0.0.1");
+    }
+    assert!(detail.activity.is_empty());
+
+    // Triage: acknowledge, assign and comment at once; then close.
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/alerts/{first}")))
+        .json(&json!({"status": "acknowledged", "assignee": "admin", "comment": "looking"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: app::alerts::Alert = response.json().await.unwrap();
+    assert_eq!(updated.status, AlertStatus::Acknowledged);
+    assert_eq!(updated.assignee.unwrap().username, "admin");
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/api/v1/alerts/{first}")))
+            .json(&body)
+            .send()
+    };
+    assert_error(
+        patch(json!({"status": "closed"})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        patch(json!({"assignee": "nobody-here"})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        patch(json!({"status": "done"})).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    )
+    .await;
+    let closed = patch(json!({"status": "closed", "resolution": "false_positive"}))
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), StatusCode::OK);
+    let detail: AlertDetail = app
+        .get(&format!("/api/v1/alerts/{first}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = detail.activity.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, ["status", "assignee", "comment", "status"]);
+    assert_eq!(detail.activity[2].detail["text"], "looking");
+    assert!(detail.activity.iter().all(|a| a.actor == "admin"));
+    assert_eq!(
+        detail.alert.resolution,
+        Some(app::alerts::Resolution::FalsePositive)
+    );
+    let audited = app.audit_actions().await;
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|(action, _, target)| action == "alert.update"
+                && target.as_deref() == Some(first.to_string().as_str()))
+            .count(),
+        2
+    );
+
+    // Filters and pages.
+    assert_eq!(alerts(&app, "?status=closed").await.alerts.len(), 1);
+    assert_eq!(
+        alerts(&app, "?status=open,acknowledged").await.alerts.len(),
+        2
+    );
+    assert_eq!(alerts(&app, "?group=10.0.0.1").await.alerts.len(), 2);
+    assert_eq!(
+        alerts(&app, "?group=10.0.0.1&group_field=host.name")
+            .await
+            .alerts
+            .len(),
+        0
+    );
+    assert_eq!(alerts(&app, "?severity=low").await.alerts.len(), 1);
+    assert_eq!(alerts(&app, "?assignee=admin").await.alerts.len(), 1);
+    assert_eq!(alerts(&app, "?assignee=none").await.alerts.len(), 2);
+    let page = alerts(&app, "?limit=2").await;
+    assert_eq!(page.alerts.len(), 2);
+    let rest = alerts(
+        &app,
+        &format!("?limit=2&before={}", page.next_before.unwrap()),
+    )
+    .await;
+    assert_eq!(rest.alerts.len(), 1);
+    assert!(rest.next_before.is_none());
+    for bad in [
+        "?severity=urgent",
+        "?status=new",
+        "?limit=0",
+        "?group_field=x",
+    ] {
+        assert_error(
+            app.get(&format!("/api/v1/alerts{bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+    }
+    for bad in ["?colour=red", "?from=yesterday", "?before=7"] {
+        assert_error(
+            app.get(&format!("/api/v1/alerts{bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+    }
+    assert_error(
+        app.get(&format!("/api/v1/alerts/{}", uuid::Uuid::new_v4()))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // A rule disabled takes effect without a restart.
+    let mut definition = marker["definition"].clone();
+    definition["enabled"] = json!(false);
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/rules/{}", marker["id"].as_str().unwrap())))
+        .json(&json!({"version": marker["version"], "definition": definition}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    post_events(
+        &app,
+        &key,
+        &[json!({"message": "marker again", "event": {"action": "marker"}})],
+    )
+    .await;
+    settled(&app).await;
+    assert_eq!(alerts(&app, "?rule=marker").await.alerts.len(), 1);
+
+    let status = status(&app).await;
+    assert!(status.this_instance_leads);
+    assert_eq!(status.rules_enabled, 1);
+    assert!(status.broken.is_empty());
+    assert_eq!(status.alerts_raised, 3);
+}
+
+#[tokio::test]
+async fn viewers_read_alerts_but_cannot_triage_them() {
+    let app = detecting_app().await;
+    let (viewer, _) = app.client_with_roles(&["viewer"]).await;
+    let listed = viewer.get(app.url("/api/v1/alerts")).send().await.unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+    let patched = viewer
+        .patch(app.url(&format!("/api/v1/alerts/{}", uuid::Uuid::new_v4())))
+        .json(&json!({"comment": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(patched, StatusCode::FORBIDDEN, "forbidden").await;
+}
