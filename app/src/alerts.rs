@@ -221,6 +221,9 @@ pub struct DetectionStatus {
     pub this_instance_leads: bool,
     /// Enabled rules.
     pub rules_enabled: i64,
+    /// Rules the answering instance runs, when it leads (equal to
+    /// `rules_enabled` less `broken` once a change has been taken up).
+    pub rules_running: Option<u64>,
     /// Enabled rules that do not compile (the others run).
     pub broken: Vec<BrokenRule>,
     /// Committed events not yet evaluated.

@@ -406,10 +406,12 @@ pub async fn status(State(state): State<AppState>) -> Result<AppJson<DetectionSt
     .await
     .map_err(ApiError::internal)?;
     let engine = &state.detection;
+    let leads = engine.leading.load(Ordering::Relaxed);
     Ok(AppJson(DetectionStatus {
+        rules_running: leads.then(|| engine.rules.load(Ordering::Relaxed)),
         leader: cursor.as_ref().map(|c| c.leader.clone()),
         leader_seen_at: cursor.as_ref().map(|c| c.updated_at),
-        this_instance_leads: engine.leading.load(Ordering::Relaxed),
+        this_instance_leads: leads,
         rules_enabled,
         broken,
         pending_events: pending.events,

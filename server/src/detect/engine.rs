@@ -214,14 +214,20 @@ impl Leader {
             if self.last_checkpoint.elapsed() >= self.settings.checkpoint_interval {
                 self.checkpoint().await?;
             }
-            if more {
-                continue;
-            }
+            // Under a backlog, notifications are only looked at, not waited for.
+            let wait = if more {
+                std::time::Duration::ZERO
+            } else {
+                self.settings.poll_interval
+            };
             let mut reload = false;
-            let waited =
-                tokio::time::timeout(self.settings.poll_interval, self.listener.recv()).await;
-            if let Ok(notification) = waited {
-                reload |= changes_rules(&notification?);
+            match tokio::time::timeout(wait, self.listener.try_recv()).await {
+                Ok(Ok(Some(notification))) => reload |= changes_rules(&notification),
+                // The listener lost its connection (it reconnects): changes
+                // made meanwhile went unheard, so load the rules again.
+                Ok(Ok(None)) => reload = true,
+                Ok(Err(error)) => return Err(error.into()),
+                Err(_) => {}
             }
             // Take every notification already waiting: one round serves them all.
             while let Some(notification) = self.listener.next_buffered() {
@@ -430,6 +436,12 @@ impl Leader {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        tracing::debug!(
+            watermark = self.watermark,
+            rules = changed.len(),
+            since_last = ?self.last_checkpoint.elapsed(),
+            "rule state saved"
+        );
         for (id, _, state) in changed {
             self.saved.insert(id, state);
         }

@@ -81,6 +81,14 @@ impl Server {
         }
     }
 
+    /// Every line written so far (without waiting for more).
+    pub fn output(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.join("\n")
+    }
+
     /// The process's resident memory now and at its peak, in KiB.
     pub fn memory_kib(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -148,3 +156,5 @@ pub async fn admin_client(url: &str, password: &str) -> (reqwest::Client, reqwes
         .status();
     (client, status)
 }
+
+pub mod detection;
