@@ -149,9 +149,15 @@ struct Silence {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Group {
-    values: BTreeMap<String, String>,
-    events: VecDeque<(DateTime<Utc>, uuid::Uuid, Option<String>)>,
+    /// Counted events (time, id, the distinct value of a value count), in
+    /// time order. The group's values are not kept: they are in its key,
+    /// and every event of the group carries them. Lean on purpose: this is
+    /// most of a busy threshold rule's memory (docs/benchmarks.md).
+    events: VecDeque<Counted>,
 }
+
+/// A counted event: time, id, and a value count's value.
+type Counted = (DateTime<Utc>, uuid::Uuid, Option<Box<str>>);
 
 /// Events that complete an alert, before it is written up.
 struct Hit {
@@ -462,7 +468,7 @@ impl Evaluator {
                     groups,
                     event,
                     group_by,
-                    Some(value),
+                    Some(value.into_boxed_str()),
                     *window_secs,
                     |events| {
                         let distinct: HashSet<&str> =
@@ -692,19 +698,18 @@ fn windowed(
     groups: &mut HashMap<String, Group>,
     event: &EventRecord,
     group_by: &[String],
-    value: Option<String>,
+    value: Option<Box<str>>,
     window_secs: u64,
-    full: impl Fn(&[(DateTime<Utc>, uuid::Uuid, Option<String>)]) -> bool,
+    full: impl Fn(&[Counted]) -> bool,
 ) -> Vec<Hit> {
     let Some((key, values)) = group_key(&event.document, group_by) else {
         return Vec::new();
     };
     let group = groups.entry(key.clone()).or_default();
-    group.values = values;
     let window = Duration::seconds(window_secs as i64);
     match window_push(group, event, value, window, full) {
         Some(spent) => {
-            let hit = Hit::spent(spent, group.values.clone());
+            let hit = Hit::spent(spent, values);
             if group.events.is_empty() {
                 groups.remove(&key);
             }
@@ -720,9 +725,9 @@ fn windowed(
 fn window_push(
     group: &mut Group,
     event: &EventRecord,
-    value: Option<String>,
+    value: Option<Box<str>>,
     window: Duration,
-    full: impl Fn(&[(DateTime<Utc>, uuid::Uuid, Option<String>)]) -> bool,
+    full: impl Fn(&[Counted]) -> bool,
 ) -> Option<Vec<(DateTime<Utc>, uuid::Uuid)>> {
     let newest = group
         .events

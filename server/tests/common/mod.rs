@@ -120,6 +120,25 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    /// A test that fails midway must not leave its server (or the server's
+    /// embedded Postgres) running: ask it to stop, then insist.
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+        for _ in 0..100 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn cleanup_relocated(data_dir: &Path) {
     if let Ok(target) = std::fs::read_link(data_dir.join("postgres")) {
         let _ = std::fs::remove_dir_all(target);
