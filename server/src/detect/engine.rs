@@ -503,16 +503,35 @@ impl Leader {
                     continue;
                 }
             };
+            let mut fresh = true;
             if let Some((old, rule)) = previous.remove(&row.id)
                 && old.version == row.version
             {
                 // Same rule (an indicator's watchlist may have changed): keep its memory.
-                let _ = evaluator.restore(rule.save());
+                fresh = evaluator.restore(rule.save()).is_err();
             } else if let Some((version, state)) = saved.remove(&row.id)
                 && version == row.version
-                && let Err(error) = evaluator.restore(state)
             {
-                tracing::warn!(rule = definition.slug, %error, "saved rule state not restored; starting empty");
+                match evaluator.restore(state) {
+                    Ok(()) => fresh = false,
+                    Err(error) => tracing::warn!(
+                        rule = definition.slug,
+                        %error,
+                        "saved rule state not restored; starting empty"
+                    ),
+                }
+            }
+            if fresh && evaluator.history().is_some() {
+                match seed(&self.pool, &mut evaluator, self.watermark).await {
+                    Ok(seen) => {
+                        tracing::info!(rule = definition.slug, seen, "new-terms history loaded")
+                    }
+                    Err(error) => tracing::warn!(
+                        rule = definition.slug,
+                        error = format!("{error:#}"),
+                        "new-terms history not loaded; values already known may alert once"
+                    ),
+                }
             }
             loaded.push(Loaded {
                 id: row.id,
@@ -548,6 +567,70 @@ async fn guarded(
         );
     }
     Ok(tx)
+}
+
+/// The most value combinations a new new-terms rule is seeded with.
+const MAX_SEEDED: usize = 1_000_000;
+
+/// Seeds a new new-terms rule with what its condition matched in its
+/// history window among events stored below `watermark` (the later ones it
+/// evaluates): values seen there are not new. One row per distinct raw
+/// value combination (its latest), so the work is bounded by the number of
+/// combinations, not of events. Returns the rows read.
+async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyhow::Result<usize> {
+    use crate::search::compile::{Param, compile};
+    use futures_util::TryStreamExt;
+    let Some((fields, days)) = evaluator.history() else {
+        return Ok(0);
+    };
+    let fields = fields.to_vec();
+    let query = app::query::parse(&evaluator.rule().query)?;
+    let to = Utc::now();
+    let from = to - chrono::Duration::days(i64::from(days));
+    // $1 and $2 are the time range; then the watermark, then each field's
+    // path and literal name (as search reads a field), then the condition's.
+    let mut params = vec![Param::Text(watermark.to_string())];
+    let mut keys = Vec::with_capacity(fields.len());
+    for field in &fields {
+        let path = 3 + params.len();
+        params.push(Param::Path(field.split('.').map(str::to_owned).collect()));
+        let literal = 3 + params.len();
+        params.push(Param::Text(field.clone()));
+        keys.push(format!(
+            "coalesce(e.payload #> ${path}, e.payload -> ${literal})"
+        ));
+    }
+    let condition = compile(&query, 3 + params.len());
+    params.extend(condition.params);
+    let keys = keys.join(", ");
+    let sql = format!(
+        "SELECT ts, payload::text AS payload FROM (
+             SELECT DISTINCT ON ({keys}) e.ts, e.payload FROM events e
+             WHERE e.ts >= $1 AND e.ts <= $2 AND (e.tx IS NULL OR e.tx < $3::bigint)
+               AND ({})
+             ORDER BY {keys}, e.ts DESC) AS latest
+         LIMIT {MAX_SEEDED}",
+        condition.sql
+    );
+    let arguments = crate::search::handlers::arguments(from, to, &params)
+        .map_err(|e| anyhow::anyhow!("binding the history query: {e:?}"))?;
+    let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).fetch(pool);
+    let mut read = 0;
+    while let Some(row) = rows.try_next().await? {
+        use sqlx::Row;
+        let payload: String = row.try_get("payload")?;
+        let record = EventRecord {
+            id: Uuid::nil(),
+            timestamp: row.try_get("ts")?,
+            document: serde_json::from_str(&payload).unwrap_or_default(),
+        };
+        // The SQL applied the condition; exceptions are the evaluator's.
+        if evaluator.selects(&record) {
+            evaluator.remember(&record);
+        }
+        read += 1;
+    }
+    Ok(read)
 }
 
 /// Whether a notification means the rules must be loaded again.

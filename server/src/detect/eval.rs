@@ -322,6 +322,36 @@ impl Evaluator {
         drafts
     }
 
+    /// A new-terms rule's fields and history in days: what to seed it with.
+    pub fn history(&self) -> Option<(&[String], u32)> {
+        match &self.rule.kind {
+            RuleKind::NewTerms {
+                fields,
+                history_days,
+            } => Some((fields, *history_days)),
+            _ => None,
+        }
+    }
+
+    /// Takes `event` (one satisfying the condition) as history: a new-terms
+    /// rule remembers its values without alerting. The engine seeds a new
+    /// rule so, from stored events, instead of alerting on every value
+    /// already known.
+    pub fn remember(&mut self, event: &EventRecord) {
+        let (Some((fields, _)), State::NewTerms { .. }) = (self.history(), &self.memory.state)
+        else {
+            return;
+        };
+        let Some((_, values)) = group_key(&event.document, fields) else {
+            return;
+        };
+        let combination = combination(&values);
+        if let State::NewTerms { seen } = &mut self.memory.state {
+            let last = seen.entry(combination).or_insert(event.timestamp);
+            *last = (*last).max(event.timestamp);
+        }
+    }
+
     /// Lets go of state older than the newest event by more than the
     /// rule's horizon (window, span, history, suppression): only late
     /// events could still have used it.
@@ -538,11 +568,7 @@ impl Evaluator {
                 let Some((_, values)) = group_key(&event.document, fields) else {
                     return Vec::new();
                 };
-                let combination: String = values
-                    .values()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join("\u{1f}");
+                let combination = combination(&values);
                 let history = Duration::days(i64::from(*history_days));
                 let new = match seen.get(&combination) {
                     Some(last) => event.timestamp - *last > history,
@@ -768,6 +794,15 @@ fn window_push(
         }
     }
     None
+}
+
+/// A new-terms combination as remembered: the values joined by U+001F.
+fn combination(values: &BTreeMap<String, String>) -> String {
+    values
+        .values()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
 }
 
 /// The text of a field as columns read it (trimmed, first of an array).
@@ -1192,6 +1227,25 @@ mod tests {
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(second.save(), straight.save());
         }
+    }
+
+    #[test]
+    fn remembered_history_is_not_new() {
+        let rule = rule(json!({"kind": "new_terms", "fields": ["user.name"], "history_days": 1}));
+        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        evaluator.remember(&failure(0, "10.0.0.1"));
+        // u0 was remembered; u5 was not.
+        let alerts = run(
+            &mut evaluator,
+            &[failure(0, "10.0.0.1"), failure(5, "10.0.0.1")],
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].group["user.name"], "u5");
+        // Only new-terms rules remember.
+        let mut threshold = Evaluator::new(&kinds()[0], HashSet::new(), Utc::now()).unwrap();
+        let before = threshold.save();
+        threshold.remember(&failure(0, "10.0.0.1"));
+        assert_eq!(threshold.save(), before);
     }
 
     #[test]

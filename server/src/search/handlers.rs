@@ -216,7 +216,7 @@ async fn bounded(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Po
 }
 
 /// Arguments `$1` (from) and `$2` (to), then the condition's from `$first`.
-fn arguments(
+pub(crate) fn arguments(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     extra: &[Param],

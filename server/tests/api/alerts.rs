@@ -308,3 +308,50 @@ async fn viewers_read_alerts_but_cannot_triage_them() {
         .unwrap();
     assert_error(patched, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    let logins = |users: &[&str]| -> Vec<Value> {
+        users
+            .iter()
+            .map(|user| {
+                json!({"message": format!("login {user}"), "event": {"action": "login"},
+                               "user": {"name": user}})
+            })
+            .collect()
+    };
+    post_events(&app, &key, &logins(&["alice", "bob", "alice"])).await;
+    settled(&app).await;
+    create_rule(
+        &app,
+        json!({"slug": "first_login", "name": "First login of a user", "severity": "medium",
+               "query": "event.action:login", "exceptions": ["user.name:carol"],
+               "kind": "new_terms", "fields": ["user.name"], "history_days": 7}),
+    )
+    .await;
+    // The rule is taken up (with its history) before the next events.
+    for _ in 0..100 {
+        let status = status(&app).await;
+        if status.rules_running == Some(status.rules_enabled as u64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    post_events(
+        &app,
+        &key,
+        &logins(&["bob", "dave", "carol", "alice", "dave"]),
+    )
+    .await;
+    wait_for_alerts(&app, "?rule=first_login", 1).await;
+    settled(&app).await;
+    let alerts = alerts(&app, "?rule=first_login").await.alerts;
+    let users: Vec<&str> = alerts
+        .iter()
+        .map(|a| a.group["user.name"].as_str())
+        .collect();
+    // alice and bob were known; carol is an exception; dave is new, once.
+    assert_eq!(users, ["dave"]);
+}
