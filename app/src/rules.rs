@@ -312,6 +312,33 @@ pub mod limits {
 }
 
 impl RuleDefinition {
+    /// The slugs of the watchlists the rule reads: an indicator's, and every
+    /// `field|in:slug` of its condition, exceptions and steps (those that
+    /// parse), each once.
+    pub fn watchlists(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if let RuleKind::Indicator { watchlist, .. } = &self.kind {
+            out.push(watchlist.clone());
+        }
+        let steps: Vec<&str> = match &self.kind {
+            RuleKind::Sequence { steps, .. } => steps.iter().map(|s| s.query.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let texts = std::iter::once(self.query.as_str())
+            .chain(self.exceptions.iter().map(String::as_str))
+            .chain(steps);
+        for text in texts {
+            if let Ok(query) = crate::query::parse(text) {
+                for slug in query.watchlists() {
+                    if !out.contains(&slug) {
+                        out.push(slug);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Returns every mistake in the rule; empty when it can be saved.
     pub fn validate(&self) -> Vec<RuleError> {
         let mut errors = Errors::default();

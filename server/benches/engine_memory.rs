@@ -99,7 +99,7 @@ fn vigil(documents: &[(DateTime<Utc>, Value)]) -> (f64, f64) {
         })
         .collect();
     let mut evaluator =
-        Evaluator::new(&rule, Default::default(), Utc::now()).expect("the rule compiles");
+        Evaluator::new(&rule, &Default::default(), Utc::now()).expect("the rule compiles");
     let before = live();
     for record in &records {
         assert!(evaluator.observe(record).is_empty(), "no group reaches 100");

@@ -104,7 +104,7 @@ fn matcher(c: &mut Criterion) {
         .flat_map(|text| import(text))
         .filter_map(|outcome| match outcome {
             Outcome::Rule(rule) => {
-                Evaluator::new(&rule, Default::default(), chrono::Utc::now()).ok()
+                Evaluator::new(&rule, &Default::default(), chrono::Utc::now()).ok()
             }
             Outcome::Unsupported { .. } => None,
         })

@@ -25,6 +25,37 @@ pub enum Query {
     },
 }
 
+impl Query {
+    /// The slugs of the watchlists the query reads (`field|in:slug`), each
+    /// once, in order of appearance.
+    pub fn watchlists(&self) -> Vec<String> {
+        fn walk(query: &Query, out: &mut Vec<String>) {
+            match query {
+                Query::And(parts) | Query::Or(parts) => parts.iter().for_each(|p| walk(p, out)),
+                Query::Not(inner) => walk(inner, out),
+                Query::Field {
+                    test:
+                        Test::Compare {
+                            op: Operator::InList,
+                            term,
+                            ..
+                        },
+                    ..
+                } => {
+                    let slug = term.text();
+                    if !out.contains(&slug) {
+                        out.push(slug);
+                    }
+                }
+                Query::All | Query::Text(_) | Query::Field { .. } => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+}
+
 /// Returns what a field must satisfy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -75,6 +106,9 @@ pub enum Operator {
     Cidr,
     /// `|fieldref`: the value equals the value of the field named by the term.
     FieldRef,
+    /// `|in`: the value is on the watchlist whose slug is the term (always
+    /// without regard to case, as watchlists match).
+    InList,
 }
 
 impl Operator {
@@ -88,6 +122,7 @@ impl Operator {
             Operator::Regex => "re",
             Operator::Cidr => "cidr",
             Operator::FieldRef => "fieldref",
+            Operator::InList => "in",
         }
     }
 

@@ -15,7 +15,8 @@
 //! `|cased` makes any of them case-sensitive. `|re:"…"` finds a regular
 //! expression (case-sensitive unless `|i`), `|cidr:10.0.0.0/8` tests an
 //! address in any field, `|fieldref:other` compares with another field's
-//! value. A list applies the modifiers to each value:
+//! value, `|in:watchlist` finds the value on a watchlist (by its slug,
+//! without regard to case). A list applies the modifiers to each value:
 //! `CommandLine|contains:("-enc" OR "-e ")`.
 //!
 //! Case rules: the operators `AND`, `OR`, `NOT` and `TO` are upper case
@@ -257,6 +258,8 @@ mod tests {
             ("a|re|cased:x", "a|re:x"),
             ("a|fieldref|cased:b", "a|fieldref|cased:b"),
             ("a|i:b", "a|i:b"),
+            ("source.ip|in:tor-exits", "source.ip|in:tor-exits"),
+            ("a|in:\"x_1\"", "a|in:\"x_1\""),
         ] {
             match parse(text) {
                 Ok(query) => assert_eq!(query.to_string(), printed, "{text}"),
@@ -272,6 +275,9 @@ mod tests {
             ("a|cidr:10.0.0.0/33", 7, "cidr needs a network"),
             ("a|re:ab*", 5, "quote the value"),
             ("a|fieldref:\"x y\"", 11, "needs a field name"),
+            ("a|in:Tor", 5, "watchlist's slug"),
+            ("a|in:tor*", 5, "watchlist's slug"),
+            ("a|in|i:tor", 2, "without regard to case"),
             ("a|contains:[1 TO 2]", 11, "a value after"),
             ("|contains:x", 0, "not a field name"),
         ] {

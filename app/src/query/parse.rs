@@ -681,10 +681,11 @@ fn field_spec(
             "re" => Some(Operator::Regex),
             "cidr" => Some(Operator::Cidr),
             "fieldref" => Some(Operator::FieldRef),
+            "in" => Some(Operator::InList),
             "i" | "cased" => None,
             other => {
                 return Err(error(format!(
-                    "unknown modifier '{other}' (contains, startswith, endswith, re, cidr, fieldref, i, cased)"
+                    "unknown modifier '{other}' (contains, startswith, endswith, re, cidr, fieldref, in, i, cased)"
                 )));
             }
         };
@@ -701,6 +702,12 @@ fn field_spec(
         at += modifier.chars().count() + 1;
     }
     let op = op.unwrap_or(Operator::Equals);
+    if op == Operator::InList && case.is_some() {
+        return Err(QueryError {
+            position: position + name.chars().count() + 1,
+            message: "watchlists match without regard to case: 'in' takes no 'i' or 'cased'".into(),
+        });
+    }
     let cased = case.unwrap_or(op.cased_by_default());
     if op == Operator::Equals && cased {
         // `field|cased:x` is plain `field:x`.
@@ -727,6 +734,11 @@ fn compared(
         {
             return Err(error(
                 "quote the value: wildcards mean nothing to re, cidr and fieldref",
+            ));
+        }
+        Operator::InList if !crate::rules::is_slug(&term.text()) => {
+            return Err(error(
+                "in needs a watchlist's slug (lower-case letters, digits, _ and -)",
             ));
         }
         Operator::Cidr

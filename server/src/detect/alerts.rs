@@ -388,11 +388,13 @@ pub async fn status(State(state): State<AppState>) -> Result<AppJson<DetectionSt
             .filter_map(|row| {
                 let error =
                     match serde_json::from_value::<app::rules::RuleDefinition>(row.definition) {
-                        Ok(definition) => {
-                            super::eval::Evaluator::new(&definition, Default::default(), Utc::now())
-                                .err()?
-                                .to_string()
-                        }
+                        Ok(definition) => super::eval::Evaluator::new(
+                            &definition,
+                            &Default::default(),
+                            Utc::now(),
+                        )
+                        .err()?
+                        .to_string(),
                         Err(error) => format!("stored definition unreadable: {error}"),
                     };
                 Some(BrokenRule {

@@ -23,7 +23,7 @@ use super::eval::{AlertDraft, Evaluator, EventRecord};
 use super::set::RuleSet;
 use crate::config::DetectionSettings;
 use anyhow::{Context, bail};
-use app::rules::{RuleDefinition, RuleKind};
+use app::rules::RuleDefinition;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgNotification};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -429,12 +429,9 @@ impl Leader {
         .execute(&mut *tx)
         .await?;
         // Batches below the checkpoint are never read again.
-        sqlx::query!(
-            "DELETE FROM event_batches WHERE tx < $1 AND written_at < now() - interval '1 hour'",
-            self.watermark
-        )
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query!("DELETE FROM event_batches WHERE tx < $1", self.watermark)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::debug!(
             watermark = self.watermark,
@@ -487,15 +484,12 @@ impl Leader {
                     continue;
                 }
             };
-            let values = match &definition.kind {
-                RuleKind::Indicator { watchlist, .. } => {
-                    super::watchlists::values(&self.pool, watchlist)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("loading watchlist {watchlist}: {e:?}"))?
-                }
-                _ => Default::default(),
-            };
-            let mut evaluator = match Evaluator::new(&definition, values, now) {
+            let lists = super::watchlists::lists_of(&self.pool, &definition)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("loading the watchlists of {}: {e:?}", definition.slug)
+                })?;
+            let mut evaluator = match Evaluator::new(&definition, &lists, now) {
                 Ok(evaluator) => evaluator,
                 Err(error) => {
                     tracing::warn!(rule = definition.slug, %error, "rule does not compile; the others run");

@@ -18,7 +18,7 @@
 //! - An absence alert fires once per silence: when a group (or the rule, if
 //!   ungrouped) has had no matching event for `period_secs`.
 
-use super::matcher::{EventView, Matcher};
+use super::matcher::{EventView, Lists, Matcher};
 use crate::ingest::fields::value_lookup;
 use crate::ingest::normalize::scalar_text;
 use app::rules::{RuleDefinition, RuleKind, Severity};
@@ -26,6 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 /// An event as the evaluator sees it.
 #[derive(Debug, Clone)]
@@ -79,7 +80,7 @@ pub struct Evaluator {
     /// A sequence's steps.
     steps: Vec<Matcher>,
     /// An indicator rule's watchlist values.
-    watchlist: HashSet<String>,
+    watchlist: Arc<HashSet<String>>,
     memory: Memory,
 }
 
@@ -186,22 +187,23 @@ struct Partial {
 }
 
 /// Compiles a condition, reporting a regular expression that does not compile.
-fn compile_query(field: &str, text: &str) -> Result<Matcher, CompileError> {
+fn compile_query(field: &str, text: &str, lists: &Lists) -> Result<Matcher, CompileError> {
     let error = |message: String| CompileError {
         field: field.to_owned(),
         message,
     };
     let query = app::query::parse(text).map_err(|e| error(e.to_string()))?;
     super::matcher::check(&query).map_err(error)?;
-    Ok(Matcher::new(&query))
+    Ok(Matcher::with_lists(&query, lists))
 }
 
 impl Evaluator {
-    /// Compiles `rule`; `watchlist` holds the values of an indicator rule's
-    /// watchlist; `started` is when evaluation begins (absence counts from it).
+    /// Compiles `rule`; `lists` holds the values of the watchlists it reads
+    /// ([`RuleDefinition::watchlists`]; one missing is empty); `started` is
+    /// when evaluation begins (absence counts from it).
     pub fn new(
         rule: &RuleDefinition,
-        watchlist: HashSet<String>,
+        lists: &Lists,
         started: DateTime<Utc>,
     ) -> Result<Evaluator, CompileError> {
         if let Some(error) = rule.validate().into_iter().next() {
@@ -210,18 +212,18 @@ impl Evaluator {
                 message: error.message,
             });
         }
-        let condition = compile_query("query", &rule.query)?;
+        let condition = compile_query("query", &rule.query, lists)?;
         let exceptions = rule
             .exceptions
             .iter()
             .enumerate()
-            .map(|(i, text)| compile_query(&format!("exceptions[{i}]"), text))
+            .map(|(i, text)| compile_query(&format!("exceptions[{i}]"), text, lists))
             .collect::<Result<Vec<_>, _>>()?;
         let steps = match &rule.kind {
             RuleKind::Sequence { steps, .. } => steps
                 .iter()
                 .enumerate()
-                .map(|(i, step)| compile_query(&format!("steps[{i}].query"), &step.query))
+                .map(|(i, step)| compile_query(&format!("steps[{i}].query"), &step.query, lists))
                 .collect::<Result<Vec<_>, _>>()?,
             _ => Vec::new(),
         };
@@ -248,7 +250,12 @@ impl Evaluator {
             condition,
             exceptions,
             steps,
-            watchlist,
+            watchlist: match &rule.kind {
+                RuleKind::Indicator { watchlist, .. } => {
+                    lists.get(watchlist).cloned().unwrap_or_default()
+                }
+                _ => Arc::default(),
+            },
             memory: Memory {
                 state,
                 suppressed_until: HashMap::new(),
@@ -877,7 +884,7 @@ mod tests {
             json!({"kind": "query", "exceptions": ["source.ip:10.0.0.0/8"],
                                "summary": "failure from {source.ip} ({count})"}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[
@@ -897,7 +904,7 @@ mod tests {
             json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 3,
                                "window_secs": 300, "summary": "{count} failures from {source.ip}"}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let events = [
             failure(0, "1.1.1.1"),
             failure(1, "2.2.2.2"),
@@ -921,14 +928,14 @@ mod tests {
     #[test]
     fn a_late_event_inside_the_window_still_counts() {
         let rule = rule(json!({"kind": "threshold", "threshold": 3, "window_secs": 300}));
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[failure(4, "a"), failure(6, "a"), failure(3, "a")],
         );
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].window_start, failure(3, "a").timestamp);
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let too_late = run(
             &mut evaluator,
             &[failure(10, "a"), failure(11, "a"), failure(1, "a")],
@@ -942,7 +949,7 @@ mod tests {
             json!({"kind": "value_count", "field": "user.name", "group_by": ["source.ip"],
                                "threshold": 3, "window_secs": 600}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let same_user = |minute| {
             event(
                 minute,
@@ -983,7 +990,7 @@ mod tests {
             json!({"kind": "sequence", "query": "", "by": ["host.name"], "max_span_secs": 600,
             "steps": [{"query": "event.action:logon"}, {"query": "process.name:whoami"}]}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[
@@ -1006,7 +1013,7 @@ mod tests {
             json!({"kind": "sequence", "query": "", "by": ["host.name"], "max_span_secs": 600,
             "ordered": false, "steps": [{"query": "event.action:logon"}, {"query": "process.name:whoami"}]}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[
@@ -1030,7 +1037,7 @@ mod tests {
         let rule = rule(
             json!({"kind": "new_terms", "query": "", "fields": ["user.name"], "history_days": 1}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let login = |m, user: &str| event(m, json!({"user": {"name": user}}));
         let alerts = run(
             &mut evaluator,
@@ -1053,8 +1060,11 @@ mod tests {
         let rule = rule(
             json!({"kind": "indicator", "query": "", "field": "destination.ip", "watchlist": "bad"}),
         );
-        let watchlist = HashSet::from(["198.51.100.7".to_owned()]);
-        let mut evaluator = Evaluator::new(&rule, watchlist, Utc::now()).unwrap();
+        let lists = Lists::from([(
+            "bad".to_owned(),
+            Arc::new(HashSet::from(["198.51.100.7".to_owned()])),
+        )]);
+        let mut evaluator = Evaluator::new(&rule, &lists, Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[
@@ -1071,7 +1081,7 @@ mod tests {
             json!({"kind": "absence", "query": "", "group_by": ["host.name"], "period_secs": 600}),
         );
         let start: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), start).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), start).unwrap();
         let beat = |m, host: &str| event(m, json!({"host": {"name": host}}));
         run(&mut evaluator, &[beat(0, "a"), beat(0, "b"), beat(8, "b")]);
         let at = |m| start + Duration::minutes(m);
@@ -1086,7 +1096,7 @@ mod tests {
         assert_eq!(evaluator.tick(at(19)).len(), 1, "b fell silent too");
 
         let ungrouped = rule_without_groups();
-        let mut evaluator = Evaluator::new(&ungrouped, HashSet::new(), start).unwrap();
+        let mut evaluator = Evaluator::new(&ungrouped, &Lists::new(), start).unwrap();
         assert_eq!(
             evaluator.tick(at(11)).len(),
             1,
@@ -1102,7 +1112,7 @@ mod tests {
     fn suppression_keeps_one_alert_per_group_and_duration() {
         let rule =
             rule(json!({"kind": "query", "suppression": {"group_by": [], "duration_secs": 600}}));
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         let alerts = run(
             &mut evaluator,
             &[
@@ -1128,7 +1138,7 @@ mod tests {
         ) {
             let rule = rule(json!({"kind": "threshold", "group_by": ["source.ip"],
                                    "threshold": threshold, "window_secs": window * 60}));
-            let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+            let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
             let records: Vec<EventRecord> = events
                 .iter()
                 .enumerate()
@@ -1216,12 +1226,12 @@ mod tests {
                 }
                 drafts
             };
-            let mut straight = Evaluator::new(&rule, HashSet::new(), started).unwrap();
+            let mut straight = Evaluator::new(&rule, &Lists::new(), started).unwrap();
             let expected = feed(&mut straight, 0..records.len());
-            let mut first = Evaluator::new(&rule, HashSet::new(), started).unwrap();
+            let mut first = Evaluator::new(&rule, &Lists::new(), started).unwrap();
             let mut got = feed(&mut first, 0..cut);
             let saved = serde_json::to_string(&first.save()).unwrap();
-            let mut second = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+            let mut second = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
             second.restore(serde_json::from_str(&saved).unwrap()).unwrap();
             got.extend(feed(&mut second, cut..records.len()));
             proptest::prop_assert_eq!(got, expected);
@@ -1232,7 +1242,7 @@ mod tests {
     #[test]
     fn remembered_history_is_not_new() {
         let rule = rule(json!({"kind": "new_terms", "fields": ["user.name"], "history_days": 1}));
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         evaluator.remember(&failure(0, "10.0.0.1"));
         // u0 was remembered; u5 was not.
         let alerts = run(
@@ -1242,7 +1252,7 @@ mod tests {
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].group["user.name"], "u5");
         // Only new-terms rules remember.
-        let mut threshold = Evaluator::new(&kinds()[0], HashSet::new(), Utc::now()).unwrap();
+        let mut threshold = Evaluator::new(&kinds()[0], &Lists::new(), Utc::now()).unwrap();
         let before = threshold.save();
         threshold.remember(&failure(0, "10.0.0.1"));
         assert_eq!(threshold.save(), before);
@@ -1251,8 +1261,8 @@ mod tests {
     #[test]
     fn saved_state_of_another_kind_is_refused() {
         let all = kinds();
-        let threshold = Evaluator::new(&all[0], HashSet::new(), Utc::now()).unwrap();
-        let mut sequence = Evaluator::new(&all[2], HashSet::new(), Utc::now()).unwrap();
+        let threshold = Evaluator::new(&all[0], &Lists::new(), Utc::now()).unwrap();
+        let mut sequence = Evaluator::new(&all[2], &Lists::new(), Utc::now()).unwrap();
         assert!(sequence.restore(threshold.save()).is_err());
         assert!(sequence.restore(json!({"garbage": true})).is_err());
     }
@@ -1262,7 +1272,7 @@ mod tests {
         let rule = rule(
             json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 5, "window_secs": 600}),
         );
-        let mut evaluator = Evaluator::new(&rule, HashSet::new(), Utc::now()).unwrap();
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
         for i in 0..200 {
             evaluator.observe(&failure(i, &format!("10.1.{}.{}", i / 250, i % 250)));
         }
@@ -1283,7 +1293,7 @@ mod tests {
     fn broken_rules_are_refused_with_the_field() {
         let mut broken = rule(json!({"kind": "query"}));
         broken.query = "x|re:\"(\"".into();
-        let error = Evaluator::new(&broken, HashSet::new(), Utc::now()).unwrap_err();
+        let error = Evaluator::new(&broken, &Lists::new(), Utc::now()).unwrap_err();
         assert_eq!(error.field, "query");
         assert!(error.message.contains("regular expression"));
     }

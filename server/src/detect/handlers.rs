@@ -2,6 +2,7 @@
 //! by the engine's own evaluator, storing nothing.
 
 use super::eval::{Evaluator, EventRecord};
+use super::matcher::Lists;
 use super::sigma::Outcome;
 use crate::error::{ApiError, AppJson};
 use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
@@ -9,7 +10,7 @@ use crate::state::AppState;
 use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert, limits};
 use axum::extract::State;
 use chrono::{Duration, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// `POST /api/v1/rules/test`.
 #[tracing::instrument(skip_all)]
@@ -38,13 +39,8 @@ pub async fn test_rule(
         tokio::task::spawn_blocking(move || rule_of(&request, stored).map(|rule| (rule, request)))
             .await
             .map_err(ApiError::internal)??;
-    let watchlist = match &rule.kind {
-        RuleKind::Indicator { watchlist, .. } => {
-            super::watchlists::values(&state.pool, watchlist).await?
-        }
-        _ => HashSet::new(),
-    };
-    tokio::task::spawn_blocking(move || trial(&rule, watchlist, request.events, request.now))
+    let lists = super::watchlists::lists_of(&state.pool, &rule).await?;
+    tokio::task::spawn_blocking(move || trial(&rule, &lists, request.events, request.now))
         .await
         .map_err(ApiError::internal)?
         .map(AppJson)
@@ -88,7 +84,7 @@ fn rule_of(
 /// cases.
 pub fn trial(
     rule: &RuleDefinition,
-    watchlist: HashSet<String>,
+    lists: &Lists,
     events: Vec<serde_json::Value>,
     now: Option<chrono::DateTime<Utc>>,
 ) -> Result<RuleTestResponse, ApiError> {
@@ -133,7 +129,7 @@ pub fn trial(
         }
         (_, None) => now,
     };
-    let mut evaluator = Evaluator::new(rule, watchlist, started)
+    let mut evaluator = Evaluator::new(rule, lists, started)
         .map_err(|e| ApiError::validation(&e.field, e.message.clone()))?;
     let positions: HashMap<uuid::Uuid, usize> =
         records.iter().map(|(index, r)| (r.id, *index)).collect();

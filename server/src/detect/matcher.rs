@@ -22,7 +22,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// The parts of an event a matcher reads.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +37,9 @@ pub struct EventView<'a> {
     pub document: &'a Value,
 }
 
+/// Watchlists by slug: their values, trimmed and in lower case, as stored.
+pub type Lists = HashMap<String, Arc<HashSet<String>>>;
+
 /// A compiled query.
 #[derive(Debug, Clone)]
 pub struct Matcher {
@@ -42,10 +47,16 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// Compiles `query`.
+    /// Compiles `query`; a `field|in:` list matches nothing.
     pub fn new(query: &Query) -> Matcher {
+        Matcher::with_lists(query, &Lists::new())
+    }
+
+    /// Compiles `query` with the values of the watchlists it reads (a list
+    /// not given is empty).
+    pub fn with_lists(query: &Query, lists: &Lists) -> Matcher {
         Matcher {
-            root: Node::compile(query),
+            root: Node::compile(query, lists),
         }
     }
 
@@ -222,6 +233,8 @@ enum CompareTest {
     Like(Pattern),
     Regex(regex::Regex),
     Within(ipnet::IpNet),
+    /// On the watchlist (its values in lower case).
+    OnList(Arc<HashSet<String>>),
     /// Equal to the text of another field.
     FieldRef {
         other: String,
@@ -278,19 +291,22 @@ enum DocumentTest {
 }
 
 impl Node {
-    fn compile(query: &Query) -> Node {
+    fn compile(query: &Query, lists: &Lists) -> Node {
+        let each = |parts: &[Query]| -> Vec<Node> {
+            parts.iter().map(|p| Node::compile(p, lists)).collect()
+        };
         match query {
             Query::All => Node::All,
-            Query::And(parts) => Node::And(parts.iter().map(Node::compile).collect()),
-            Query::Or(parts) => merge_contains(parts.iter().map(Node::compile).collect()),
-            Query::Not(inner) => Node::Not(Box::new(Node::compile(inner))),
+            Query::And(parts) => Node::And(each(parts)),
+            Query::Or(parts) => merge_contains(each(parts)),
+            Query::Not(inner) => Node::Not(Box::new(Node::compile(inner, lists))),
             Query::Text(term) => Node::MessageLike(Pattern::contains(term)),
             Query::Field {
                 field,
                 test: Test::Compare { op, term, cased },
-            } => compile_compare(field, *op, term, *cased),
+            } => compile_compare(field, *op, term, *cased, lists),
             Query::Field { field, test } => match column(field) {
-                Some(column) => compile_column(field, column, test),
+                Some(column) => compile_column(field, column, test, lists),
                 None => Node::Document {
                     path: field.clone(),
                     test: compile_document(test),
@@ -331,8 +347,11 @@ impl Node {
 /// The largest compiled regular expression a rule may hold.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool) -> Node {
+fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool, lists: &Lists) -> Node {
     let test = match op {
+        Operator::InList => {
+            CompareTest::OnList(lists.get(&term.text()).cloned().unwrap_or_default())
+        }
         Operator::Equals | Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             CompareTest::Like(Pattern::exact(term, !cased).with_stars(
                 matches!(op, Operator::Contains | Operator::EndsWith),
@@ -418,6 +437,14 @@ fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Valu
         CompareTest::Like(pattern) => pattern.matches(text),
         CompareTest::Regex(regex) => regex.is_match(text),
         CompareTest::Within(wanted) => network(text).is_some_and(|inner| wanted.contains(&inner)),
+        CompareTest::OnList(values) => {
+            let text = text.trim();
+            if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
+                values.contains(&text.to_lowercase())
+            } else {
+                values.contains(text)
+            }
+        }
         CompareTest::FieldRef { cased, .. } => reference.as_deref().is_some_and(|wanted| {
             if *cased {
                 text == wanted
@@ -466,9 +493,11 @@ fn reference_text<'v>(document: &'v Value, field: &str) -> Option<Cow<'v, str>> 
     }
 }
 
-fn compile_column(field: &str, column: Column, test: &Test) -> Node {
+fn compile_column(field: &str, column: Column, test: &Test, lists: &Lists) -> Node {
     let test = match (column, test) {
-        (_, Test::Compare { op, term, cased }) => return compile_compare(field, *op, term, *cased),
+        (_, Test::Compare { op, term, cased }) => {
+            return compile_compare(field, *op, term, *cased, lists);
+        }
         (_, Test::Exists) => ColumnTest::Exists,
         (Column::Message, Test::Matches { term }) => {
             return Node::MessageLike(Pattern::contains(term));

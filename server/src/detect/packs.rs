@@ -2,6 +2,11 @@
 //! and installed on start: each rule once, so a rule an admin changed or
 //! deleted stays as they left it.
 //!
+//! Site values a pack's rules read (watched addresses, skip lists) are
+//! watchlists the pack installs with sample values, once, for admins to
+//! edit: a rule names them (`source.ip|in:mozdef-nsm-scanners`) instead of
+//! holding them.
+//!
 //! Every pack rule carries its own positive and negative test cases; a unit
 //! test runs them all through the rule-test path, so a pack cannot ship a
 //! rule that does not do what its tests say.
@@ -30,6 +35,98 @@ const PACKS: &[(&str, Source)] = &[
     ),
 ];
 
+/// The watchlists of the packs: pack name and the lists as JSON.
+const PACK_WATCHLISTS: &[(&str, &str)] =
+    &[("mozdef", include_str!("../../packs/mozdef-watchlists.json"))];
+
+/// A watchlist a pack installs.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackWatchlist {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub values: Vec<String>,
+}
+
+/// The watchlists of every pack, by pack name.
+pub fn pack_watchlists() -> anyhow::Result<Vec<(&'static str, Vec<PackWatchlist>)>> {
+    PACK_WATCHLISTS
+        .iter()
+        .map(|(name, json)| {
+            let lists: Vec<PackWatchlist> = serde_json::from_str(json)
+                .map_err(|e| anyhow::anyhow!("the {name} pack's watchlists do not read: {e}"))?;
+            Ok((*name, lists))
+        })
+        .collect()
+}
+
+/// Installs every pack watchlist never installed before (an existing
+/// watchlist of the same slug is left alone); returns how many.
+async fn install_watchlists(pool: &PgPool) -> anyhow::Result<usize> {
+    let mut installed = 0;
+    for (pack, lists) in pack_watchlists()? {
+        let mut tx = pool.begin().await?;
+        let mut slugs = Vec::new();
+        for list in lists {
+            let recorded = sqlx::query!(
+                "INSERT INTO pack_installs (pack, kind, slug) VALUES ($1, 'watchlist', $2)
+                 ON CONFLICT DO NOTHING",
+                pack,
+                list.slug
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if recorded == 0 {
+                continue;
+            }
+            let id = uuid::Uuid::new_v4();
+            let created = sqlx::query!(
+                "INSERT INTO watchlists (id, slug, name, description) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (slug) DO NOTHING",
+                id,
+                list.slug,
+                list.name,
+                list.description
+            )
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if created == 0 {
+                continue;
+            }
+            let values = list
+                .values
+                .iter()
+                .map(|v| {
+                    app::watchlists::normalize_value(v)
+                        .map_err(|e| anyhow::anyhow!("{}: {v:?}: {e}", list.slug))
+                })
+                .collect::<anyhow::Result<Vec<String>>>()?;
+            sqlx::query!(
+                "INSERT INTO watchlist_entries (watchlist_id, value, note)
+                 SELECT $1, v, $3 FROM unnest($2::text[]) AS t(v) ON CONFLICT DO NOTHING",
+                id,
+                &values,
+                format!("installed with the {pack} pack")
+            )
+            .execute(&mut *tx)
+            .await?;
+            slugs.push(list.slug);
+        }
+        if !slugs.is_empty() {
+            installed += slugs.len();
+            let record = AuditRecord::system("watchlist.pack_install")
+                .target(pack)
+                .details(serde_json::json!({ "pack": pack, "watchlists": slugs }));
+            audit_repo::insert_audit_record(&mut *tx, &record).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(installed)
+}
+
 /// The rules of every pack, by pack name.
 pub fn packs() -> anyhow::Result<Vec<(&'static str, Vec<RuleDefinition>)>> {
     PACKS
@@ -55,8 +152,10 @@ pub fn packs() -> anyhow::Result<Vec<(&'static str, Vec<RuleDefinition>)>> {
         .collect()
 }
 
-/// Installs every pack rule never installed before; returns how many.
+/// Installs every pack watchlist and rule never installed before; returns
+/// how many rules.
 pub async fn install(pool: &PgPool) -> anyhow::Result<usize> {
+    install_watchlists(pool).await?;
     let mut installed = 0;
     for (pack, rules) in packs()? {
         let mut tx = pool.begin().await?;
@@ -121,6 +220,19 @@ mod tests {
     /// and every rule of the Sigma starter pack imports.
     #[test]
     fn every_pack_rule_passes_its_own_tests() {
+        // The pack watchlists as installed: values normalised as stored.
+        let mut lists = crate::detect::matcher::Lists::new();
+        for (_, pack_lists) in pack_watchlists().unwrap() {
+            for list in pack_lists {
+                let values = list
+                    .values
+                    .iter()
+                    .map(|v| app::watchlists::normalize_value(v).unwrap())
+                    .collect();
+                assert!(app::rules::is_slug(&list.slug), "{}", list.slug);
+                lists.insert(list.slug, std::sync::Arc::new(values));
+            }
+        }
         for (pack, rules) in packs().unwrap() {
             assert!(!rules.is_empty(), "{pack} is empty");
             if pack == "sigma-starter" {
@@ -146,14 +258,19 @@ mod tests {
                         rule.slug
                     );
                 }
+                for slug in rule.watchlists() {
+                    assert!(
+                        lists.contains_key(&slug),
+                        "{pack}/{} reads {slug}, which no pack installs",
+                        rule.slug
+                    );
+                }
                 for case in &rule.tests {
-                    let answer = super::super::handlers::trial(
-                        rule,
-                        Default::default(),
-                        case.events.clone(),
-                        case.now,
-                    )
-                    .unwrap_or_else(|e| panic!("{pack}/{}: {}: {e:?}", rule.slug, case.name));
+                    let answer =
+                        super::super::handlers::trial(rule, &lists, case.events.clone(), case.now)
+                            .unwrap_or_else(|e| {
+                                panic!("{pack}/{}: {}: {e:?}", rule.slug, case.name)
+                            });
                     assert_eq!(
                         answer.alerts.len() as u32,
                         case.expect_alerts,

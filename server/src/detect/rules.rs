@@ -34,7 +34,7 @@ pub fn check(definition: &RuleDefinition) -> Result<(), ApiError> {
         )
         .with_details(serde_json::json!({ "errors": errors })));
     }
-    Evaluator::new(definition, Default::default(), chrono::Utc::now())
+    Evaluator::new(definition, &Default::default(), chrono::Utc::now())
         .map(|_| ())
         .map_err(|e| ApiError::validation(&e.field, e.message))
 }

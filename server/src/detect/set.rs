@@ -211,7 +211,7 @@ mod tests {
             "slug": "r", "name": "r", "severity": "low", "kind": "query", "query": query
         }))
         .unwrap();
-        Evaluator::new(&rule, Default::default(), chrono::Utc::now()).unwrap()
+        Evaluator::new(&rule, &Default::default(), chrono::Utc::now()).unwrap()
     }
 
     const QUERIES: [&str; 11] = [

@@ -1241,7 +1241,7 @@ fn check_compiles(definition: &RuleDefinition) -> Result<(), String> {
     if let Some(error) = definition.validate().into_iter().next() {
         return Err(format!("{}: {}", error.field, error.message));
     }
-    super::eval::Evaluator::new(definition, Default::default(), chrono::Utc::now())
+    super::eval::Evaluator::new(definition, &Default::default(), chrono::Utc::now())
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -1589,7 +1589,7 @@ mod tests {
                     .to_string(),
             );
             evaluators.push(
-                super::super::eval::Evaluator::new(&rule, Default::default(), chrono::Utc::now())
+                super::super::eval::Evaluator::new(&rule, &Default::default(), chrono::Utc::now())
                     .unwrap(),
             );
         }

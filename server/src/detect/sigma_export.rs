@@ -231,6 +231,12 @@ fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
                 Operator::Regex => ("|re", term.text()),
                 Operator::Cidr => ("|cidr", term.text()),
                 Operator::FieldRef => ("|fieldref", term.text()),
+                Operator::InList => {
+                    return Err(format!(
+                        "'{field}|in:{}' reads a Vigil watchlist, which Sigma has no form for",
+                        term.text()
+                    ));
+                }
             };
             let case = match (op, cased) {
                 (Operator::Regex, false) => "|i",

@@ -86,6 +86,20 @@ pub async fn values(pool: &sqlx::PgPool, slug: &str) -> Result<HashSet<String>, 
     Ok(values.into_iter().collect())
 }
 
+/// The values of every watchlist `rule` reads, by slug (a missing one is
+/// left out, and so matches nothing).
+pub async fn lists_of(
+    pool: &sqlx::PgPool,
+    rule: &app::rules::RuleDefinition,
+) -> Result<super::matcher::Lists, ApiError> {
+    let mut lists = super::matcher::Lists::new();
+    for slug in rule.watchlists() {
+        let values = values(pool, &slug).await?;
+        lists.insert(slug, std::sync::Arc::new(values));
+    }
+    Ok(lists)
+}
+
 /// `GET /api/v1/watchlists`.
 pub async fn list(State(state): State<AppState>) -> Result<AppJson<Vec<Watchlist>>, ApiError> {
     Ok(AppJson(listed(&state.pool, None).await?))

@@ -48,6 +48,9 @@ pub async fn run_maintenance(pool: PgPool, retention_days: u32) {
         if let Err(error) = repo::delete_expired_document_ids(&pool, 7).await {
             tracing::warn!(%error, "forgetting expired shipper document ids failed");
         }
+        if let Err(error) = repo::delete_old_batches(&pool, 7).await {
+            tracing::warn!(%error, "forgetting old event batches failed");
+        }
         if let Err(error) = crate::retention::apply(&pool, retention_days).await {
             tracing::error!(
                 error = format!("{error:#}"),

@@ -69,6 +69,21 @@ pub async fn record_batch(
     Ok(())
 }
 
+/// Forgets event batches written more than `days` ago. The detection engine
+/// deletes the ones it has evaluated as it goes; this bounds the table when
+/// no instance runs detection. An engine off for longer than that resumes
+/// with the batches still listed: events older than `days` days of writing
+/// are not evaluated (docs/detection.md).
+pub async fn delete_old_batches(pool: &PgPool, days: i32) -> sqlx::Result<u64> {
+    let deleted = sqlx::query!(
+        "DELETE FROM event_batches WHERE written_at < now() - make_interval(days => $1)",
+        days
+    )
+    .execute(pool)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
 /// Records idempotency keys; returns the indexes (into the inputs) of the keys
 /// that were new. A key held by a concurrent, uncommitted transaction makes
 /// this wait for it, so a key is never recorded twice.

@@ -344,6 +344,13 @@ impl Builder {
                     }
                     None => "FALSE".to_owned(),
                 },
+                Operator::InList => {
+                    let p = builder.param(Param::Text(term.text()));
+                    format!(
+                        "lower(btrim({x})) IN (SELECT we.value FROM watchlist_entries we \
+                         JOIN watchlists w ON w.id = we.watchlist_id WHERE w.slug = {p})"
+                    )
+                }
                 Operator::FieldRef => {
                     let other = builder.scalar_text(&term.text());
                     if cased {

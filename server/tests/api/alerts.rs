@@ -355,3 +355,118 @@ async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
     // alice and bob were known; carol is an exception; dave is new, once.
     assert_eq!(users, ["dave"]);
 }
+
+#[tokio::test]
+async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    create_rule(
+        &app,
+        json!({"slug": "marker", "name": "Marker seen", "severity": "low",
+               "query": "event.action:marker", "kind": "query"}),
+    )
+    .await;
+    // A stored rule the engine cannot compile (written past the API's
+    // checks, as an older version's rule or a hand edit could be).
+    let broken = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO rules (id, slug, version, enabled, definition, origin)
+         VALUES ($1, 'broken_regex', 1, true, $2, 'vigil')",
+    )
+    .bind(broken)
+    .bind(
+        json!({"slug": "broken_regex", "name": "Broken", "severity": "low",
+                 "query": "message|re:\"(unclosed\"", "kind": "query"}),
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    post_events(
+        &app,
+        &key,
+        &[json!({"message": "marker", "event": {"action": "marker"}})],
+    )
+    .await;
+    wait_for_alerts(&app, "?rule=marker", 1).await;
+    settled(&app).await;
+    let status = status(&app).await;
+    assert_eq!(status.rules_enabled, 2);
+    assert_eq!(status.rules_running, Some(1));
+    assert_eq!(status.broken.len(), 1, "{status:?}");
+    assert_eq!(status.broken[0].rule_id, broken);
+    assert_eq!(status.broken[0].slug, "broken_regex");
+    assert!(
+        status.broken[0].error.contains("query"),
+        "{}",
+        status.broken[0].error
+    );
+}
+
+#[tokio::test]
+async fn a_watchlist_a_rule_names_takes_effect_when_it_changes() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    let list: Value = app
+        .post_json(
+            "/api/v1/watchlists",
+            &json!({"slug": "skip-sources", "name": "Sources to skip"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = format!(
+        "/api/v1/watchlists/{}/entries",
+        list["id"].as_str().unwrap()
+    );
+    let response = app
+        .post_json(&entries, &json!({"values": ["10.0.0.9"]}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    create_rule(
+        &app,
+        json!({"slug": "probe", "name": "Probe", "severity": "low", "kind": "query",
+               "query": "event.action:probe", "exceptions": ["source.ip|in:skip-sources"]}),
+    )
+    .await;
+    let probe =
+        |ip: &str| json!({"message": "probe", "event": {"action": "probe"}, "source": {"ip": ip}});
+    post_events(&app, &key, &[probe("10.0.0.9"), probe("10.0.0.8")]).await;
+    wait_for_alerts(&app, "?rule=probe", 1).await;
+    settled(&app).await;
+    let alerts_now = alerts(&app, "?rule=probe").await.alerts;
+    assert_eq!(alerts_now.len(), 1);
+    assert_eq!(
+        alerts_now[0].summary, "Probe",
+        "the rule's name when it has no summary"
+    );
+
+    // 10.0.0.8 joins the list: from then on it is skipped too.
+    let response = app
+        .post_json(&entries, &json!({"values": ["10.0.0.8"]}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    post_events(&app, &key, &[probe("10.0.0.8"), probe("10.0.0.7")]).await;
+    wait_for_alerts(&app, "?rule=probe", 2).await;
+    settled(&app).await;
+    let page = alerts(&app, "?rule=probe").await;
+    assert_eq!(
+        page.alerts.len(),
+        2,
+        "only 10.0.0.7 alerted: {:?}",
+        page.alerts
+    );
+    // Search reads the list as the engine does.
+    let found: app::search::SearchResponse = app
+        .post_json(
+            "/api/v1/search",
+            &json!({"query": "event.action:probe AND NOT source.ip|in:skip-sources",
+                    "from": "now-1h"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.hits.len(), 1);
+}

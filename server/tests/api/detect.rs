@@ -190,6 +190,16 @@ const LEAVES: &[&str] = &[
     "host.name|startswith|cased:W",
     "host.name|endswith:01",
     "event.category|contains:AUTH",
+    "host.name|in:probe-list",
+    "source.ip|in:probe-list",
+    "user.name|in:probe-list",
+    "tags|in:probe-list",
+    "labels.env|in:probe-list",
+    "process.args|in:probe-list",
+    "http.response.status_code|in:probe-list",
+    "message|in:probe-list",
+    "missing.field|in:probe-list",
+    "host.name|in:no-such-list",
     "event.category|cased|startswith:auth",
     "event.outcome|i:Failure",
     "source.ip|cidr:10.0.0.0/8",
@@ -293,6 +303,52 @@ async fn the_matcher_selects_what_search_selects() {
 
     let all = search(&app, "").await;
     assert_eq!(all.len(), 40);
+    // A watchlist for `|in:` (values are stored trimmed and in lower case).
+    let values = [
+        "web01",
+        " Padded ",
+        "WEB03",
+        "root",
+        "10.1.2.3",
+        "2001:DB8::1",
+        "42",
+        "prod",
+        "-c",
+        "500",
+    ];
+    let created: Value = app
+        .post_json(
+            "/api/v1/watchlists",
+            &json!({"slug": "probe-list", "name": "Probe list"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = app
+        .post_json(
+            &format!(
+                "/api/v1/watchlists/{}/entries",
+                created["id"].as_str().unwrap()
+            ),
+            &json!({"values": values}),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let lists = vigil::detect::matcher::Lists::from([(
+        "probe-list".to_owned(),
+        std::sync::Arc::new(
+            values
+                .iter()
+                .map(|v| app::watchlists::normalize_value(v).unwrap())
+                .collect(),
+        ),
+    )]);
     let mut queries: Vec<String> = LEAVES.iter().map(|l| (*l).to_owned()).collect();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     queries.extend((0..300).map(|_| rng.query(3)));
@@ -300,7 +356,7 @@ async fn the_matcher_selects_what_search_selects() {
     let mut disagreements = Vec::new();
     for query in &queries {
         let parsed = app::query::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
-        let matcher = Matcher::new(&parsed);
+        let matcher = Matcher::with_lists(&parsed, &lists);
         let in_memory: BTreeSet<uuid::Uuid> = all
             .iter()
             .filter(|hit| {

@@ -158,3 +158,49 @@ async fn watchlists_hold_values_that_indicator_rules_match() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let rules = vigil::detect::packs::install(&app.pool).await.unwrap();
+    assert!(rules >= 200, "{rules} pack rules");
+    let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
+    let scanners = lists
+        .iter()
+        .find(|l| l.slug == "mozdef-nsm-scanners")
+        .expect("the MozDef pack's scanner list");
+    assert_eq!(scanners.entries, 5);
+    assert_eq!(lists.len(), 7, "{lists:?}");
+
+    // An admin deletes one: starting again does not bring it back.
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/watchlists/{}", scanners.id)))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(vigil::detect::packs::install(&app.pool).await.unwrap(), 0);
+    let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
+    assert_eq!(lists.len(), 6);
+
+    // Every list a stored pack rule names was installed with the pack.
+    let named: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT m[1] FROM rules, regexp_matches(definition::text, '\\|in:([a-z0-9_-]+)', 'g') AS m",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(named.len() >= 7, "{named:?}");
+    let installed: Vec<String> = sqlx::query_scalar("SELECT slug FROM pack_installs")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for slug in &named {
+        assert!(
+            installed.contains(slug),
+            "{slug} is named by a rule but not installed"
+        );
+    }
+}

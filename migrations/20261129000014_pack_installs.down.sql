@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS pack_installs;
