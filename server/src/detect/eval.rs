@@ -403,16 +403,23 @@ impl Evaluator {
     /// Moves the clock to `now`; returns the alerts that time alone raises
     /// (absence).
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<AlertDraft> {
-        let RuleKind::Absence { period_secs, .. } = self.rule.kind else {
+        let RuleKind::Absence {
+            period_secs,
+            ref group_by,
+        } = self.rule.kind
+        else {
             return Vec::new();
         };
+        let grouped = !group_by.is_empty();
         let period = Duration::seconds(period_secs as i64);
         let State::Absence { last_seen, started } = &mut self.memory.state else {
             return Vec::new();
         };
         let mut drafts = Vec::new();
-        if last_seen.is_empty() && now - *started >= period {
-            // Nothing matched since evaluation began.
+        if !grouped && last_seen.is_empty() && now - *started >= period {
+            // Nothing matched since evaluation began. (A grouped rule waits
+            // for a group to have been seen: on a new install, sources and
+            // hosts it never heard of are not silent.)
             last_seen.insert(
                 String::new(),
                 Silence {
@@ -1237,6 +1244,19 @@ mod tests {
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(second.save(), straight.save());
         }
+    }
+
+    #[test]
+    fn a_grouped_absence_rule_waits_for_a_group_to_go_silent() {
+        let start: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
+        let grouped =
+            rule(json!({"kind": "absence", "group_by": ["host.name"], "period_secs": 600}));
+        let mut evaluator = Evaluator::new(&grouped, &Lists::new(), start).unwrap();
+        // Hours with nothing at all: no host was ever seen, none is silent.
+        assert!(evaluator.tick(start + Duration::hours(3)).is_empty());
+        let ungrouped = rule(json!({"kind": "absence", "period_secs": 600}));
+        let mut evaluator = Evaluator::new(&ungrouped, &Lists::new(), start).unwrap();
+        assert_eq!(evaluator.tick(start + Duration::hours(3)).len(), 1);
     }
 
     #[test]

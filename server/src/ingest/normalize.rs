@@ -585,6 +585,9 @@ impl Document<'_> {
 
 /// Picks the event time: the first parseable time field, within the policy's
 /// range; otherwise the receive time with a flag and the original kept.
+/// An event this much older than its arrival is flagged `arrived_late`.
+const LATE_AFTER_HOURS: i64 = 24;
+
 fn event_time(
     fields: &Fields<'_>,
     received: DateTime<Utc>,
@@ -604,6 +607,11 @@ fn event_time(
         let newest = received + chrono::Duration::from_std(policy.max_future).unwrap_or_default();
         if ts < oldest || ts > newest {
             return (received, Some("timestamp_out_of_range"), Some(raw.clone()));
+        }
+        // Kept at its time, but a pipeline that delivers day-old events is
+        // worth knowing about (MozDef's old_events alert reads this).
+        if received - ts > chrono::Duration::hours(LATE_AFTER_HOURS) {
+            return (ts, Some("arrived_late"), None);
         }
         return (ts, None, None);
     }
@@ -1185,6 +1193,13 @@ mod tests {
             future.document()["vigil"]["flags"],
             json!(["timestamp_out_of_range"])
         );
+
+        // Two days old: kept at its time, flagged; an hour old: not flagged.
+        let late = norm(json!({"@timestamp": "2026-11-27T11:00:00Z", "message": "late"}));
+        assert_eq!(late.ts.to_rfc3339(), "2026-11-27T11:00:00+00:00");
+        assert_eq!(late.document()["vigil"]["flags"], json!(["arrived_late"]));
+        let recent = norm(json!({"@timestamp": "2026-11-29T11:00:00Z", "message": "recent"}));
+        assert!(recent.document()["vigil"].get("flags").is_none());
 
         let garbage = norm(json!({"timestamp": "last tuesday", "message": "x"}));
         assert_eq!(
