@@ -409,8 +409,19 @@ pub async fn status(State(state): State<AppState>) -> Result<AppJson<DetectionSt
     .map_err(ApiError::internal)?;
     let engine = &state.detection;
     let leads = engine.leading.load(Ordering::Relaxed);
+    let mut broken: Vec<BrokenRule> = broken;
+    let mut stopped = 0;
+    if leads {
+        let failed = engine.failed.lock().unwrap_or_else(|p| p.into_inner());
+        stopped = failed.len() as u64;
+        broken.extend(failed.iter().map(|(rule_id, slug, message)| BrokenRule {
+            rule_id: *rule_id,
+            slug: slug.clone(),
+            error: format!("stopped after failing while evaluating: {message}"),
+        }));
+    }
     Ok(AppJson(DetectionStatus {
-        rules_running: leads.then(|| engine.rules.load(Ordering::Relaxed)),
+        rules_running: leads.then(|| engine.rules.load(Ordering::Relaxed).saturating_sub(stopped)),
         leader: cursor.as_ref().map(|c| c.leader.clone()),
         leader_seen_at: cursor.as_ref().map(|c| c.updated_at),
         this_instance_leads: leads,

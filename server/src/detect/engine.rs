@@ -55,6 +55,9 @@ pub struct EngineStatus {
     pub alerts: AtomicU64,
     /// Rules loaded and running.
     pub rules: AtomicU64,
+    /// Rules stopped after failing while evaluating: id, slug, why. Cleared
+    /// when the rules are loaded again.
+    pub failed: std::sync::Mutex<Vec<(Uuid, String, String)>>,
 }
 
 /// Starts the engine's task: it waits for the lead, then leads until its
@@ -363,12 +366,26 @@ impl Leader {
     ) -> anyhow::Result<Vec<(usize, AlertDraft)>> {
         let mut rules = std::mem::take(&mut self.rules);
         let count = events.len() as u64;
-        let (rules, drafts) = tokio::task::spawn_blocking(move || {
-            let drafts = evaluate(&mut rules, &events, tick.then(Utc::now));
-            (rules, drafts)
+        let (rules, drafts, failed) = tokio::task::spawn_blocking(move || {
+            let mut failed = Vec::new();
+            let drafts = evaluate(&mut rules, &events, tick.then(Utc::now), &mut failed);
+            (rules, drafts, failed)
         })
         .await?;
         self.rules = rules;
+        for (index, message) in failed {
+            let rule = self.rules.rules()[index].rule();
+            tracing::error!(
+                rule = rule.slug,
+                error = message,
+                "a rule failed while evaluating and is stopped; the others go on"
+            );
+            self.status
+                .failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((self.loaded[index].id, rule.slug.clone(), message));
+        }
         self.status.events.fetch_add(count, Ordering::Relaxed);
         Ok(drafts)
     }
@@ -535,6 +552,11 @@ impl Leader {
         }
         tracing::info!(rules = evaluators.len(), broken, "detection rules loaded");
         self.status
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.status
             .rules
             .store(evaluators.len() as u64, Ordering::Relaxed);
         self.rules = RuleSet::new(evaluators);
@@ -643,22 +665,48 @@ async fn horizon(conn: &mut PgConnection) -> sqlx::Result<i64> {
 
 /// Runs `rules` over `events` in order, then moves their clock to `now`:
 /// the alerts raised, with the index of the rule that raised each.
+///
+/// A rule that panics (a bug, not bad input: that is refused when a rule is
+/// saved) is stopped and reported in `failed`, with the panic's message;
+/// the other rules go on. The same events would fail it again, so it stays
+/// stopped until the rules are loaded again.
 pub fn evaluate(
     rules: &mut RuleSet,
     events: &[EventRecord],
     now: Option<DateTime<Utc>>,
+    failed: &mut Vec<(usize, String)>,
 ) -> Vec<(usize, AlertDraft)> {
     let mut drafts = Vec::new();
+    let mut run = |rules: &mut RuleSet,
+                   index: usize,
+                   drafts: &mut Vec<(usize, AlertDraft)>,
+                   step: &dyn Fn(&mut Evaluator) -> Vec<AlertDraft>| {
+        let rule = rules.rule_mut(index);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(rule))) {
+            Ok(raised) => drafts.extend(raised.into_iter().map(|draft| (index, draft))),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned());
+                rules.stop(index);
+                failed.push((index, message));
+            }
+        }
+    };
     for event in events {
         for index in rules.selecting(event) {
-            let raised = rules.rule_mut(index).observe_selected(event);
-            drafts.extend(raised.into_iter().map(|draft| (index, draft)));
+            run(rules, index, &mut drafts, &|rule| {
+                rule.observe_selected(event)
+            });
         }
     }
     if let Some(now) = now {
         for index in 0..rules.rules().len() {
-            let raised = rules.rule_mut(index).tick(now);
-            drafts.extend(raised.into_iter().map(|draft| (index, draft)));
+            if !rules.is_stopped(index) {
+                run(rules, index, &mut drafts, &|rule| rule.tick(now));
+            }
         }
     }
     drafts
@@ -750,4 +798,63 @@ async fn insert_alerts(
     .execute(conn)
     .await?;
     Ok(inserted.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::matcher::Lists;
+    use serde_json::json;
+
+    fn rule(slug: &str, extra: serde_json::Value) -> Evaluator {
+        let mut value = json!({"slug": slug, "name": slug, "severity": "low",
+                               "query": "event.action:x", "kind": "query"});
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let definition: RuleDefinition = serde_json::from_value(value).unwrap();
+        Evaluator::new(&definition, &Lists::new(), Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn a_rule_that_panics_is_stopped_and_the_others_go_on() {
+        // Suppression adds its duration to the event's time: at the last
+        // representable instant that overflows, a bug class (arithmetic on
+        // times) that must cost one rule, not detection.
+        let mut rules = RuleSet::new(vec![
+            rule(
+                "suppressing",
+                json!({"suppression": {"group_by": [], "duration_secs": 60}}),
+            ),
+            rule("plain", json!({})),
+        ]);
+        let event = |timestamp: DateTime<Utc>, id: u128| EventRecord {
+            id: Uuid::from_u128(id),
+            timestamp,
+            document: json!({"event": {"action": "x"}}),
+        };
+        let mut failed = Vec::new();
+        let drafts = evaluate(
+            &mut rules,
+            &[event(DateTime::<Utc>::MAX_UTC, 1)],
+            None,
+            &mut failed,
+        );
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].0, 0);
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].0, 1, "the other rule raised its alert");
+        assert!(rules.is_stopped(0));
+
+        let drafts = evaluate(
+            &mut rules,
+            &[event(Utc::now(), 2)],
+            Some(Utc::now()),
+            &mut failed,
+        );
+        let raisers: Vec<usize> = drafts.iter().map(|(index, _)| *index).collect();
+        assert_eq!(raisers, [1], "the stopped rule stays stopped");
+        assert_eq!(failed.len(), 1);
+    }
 }

@@ -31,6 +31,8 @@ pub struct RuleSet {
     worded: Vec<usize>,
     /// Rules that require neither an event id nor a word.
     everywhere: Vec<usize>,
+    /// Rules stopped after failing (see [`RuleSet::stop`]).
+    stopped: Vec<bool>,
 }
 
 impl RuleSet {
@@ -68,8 +70,21 @@ impl RuleSet {
                 }
             }
         }
+        set.stopped = vec![false; rules.len()];
         set.rules = rules;
         set
+    }
+
+    /// Stops the rule at `index`: it is no longer selected or ticked.
+    pub fn stop(&mut self, index: usize) {
+        if let Some(stopped) = self.stopped.get_mut(index) {
+            *stopped = true;
+        }
+    }
+
+    /// Whether the rule at `index` was stopped.
+    pub fn is_stopped(&self, index: usize) -> bool {
+        self.stopped.get(index).copied().unwrap_or(false)
     }
 
     /// The rules, in the order given.
@@ -113,7 +128,7 @@ impl RuleSet {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|index| self.rules[*index].selects(event));
+        candidates.retain(|index| !self.stopped[*index] && self.rules[*index].selects(event));
         candidates
     }
 }
