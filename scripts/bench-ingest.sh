@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 
 events="${1:-1000000}"
 runs="${2:-3}"
+# The ingest path alone by default; DETECTION=true runs every built-in rule
+# on the same cores as well, as a production server does.
+detection="${DETECTION:-false}"
 vigil="$PWD/target/release/vigil"
 work="$PWD/target/bench-ingest"
 port=18181
@@ -32,7 +35,7 @@ export VIGIL_DATABASE_URL="$url"
 
 start_server() {
   VIGIL_LISTEN="127.0.0.1:$port" VIGIL_ADMIN_PASSWORD="$password" VIGIL_LOG=warn \
-    VIGIL_STATIC_DIR="$PWD/dist" "$vigil" serve > "$work/server.out" 2>&1 &
+    VIGIL_DETECTION="$detection" VIGIL_STATIC_DIR="$PWD/dist" "$vigil" serve > "$work/server.out" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; exit 1
@@ -56,7 +59,7 @@ key=$(curl -sf -b "$jar" -H 'content-type: application/json' -d '{"name":"bench"
   "http://127.0.0.1:$port/api/v1/api-keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "events per run: $events over 7 days; runs: $runs"
+echo "events per run: $events over 7 days; runs: $runs; detection: $detection"
 for run in $(seq 1 "$runs"); do
   psql -q "$url" -c "TRUNCATE events" -c "CHECKPOINT"
   stop_server; start_server
