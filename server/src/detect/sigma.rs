@@ -559,10 +559,50 @@ fn item_query(item: &DetectionItem, logsource: &LogSource) -> Result<Query, Stri
     Ok(if all { and(parts) } else { or(parts) })
 }
 
+/// `field|expand: '%name%'`: the placeholder's values are the watchlist
+/// of that name (in lower case), so the value is a watchlist membership —
+/// which stays current as the list changes, where pySigma copies values in.
+fn expand(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Result<Query, String> {
+    if let Some(other) = modifiers
+        .iter()
+        .find(|m| !matches!(m, Modifier::Expand | Modifier::Neq))
+    {
+        return Err(format!(
+            "'expand' together with {other:?} is not supported: a placeholder becomes a watchlist membership"
+        ));
+    }
+    let name = match value {
+        SigmaValue::String(text) => text
+            .original
+            .strip_prefix('%')
+            .and_then(|rest| rest.strip_suffix('%'))
+            .filter(|name| !name.is_empty() && !name.contains('%')),
+        _ => None,
+    };
+    let Some(name) = name else {
+        return Err(format!(
+            "'{field}|expand' is supported for a whole-value placeholder ('%name%'), which becomes the watchlist of that name"
+        ));
+    };
+    let slug = name.to_lowercase();
+    if !app::rules::is_slug(&slug) {
+        return Err(format!(
+            "placeholder '%{name}%' cannot name a watchlist (letters, digits, _ and - only)"
+        ));
+    }
+    Ok(Query::Field {
+        field: field.to_owned(),
+        test: Test::Compare {
+            op: Operator::InList,
+            term: Term::Word(slug),
+            cased: false,
+        },
+    })
+}
+
 fn value_query(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Result<Query, String> {
     let has = |m: Modifier| modifiers.contains(&m);
     for unsupported in [
-        Modifier::Expand,
         Modifier::Minute,
         Modifier::Hour,
         Modifier::Day,
@@ -572,13 +612,7 @@ fn value_query(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Resul
         Modifier::Utf16be,
     ] {
         if has(unsupported) {
-            let why = if unsupported == Modifier::Expand {
-                "'expand' needs the values of its placeholders, which Vigil has no list of"
-                    .to_owned()
-            } else {
-                format!("the modifier {unsupported:?} is not supported")
-            };
-            return Err(why);
+            return Err(format!("the modifier {unsupported:?} is not supported"));
         }
     }
     let field_test = |test: Test| Query::Field {
@@ -586,6 +620,15 @@ fn value_query(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Resul
         test,
     };
     let exists = || field_test(Test::Exists);
+    if has(Modifier::Expand) {
+        return expand(field, modifiers, value).map(|query| {
+            if has(Modifier::Neq) {
+                Query::Not(Box::new(query))
+            } else {
+                query
+            }
+        });
+    }
     if has(Modifier::Exists) {
         return match value {
             SigmaValue::Bool(true) => Ok(exists()),
@@ -1317,6 +1360,15 @@ mod tests {
             ))
             .query
         };
+        // Placeholders are watchlists.
+        assert_eq!(
+            query("  sel:\n    TargetUserName|expand: '%Admins_Workstations%'\n"),
+            "TargetUserName|in:admins_workstations"
+        );
+        assert_eq!(
+            query("  sel:\n    TargetUserName|expand|neq: '%admins%'\n"),
+            "NOT TargetUserName|in:admins"
+        );
         assert_eq!(
             query("  sel:\n    CommandLine|base64offset|contains: 'http://'\n"),
             r#"CommandLine|contains:"aHR0cDovL" OR CommandLine|contains:"h0dHA6Ly" OR CommandLine|contains:"odHRwOi8v""#
@@ -1500,8 +1552,12 @@ mod tests {
                 "regular expression",
             ),
             (
-                "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {a|expand: '%x%'}\n  condition: sel\n",
-                "placeholders",
+                "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {a|expand: 'C:\\%x%\\y'}\n  condition: sel\n",
+                "whole-value placeholder",
+            ),
+            (
+                "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {a|contains|expand: '%x%'}\n  condition: sel\n",
+                "together with",
             ),
         ] {
             let why = reason(yaml);

@@ -231,16 +231,12 @@ fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
                 Operator::Regex => ("|re", term.text()),
                 Operator::Cidr => ("|cidr", term.text()),
                 Operator::FieldRef => ("|fieldref", term.text()),
-                Operator::InList => {
-                    return Err(format!(
-                        "'{field}|in:{}' reads a Vigil watchlist, which Sigma has no form for",
-                        term.text()
-                    ));
-                }
+                // A watchlist is a Sigma placeholder: the two map both ways.
+                Operator::InList => ("|expand", format!("%{}%", term.text())),
             };
             let case = match (op, cased) {
                 (Operator::Regex, false) => "|i",
-                (Operator::Regex | Operator::Cidr, _) => "",
+                (Operator::Regex | Operator::Cidr | Operator::InList, _) => "",
                 (_, true) => "|cased",
                 (_, false) => "",
             };
@@ -325,6 +321,17 @@ mod tests {
             }
         }
         assert_eq!(checked, 352);
+    }
+
+    #[test]
+    fn watchlists_go_out_as_placeholders_and_come_back() {
+        let rule: RuleDefinition = serde_json::from_value(serde_json::json!({
+            "slug": "admin-logon", "name": "Admin logon", "severity": "high", "kind": "query",
+            "query": "EventID:4624 AND TargetUserName|in:admins AND NOT IpAddress|in:jump-hosts"}))
+        .unwrap();
+        let yaml = export(&rule, uuid::Uuid::nil()).unwrap();
+        assert!(yaml.contains("TargetUserName|expand: '%admins%'"), "{yaml}");
+        assert_eq!(queries_of(&yaml), vec![rule.query.clone()], "{yaml}");
     }
 
     #[test]
