@@ -3,7 +3,7 @@
 //! [`matcher`] runs one query on one event with search's exact meaning;
 //! [`eval`] runs a whole rule (every kind, with its state); [`set`] sends
 //! each event only to the rules that can match it; [`sigma`] turns
-//! Sigma YAML into rules; [`rules`] stores them with their versions; [`watchlists`] holds the values
+//! Sigma YAML into rules, [`mozdef`] MozDef's generic alerts; [`rules`] stores them with their versions; [`watchlists`] holds the values
 //! indicator rules match;
 //! [`handlers`] serves `POST /api/v1/rules/test`; [`engine`] runs the
 //! enabled rules over committed events and stores their alerts, which
@@ -14,6 +14,7 @@ pub mod engine;
 pub mod eval;
 pub mod handlers;
 pub mod matcher;
+pub mod mozdef;
 pub mod packs;
 pub mod rules;
 pub mod set;

@@ -399,6 +399,29 @@ pub async fn import_sigma(
     let outcomes = tokio::task::spawn_blocking(move || sigma::import(&yaml))
         .await
         .map_err(ApiError::internal)?;
+    store_imported(
+        &state,
+        &parts,
+        &principal,
+        outcomes,
+        RuleOrigin::Sigma,
+        "rule.import_sigma",
+    )
+    .await
+    .map(AppJson)
+}
+
+/// Stores imported rules — a new rule, or a new version of the live rule
+/// with the same slug — in one transaction, audited as `action`; answers
+/// per document, in order.
+async fn store_imported(
+    state: &AppState,
+    parts: &Parts,
+    principal: &Principal,
+    outcomes: Vec<Outcome>,
+    origin: RuleOrigin,
+    action: &'static str,
+) -> Result<SigmaImportResponse, ApiError> {
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let by = principal.user_id();
     let mut tx = state.pool.begin().await?;
@@ -418,10 +441,7 @@ pub async fn import_sigma(
                         replace(&mut tx, id, None, &definition, by).await?;
                         (id, true)
                     }
-                    None => (
-                        insert(&mut tx, &definition, RuleOrigin::Sigma, by).await?,
-                        false,
-                    ),
+                    None => (insert(&mut tx, &definition, origin, by).await?, false),
                 };
                 stored.push((id, updated));
                 documents.push(None);
@@ -436,12 +456,11 @@ pub async fn import_sigma(
     }
     let imported = stored.len();
     let unsupported = documents.len() - imported;
-    let record =
-        AuditRecord::by(&principal, "rule.import_sigma", &ctx).details(serde_json::json!({
-            "imported": imported,
-            "unsupported": unsupported,
-            "rules": stored.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
-        }));
+    let record = AuditRecord::by(principal, action, &ctx).details(serde_json::json!({
+        "imported": imported,
+        "unsupported": unsupported,
+        "rules": stored.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>(),
+    }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
     let mut stored = stored.into_iter();
@@ -460,9 +479,53 @@ pub async fn import_sigma(
             }
         }
     }
-    Ok(AppJson(SigmaImportResponse {
+    Ok(SigmaImportResponse {
         documents: answer,
         imported,
         unsupported,
-    }))
+    })
+}
+
+/// `POST /api/v1/rules/import/mozdef`: MozDef's generic (JSON-configured)
+/// alerts, as a JSON object of file name → rule; per file the stored rule
+/// or why it cannot be one.
+#[tracing::instrument(skip_all)]
+pub async fn import_mozdef(
+    State(state): State<AppState>,
+    parts: Parts,
+    principal: Principal,
+    body: String,
+) -> Result<AppJson<SigmaImportResponse>, ApiError> {
+    if body.len() > MAX_SIGMA_BYTES {
+        return Err(ApiError::validation(
+            "rules",
+            format!("at most {} MiB of rules", MAX_SIGMA_BYTES >> 20),
+        ));
+    }
+    let files: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "expected a JSON object of file name to MozDef generic alert: {e}"
+            ))
+        })?;
+    let outcomes = files
+        .iter()
+        .map(|(file, rule)| match super::mozdef::convert(file, rule) {
+            Ok(definition) => Outcome::Rule(Box::new(definition)),
+            Err(reason) => Outcome::Unsupported {
+                title: file.clone(),
+                reason,
+            },
+        })
+        .collect();
+    store_imported(
+        &state,
+        &parts,
+        &principal,
+        outcomes,
+        RuleOrigin::Vigil,
+        "rule.import_mozdef",
+    )
+    .await
+    .map(AppJson)
 }

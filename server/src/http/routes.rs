@@ -134,6 +134,11 @@ pub static ROUTES: &[RouteSpec] = &[
         access: Access::Permission(Permission::EditRules),
     },
     RouteSpec {
+        method: Method::POST,
+        path: "/api/v1/rules/import/mozdef",
+        access: Access::Permission(Permission::EditRules),
+    },
+    RouteSpec {
         method: Method::GET,
         path: "/api/v1/alerts",
         access: Access::Permission(Permission::ViewAlerts),
@@ -370,6 +375,10 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
         .route(
             "/api/v1/rules/import/sigma",
             post(detect::rules::import_sigma).layer(ingest_limit),
+        )
+        .route(
+            "/api/v1/rules/import/mozdef",
+            post(detect::rules::import_mozdef).layer(ingest_limit),
         )
         .route("/api/v1/alerts", get(detect::alerts::list))
         .route(

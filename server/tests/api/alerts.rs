@@ -470,3 +470,74 @@ async fn a_watchlist_a_rule_names_takes_effect_when_it_changes() {
         .unwrap();
     assert_eq!(found.hits.len(), 1);
 }
+
+#[tokio::test]
+async fn mozdef_generic_alerts_import_and_fire_on_mozdef_events() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "mozdef-shipper").await;
+    let response = app
+        .post_json(
+            "/api/v1/rules/import/mozdef",
+            &json!({
+                "unauth_ssh.json": {
+                    "search_string": "category:syslog AND details.program:sshd AND summary:\"Invalid user\"",
+                    "filters": [["details.hostname", "bastion1"]],
+                    "aggregation_key": "details.sourceipaddress",
+                    "time_window": 10, "num_samples": 5, "num_aggregations": 3,
+                    "alert_category": "bruteforce", "alert_tags": ["ssh"],
+                    "alert_severity": "WARNING", "alert_summary": "Invalid SSH users",
+                    "additional_summary_fields": ["details.hostname"]
+                },
+                "regex.json": {
+                    "search_string": "summary:/invalid.*/", "aggregation_key": "x",
+                    "time_window": 10, "num_aggregations": 1, "alert_summary": "R"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: app::rules::SigmaImportResponse = response.json().await.unwrap();
+    assert_eq!((answer.imported, answer.unsupported), (1, 1), "{answer:?}");
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|(action, _, _)| action == "rule.import_mozdef")
+    );
+    for _ in 0..100 {
+        let status = status(&app).await;
+        if status.rules_running == Some(status.rules_enabled as u64) && status.rules_enabled == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // MozDef events, posted as MozDef's shippers do.
+    for (user, host) in [
+        ("a", "bastion1"),
+        ("b", "bastion1"),
+        ("c", "other"),
+        ("d", "bastion1"),
+    ] {
+        let event = json!({
+            "utctimestamp": chrono::Utc::now().to_rfc3339(),
+            "hostname": host, "category": "syslog", "processname": "sshd",
+            "summary": format!("Invalid user {user} from 198.51.100.4"),
+            "details": {"program": "sshd", "sourceipaddress": "198.51.100.4", "hostname": host}
+        });
+        let response = app
+            .client
+            .post(app.url("/events"))
+            .bearer_auth(&key)
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    let page = wait_for_alerts(&app, "?rule=mozdef-unauth_ssh", 1).await;
+    assert_eq!(
+        page.alerts[0].summary,
+        "Invalid SSH users (3): 198.51.100.4 (details.hostname=bastion1)"
+    );
+    assert_eq!(page.alerts[0].severity, app::rules::Severity::Medium);
+}
