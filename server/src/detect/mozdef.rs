@@ -79,7 +79,9 @@ pub fn convert(file: &str, rule: &Value) -> Result<RuleDefinition, String> {
     }
     let query = match parts.len() {
         0 => {
-            return Err("neither search_string nor filters: the rule would match everything".into());
+            return Err(
+                "neither search_string nor filters: the rule would match everything".into(),
+            );
         }
         1 => parts.remove(0),
         _ => Query::And(parts),

@@ -374,12 +374,7 @@ pub async fn import_sigma(
     principal: Principal,
     body: String,
 ) -> Result<AppJson<SigmaImportResponse>, ApiError> {
-    if body.len() > MAX_SIGMA_BYTES {
-        return Err(ApiError::validation(
-            "yaml",
-            format!("at most {} MiB of YAML", MAX_SIGMA_BYTES >> 20),
-        ));
-    }
+    within_import_limit(&body, "yaml")?;
     let json = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -486,6 +481,17 @@ async fn store_imported(
     })
 }
 
+/// Refuses an import body over the limit (`field` names what it holds).
+fn within_import_limit(body: &str, field: &str) -> Result<(), ApiError> {
+    if body.len() > MAX_SIGMA_BYTES {
+        return Err(ApiError::validation(
+            field,
+            format!("at most {} MiB per import", MAX_SIGMA_BYTES >> 20),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/rules/import/mozdef`: MozDef's generic (JSON-configured)
 /// alerts, as a JSON object of file name → rule; per file the stored rule
 /// or why it cannot be one.
@@ -496,12 +502,7 @@ pub async fn import_mozdef(
     principal: Principal,
     body: String,
 ) -> Result<AppJson<SigmaImportResponse>, ApiError> {
-    if body.len() > MAX_SIGMA_BYTES {
-        return Err(ApiError::validation(
-            "rules",
-            format!("at most {} MiB of rules", MAX_SIGMA_BYTES >> 20),
-        ));
-    }
+    within_import_limit(&body, "rules")?;
     let files: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&body).map_err(|e| {
             ApiError::bad_request(format!(
