@@ -109,6 +109,19 @@ pub enum Operator {
     /// `|in`: the value is on the watchlist whose slug is the term (always
     /// without regard to case, as watchlists match).
     InList,
+    /// `@timestamp|minute:30`: a part of the event's time (UTC) equals the
+    /// number. Sigma's timestamp modifiers; only the event time has them.
+    Minute,
+    /// `|hour` (0–23, UTC).
+    Hour,
+    /// `|day`: of the month (1–31).
+    Day,
+    /// `|week`: the ISO 8601 week of the year (1–53).
+    Week,
+    /// `|month` (1–12).
+    Month,
+    /// `|year`.
+    Year,
 }
 
 impl Operator {
@@ -123,6 +136,25 @@ impl Operator {
             Operator::Cidr => "cidr",
             Operator::FieldRef => "fieldref",
             Operator::InList => "in",
+            Operator::Minute => "minute",
+            Operator::Hour => "hour",
+            Operator::Day => "day",
+            Operator::Week => "week",
+            Operator::Month => "month",
+            Operator::Year => "year",
+        }
+    }
+
+    /// For a time part, the values it can take.
+    pub fn time_part_range(self) -> Option<std::ops::RangeInclusive<i64>> {
+        match self {
+            Operator::Minute => Some(0..=59),
+            Operator::Hour => Some(0..=23),
+            Operator::Day => Some(1..=31),
+            Operator::Week => Some(1..=53),
+            Operator::Month => Some(1..=12),
+            Operator::Year => Some(1..=9999),
+            _ => None,
         }
     }
 

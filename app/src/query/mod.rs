@@ -259,6 +259,8 @@ mod tests {
             ("a|fieldref|cased:b", "a|fieldref|cased:b"),
             ("a|i:b", "a|i:b"),
             ("source.ip|in:tor-exits", "source.ip|in:tor-exits"),
+            ("@timestamp|hour:9", "@timestamp|hour:9"),
+            ("@timestamp|week:53", "@timestamp|week:53"),
             ("a|in:\"x_1\"", "a|in:\"x_1\""),
         ] {
             match parse(text) {
@@ -277,7 +279,11 @@ mod tests {
             ("a|fieldref:\"x y\"", 11, "needs a field name"),
             ("a|in:Tor", 5, "watchlist's slug"),
             ("a|in:tor*", 5, "watchlist's slug"),
-            ("a|in|i:tor", 2, "without regard to case"),
+            ("a|in|i:tor", 2, "takes no 'i'"),
+            ("host.name|hour:9", 0, "write @timestamp|hour"),
+            ("@timestamp|hour:24", 16, "from 0 to 23"),
+            ("@timestamp|month:x", 17, "whole number"),
+            ("@timestamp|day:1*", 15, "whole number"),
             ("a|contains:[1 TO 2]", 11, "a value after"),
             ("|contains:x", 0, "not a field name"),
         ] {

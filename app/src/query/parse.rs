@@ -682,10 +682,16 @@ fn field_spec(
             "cidr" => Some(Operator::Cidr),
             "fieldref" => Some(Operator::FieldRef),
             "in" => Some(Operator::InList),
+            "minute" => Some(Operator::Minute),
+            "hour" => Some(Operator::Hour),
+            "day" => Some(Operator::Day),
+            "week" => Some(Operator::Week),
+            "month" => Some(Operator::Month),
+            "year" => Some(Operator::Year),
             "i" | "cased" => None,
             other => {
                 return Err(error(format!(
-                    "unknown modifier '{other}' (contains, startswith, endswith, re, cidr, fieldref, in, i, cased)"
+                    "unknown modifier '{other}' (contains, startswith, endswith, re, cidr, fieldref, in, minute, hour, day, week, month, year, i, cased)"
                 )));
             }
         };
@@ -702,10 +708,20 @@ fn field_spec(
         at += modifier.chars().count() + 1;
     }
     let op = op.unwrap_or(Operator::Equals);
-    if op == Operator::InList && case.is_some() {
+    if op.time_part_range().is_some() && name != "@timestamp" {
+        return Err(QueryError {
+            position,
+            message: format!(
+                "'{}' reads the event time: write @timestamp|{}",
+                op.modifier(),
+                op.modifier()
+            ),
+        });
+    }
+    if (op == Operator::InList || op.time_part_range().is_some()) && case.is_some() {
         return Err(QueryError {
             position: position + name.chars().count() + 1,
-            message: "watchlists match without regard to case: 'in' takes no 'i' or 'cased'".into(),
+            message: format!("'{}' takes no 'i' or 'cased'", op.modifier()),
         });
     }
     let cased = case.unwrap_or(op.cased_by_default());
@@ -735,6 +751,21 @@ fn compared(
             return Err(error(
                 "quote the value: wildcards mean nothing to re, cidr and fieldref",
             ));
+        }
+        _ if op.time_part_range().is_some_and(|range| {
+            !term
+                .text()
+                .parse::<i64>()
+                .is_ok_and(|n| range.contains(&n) && !matches!(term, Term::Pattern(_)))
+        }) =>
+        {
+            let range = op.time_part_range().unwrap_or(0..=0);
+            return Err(error(&format!(
+                "{} takes a whole number from {} to {}",
+                op.modifier(),
+                range.start(),
+                range.end()
+            )));
         }
         Operator::InList if !crate::rules::is_slug(&term.text()) => {
             return Err(error(

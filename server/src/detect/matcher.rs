@@ -91,6 +91,11 @@ enum Node {
         source: Source,
         test: CompareTest,
     },
+    /// A part of the event's time (UTC) equals the value (`@timestamp|hour:9`).
+    TimePart {
+        op: Operator,
+        value: i64,
+    },
     /// Several "contains" of one text (the message when `field` is None),
     /// OR-ed: searched for together in one pass.
     ContainsAny {
@@ -336,6 +341,7 @@ impl Node {
                 source,
                 test,
             } => eval_compare(field, *source, test, event.document),
+            Node::TimePart { op, value } => time_part(*op, event.timestamp) == Some(*value),
             Node::ContainsAny { field, source, any } => match field {
                 None => column_text(event.document, "message").is_some_and(|m| any.matches(&m)),
                 Some(field) => for_texts(field, *source, event.document, |text| any.matches(text)),
@@ -344,11 +350,40 @@ impl Node {
     }
 }
 
+/// A part of `time` (UTC) as search's `extract` reads it; None for an
+/// operator that is not a time part.
+fn time_part(op: Operator, time: DateTime<Utc>) -> Option<i64> {
+    use chrono::{Datelike, Timelike};
+    Some(match op {
+        Operator::Minute => i64::from(time.minute()),
+        Operator::Hour => i64::from(time.hour()),
+        Operator::Day => i64::from(time.day()),
+        Operator::Week => i64::from(time.iso_week().week()),
+        Operator::Month => i64::from(time.month()),
+        Operator::Year => i64::from(time.year()),
+        _ => return None,
+    })
+}
+
 /// The largest compiled regular expression a rule may hold.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool, lists: &Lists) -> Node {
+    if op.time_part_range().is_some() {
+        // The parser allows time parts on @timestamp only, with a number.
+        return match term.text().parse() {
+            Ok(value) => Node::TimePart { op, value },
+            Err(_) => Node::Nothing,
+        };
+    }
     let test = match op {
+        // Returned above.
+        Operator::Minute
+        | Operator::Hour
+        | Operator::Day
+        | Operator::Week
+        | Operator::Month
+        | Operator::Year => return Node::Nothing,
         Operator::InList => {
             CompareTest::OnList(lists.get(&term.text()).cloned().unwrap_or_default())
         }

@@ -559,6 +559,41 @@ fn item_query(item: &DetectionItem, logsource: &LogSource) -> Result<Query, Stri
     Ok(if all { and(parts) } else { or(parts) })
 }
 
+/// `field|hour: 9` and the other timestamp modifiers: a part of the event's
+/// time. Only the fields ingest takes the event time from qualify, since
+/// the part is read from `@timestamp`.
+fn time_part(field: &str, op: Operator, value: &SigmaValue) -> Result<Query, String> {
+    if !crate::ingest::normalize::TIME_FIELDS.contains(&field) {
+        return Err(format!(
+            "'{field}|{}' reads a time Vigil does not keep as the event time (only {})",
+            op.modifier(),
+            crate::ingest::normalize::TIME_FIELDS.join(", ")
+        ));
+    }
+    let number = match value {
+        SigmaValue::Integer(n) => Some(*n),
+        SigmaValue::String(text) => text.original.trim().parse().ok(),
+        _ => None,
+    };
+    let range = op.time_part_range().unwrap_or(0..=0);
+    let Some(number) = number.filter(|n| range.contains(n)) else {
+        return Err(format!(
+            "'{field}|{}' takes a whole number from {} to {}",
+            op.modifier(),
+            range.start(),
+            range.end()
+        ));
+    };
+    Ok(Query::Field {
+        field: "@timestamp".to_owned(),
+        test: Test::Compare {
+            op,
+            term: Term::Word(number.to_string()),
+            cased: false,
+        },
+    })
+}
+
 /// `field|expand: '%name%'`: the placeholder's values are the watchlist
 /// of that name (in lower case), so the value is a watchlist membership —
 /// which stays current as the list changes, where pySigma copies values in.
@@ -602,15 +637,19 @@ fn expand(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Result<Que
 
 fn value_query(field: &str, modifiers: &[Modifier], value: &SigmaValue) -> Result<Query, String> {
     let has = |m: Modifier| modifiers.contains(&m);
-    for unsupported in [
-        Modifier::Minute,
-        Modifier::Hour,
-        Modifier::Day,
-        Modifier::Week,
-        Modifier::Month,
-        Modifier::Year,
-        Modifier::Utf16be,
+    for (modifier, op) in [
+        (Modifier::Minute, Operator::Minute),
+        (Modifier::Hour, Operator::Hour),
+        (Modifier::Day, Operator::Day),
+        (Modifier::Week, Operator::Week),
+        (Modifier::Month, Operator::Month),
+        (Modifier::Year, Operator::Year),
     ] {
+        if has(modifier) {
+            return time_part(field, op, value);
+        }
+    }
+    for unsupported in [Modifier::Utf16be] {
         if has(unsupported) {
             return Err(format!("the modifier {unsupported:?} is not supported"));
         }
@@ -1360,6 +1399,15 @@ mod tests {
             ))
             .query
         };
+        // Timestamp parts read the event time.
+        assert_eq!(
+            query("  sel:\n    '@timestamp|hour': [0, 1, 2]\n"),
+            "@timestamp|hour:0 OR @timestamp|hour:1 OR @timestamp|hour:2"
+        );
+        assert_eq!(
+            query("  sel:\n    UtcTime|month: 12\n"),
+            "@timestamp|month:12"
+        );
         // Placeholders are watchlists.
         assert_eq!(
             query("  sel:\n    TargetUserName|expand: '%Admins_Workstations%'\n"),
@@ -1558,6 +1606,14 @@ mod tests {
             (
                 "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {a|contains|expand: '%x%'}\n  condition: sel\n",
                 "together with",
+            ),
+            (
+                "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {CreationUtcTime|hour: 3}\n  condition: sel\n",
+                "does not keep as the event time",
+            ),
+            (
+                "title: x\nlogsource: {product: linux}\ndetection:\n  sel: {'@timestamp|hour': 25}\n  condition: sel\n",
+                "from 0 to 23",
             ),
         ] {
             let why = reason(yaml);

@@ -233,6 +233,18 @@ fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
                 Operator::FieldRef => ("|fieldref", term.text()),
                 // A watchlist is a Sigma placeholder: the two map both ways.
                 Operator::InList => ("|expand", format!("%{}%", term.text())),
+                Operator::Minute
+                | Operator::Hour
+                | Operator::Day
+                | Operator::Week
+                | Operator::Month
+                | Operator::Year => {
+                    let number: i64 = term
+                        .text()
+                        .parse()
+                        .map_err(|_| format!("'{field}|{}' needs a number", op.modifier()))?;
+                    return Ok(vec![(format!("{field}|{}", op.modifier()), number.into())]);
+                }
             };
             let case = match (op, cased) {
                 (Operator::Regex, false) => "|i",

@@ -112,7 +112,7 @@ impl Default for TimePolicy {
 }
 
 /// Fields that may carry the event time, most specific first.
-const TIME_FIELDS: &[&str] = &[
+pub(crate) const TIME_FIELDS: &[&str] = &[
     "@timestamp",
     "utctimestamp",
     "timestamp",

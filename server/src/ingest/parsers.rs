@@ -59,6 +59,32 @@ pub fn sshd_fields(message: &str) -> Vec<(&'static str, Value)> {
         if let Some(ip) = rest.split([' ', ':']).next() {
             out.push(("source.ip", Value::from(ip)));
         }
+    } else if let Some((opened, rest)) = message
+        .split_once("session opened for user ")
+        .map(|(_, rest)| (true, rest))
+        .or_else(|| {
+            message
+                .split_once("session closed for user ")
+                .map(|(_, rest)| (false, rest))
+        })
+    {
+        // PAM: `pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)`.
+        let user = rest
+            .split(|c: char| c == '(' || c.is_whitespace())
+            .next()
+            .unwrap_or_default();
+        if !user.is_empty() {
+            out.push(("event.category", json!(["session"])));
+            out.push((
+                "event.action",
+                Value::from(if opened {
+                    "session_opened"
+                } else {
+                    "session_closed"
+                }),
+            ));
+            out.push(("user.name", Value::from(user)));
+        }
     } else if message.starts_with("reverse mapping checking getaddrinfo for ")
         && let Some(ip) = message.split('[').nth(1).and_then(|r| r.split(']').next())
     {
@@ -143,6 +169,18 @@ mod tests {
         let f = sshd_fields("Invalid user admin from 5.188.10.180");
         assert_eq!(get(&f, "event.action").unwrap(), "invalid_user");
         assert!(sshd_fields("pam_unix(sshd:auth): check pass; user unknown").is_empty());
+    }
+
+    #[test]
+    fn pam_sessions_name_their_user() {
+        let opened = sshd_fields(
+            "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)",
+        );
+        assert!(opened.contains(&("user.name", Value::from("alice"))));
+        assert!(opened.contains(&("event.action", Value::from("session_opened"))));
+        let closed = sshd_fields("pam_unix(sshd:session): session closed for user root");
+        assert!(closed.contains(&("user.name", Value::from("root"))));
+        assert!(closed.contains(&("event.action", Value::from("session_closed"))));
     }
 
     #[test]

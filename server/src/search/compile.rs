@@ -306,6 +306,22 @@ impl Builder {
     /// when one of the field's values passes. A column gives its one value;
     /// a document field each element of an array, or its one scalar, as text.
     fn compare(&mut self, field: &str, op: Operator, term: &Term, cased: bool) -> String {
+        if op.time_part_range().is_some() {
+            // The parser allows time parts on @timestamp only, with a number.
+            let Ok(value) = term.text().parse::<f64>() else {
+                return "FALSE".to_owned();
+            };
+            let part = match op {
+                Operator::Minute => "minute",
+                Operator::Hour => "hour",
+                Operator::Day => "day",
+                Operator::Week => "week",
+                Operator::Month => "month",
+                _ => "year",
+            };
+            let p = self.param(Param::Number(value));
+            return format!("extract({part} FROM e.ts AT TIME ZONE 'UTC') = {p}");
+        }
         if op == Operator::Cidr {
             let Some(network) = network(&term.text()) else {
                 return "FALSE".to_owned();
@@ -344,6 +360,13 @@ impl Builder {
                     }
                     None => "FALSE".to_owned(),
                 },
+                // Handled above: they read the event time, not a text.
+                Operator::Minute
+                | Operator::Hour
+                | Operator::Day
+                | Operator::Week
+                | Operator::Month
+                | Operator::Year => "FALSE".to_owned(),
                 Operator::InList => {
                     let p = builder.param(Param::Text(term.text()));
                     format!(
