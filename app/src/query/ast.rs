@@ -36,7 +36,7 @@ impl Query {
                 Query::Field {
                     test:
                         Test::Compare {
-                            op: Operator::InList,
+                            op: Operator::InList | Operator::ContainsInList,
                             term,
                             ..
                         },
@@ -109,6 +109,9 @@ pub enum Operator {
     /// `|in`: the value is on the watchlist whose slug is the term (always
     /// without regard to case, as watchlists match).
     InList,
+    /// `|contains|in`: the value contains one of the watchlist's values
+    /// (without regard to case): `message|contains|in:iocs`.
+    ContainsInList,
     /// `@timestamp|minute:30`: a part of the event's time (UTC) equals the
     /// number. Sigma's timestamp modifiers; only the event time has them.
     Minute,
@@ -136,6 +139,7 @@ impl Operator {
             Operator::Cidr => "cidr",
             Operator::FieldRef => "fieldref",
             Operator::InList => "in",
+            Operator::ContainsInList => "contains|in",
             Operator::Minute => "minute",
             Operator::Hour => "hour",
             Operator::Day => "day",

@@ -260,6 +260,7 @@ mod tests {
             ("a|i:b", "a|i:b"),
             ("source.ip|in:tor-exits", "source.ip|in:tor-exits"),
             ("@timestamp|hour:9", "@timestamp|hour:9"),
+            ("message|contains|in:iocs", "message|contains|in:iocs"),
             ("@timestamp|week:53", "@timestamp|week:53"),
             ("a|in:\"x_1\"", "a|in:\"x_1\""),
         ] {
@@ -280,6 +281,8 @@ mod tests {
             ("a|in:Tor", 5, "watchlist's slug"),
             ("a|in:tor*", 5, "watchlist's slug"),
             ("a|in|i:tor", 2, "takes no 'i'"),
+            ("a|in|contains:tor", 5, "after another comparison"),
+            ("a|startswith|in:tor", 13, "after another comparison"),
             ("host.name|hour:9", 0, "write @timestamp|hour"),
             ("@timestamp|hour:24", 16, "from 0 to 23"),
             ("@timestamp|month:x", 17, "whole number"),

@@ -696,6 +696,10 @@ fn field_spec(
             }
         };
         match named {
+            // A list of values to contain: `|contains|in`.
+            Some(Operator::InList) if op == Some(Operator::Contains) => {
+                op = Some(Operator::ContainsInList);
+            }
             Some(_) if op.is_some() => {
                 return Err(error(format!("'{modifier}' after another comparison")));
             }
@@ -718,7 +722,8 @@ fn field_spec(
             ),
         });
     }
-    if (op == Operator::InList || op.time_part_range().is_some()) && case.is_some() {
+    let listed = matches!(op, Operator::InList | Operator::ContainsInList);
+    if (listed || op.time_part_range().is_some()) && case.is_some() {
         return Err(QueryError {
             position: position + name.chars().count() + 1,
             message: format!("'{}' takes no 'i' or 'cased'", op.modifier()),
@@ -767,7 +772,7 @@ fn compared(
                 range.end()
             )));
         }
-        Operator::InList if !crate::rules::is_slug(&term.text()) => {
+        Operator::InList | Operator::ContainsInList if !crate::rules::is_slug(&term.text()) => {
             return Err(error(
                 "in needs a watchlist's slug (lower-case letters, digits, _ and -)",
             ));

@@ -240,6 +240,8 @@ enum CompareTest {
     Within(ipnet::IpNet),
     /// On the watchlist (its values in lower case).
     OnList(Arc<HashSet<String>>),
+    /// Contains one of the watchlist's values (none: an empty list).
+    ContainsListed(Option<Arc<aho_corasick::AhoCorasick>>),
     /// Equal to the text of another field.
     FieldRef {
         other: String,
@@ -387,6 +389,21 @@ fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool, lists: &
         Operator::InList => {
             CompareTest::OnList(lists.get(&term.text()).cloned().unwrap_or_default())
         }
+        Operator::ContainsInList => {
+            let values: Vec<&String> = lists
+                .get(&term.text())
+                .map(|values| values.iter().collect())
+                .unwrap_or_default();
+            let automaton = (!values.is_empty())
+                .then(|| {
+                    aho_corasick::AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .build(values)
+                        .ok()
+                })
+                .flatten();
+            CompareTest::ContainsListed(automaton.map(Arc::new))
+        }
         Operator::Equals | Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             CompareTest::Like(Pattern::exact(term, !cased).with_stars(
                 matches!(op, Operator::Contains | Operator::EndsWith),
@@ -472,6 +489,14 @@ fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Valu
         CompareTest::Like(pattern) => pattern.matches(text),
         CompareTest::Regex(regex) => regex.is_match(text),
         CompareTest::Within(wanted) => network(text).is_some_and(|inner| wanted.contains(&inner)),
+        CompareTest::ContainsListed(automaton) => automaton.as_ref().is_some_and(|automaton| {
+            // The values are in lower case; the automaton folds ASCII only.
+            if text.is_ascii() {
+                automaton.is_match(text)
+            } else {
+                automaton.is_match(&text.to_lowercase())
+            }
+        }),
         CompareTest::OnList(values) => {
             let text = text.trim();
             if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {

@@ -233,6 +233,12 @@ fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
                 Operator::FieldRef => ("|fieldref", term.text()),
                 // A watchlist is a Sigma placeholder: the two map both ways.
                 Operator::InList => ("|expand", format!("%{}%", term.text())),
+                Operator::ContainsInList => {
+                    return Err(format!(
+                        "'{field}|contains|in:{}' (containing a watchlist's values) has no Sigma form",
+                        term.text()
+                    ));
+                }
                 Operator::Minute
                 | Operator::Hour
                 | Operator::Day

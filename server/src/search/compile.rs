@@ -367,6 +367,14 @@ impl Builder {
                 | Operator::Week
                 | Operator::Month
                 | Operator::Year => "FALSE".to_owned(),
+                Operator::ContainsInList => {
+                    let p = builder.param(Param::Text(term.text()));
+                    format!(
+                        "EXISTS (SELECT 1 FROM watchlist_entries we JOIN watchlists w \
+                         ON w.id = we.watchlist_id WHERE w.slug = {p} \
+                         AND strpos(lower({x}), we.value) > 0)"
+                    )
+                }
                 Operator::InList => {
                     let p = builder.param(Param::Text(term.text()));
                     format!(

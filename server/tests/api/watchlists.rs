@@ -171,7 +171,7 @@ async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
         .find(|l| l.slug == "mozdef-nsm-scanners")
         .expect("the MozDef pack's scanner list");
     assert_eq!(scanners.entries, 5);
-    assert_eq!(lists.len(), 9, "{lists:?}");
+    assert_eq!(lists.len(), 10, "{lists:?}");
 
     // An admin deletes one: starting again does not bring it back.
     let response = app
@@ -183,7 +183,7 @@ async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(vigil::detect::packs::install(&app.pool).await.unwrap(), 0);
     let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
-    assert_eq!(lists.len(), 8);
+    assert_eq!(lists.len(), 9);
 
     // Every list a stored pack rule names was installed with the pack.
     let named: Vec<String> = sqlx::query_scalar(
