@@ -202,6 +202,39 @@ pub struct AlertUpdate {
     pub comment: Option<String>,
 }
 
+/// `PATCH /api/v1/alerts`: one change to many alerts (at most 1,000).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertBulkUpdate {
+    pub ids: Vec<uuid::Uuid>,
+    pub status: Option<AlertStatus>,
+    pub resolution: Option<Resolution>,
+    #[serde(default, with = "double_option")]
+    pub assignee: Option<Option<String>>,
+    pub comment: Option<String>,
+}
+
+impl AlertBulkUpdate {
+    /// The change it makes to each alert.
+    pub fn update(&self) -> AlertUpdate {
+        AlertUpdate {
+            status: self.status,
+            resolution: self.resolution,
+            assignee: self.assignee.clone(),
+            comment: self.comment.clone(),
+        }
+    }
+}
+
+/// What a bulk update did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertBulkResult {
+    /// Alerts changed.
+    pub updated: usize,
+    /// Ids given that name no alert.
+    pub missing: Vec<uuid::Uuid>,
+}
+
 /// A rule the engine cannot run, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrokenRule {

@@ -10,8 +10,8 @@ use crate::auth::access::context_from_parts;
 use crate::error::{ApiError, AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use app::alerts::{
-    Alert, AlertActivity, AlertDetail, AlertEvent, AlertPage, AlertQuery, AlertStatus, AlertUpdate,
-    AlertUser, BrokenRule, DetectionStatus, Resolution,
+    Alert, AlertActivity, AlertBulkResult, AlertBulkUpdate, AlertDetail, AlertEvent, AlertPage,
+    AlertQuery, AlertStatus, AlertUpdate, AlertUser, BrokenRule, DetectionStatus, Resolution,
 };
 use app::rules::Severity;
 use axum::extract::State;
@@ -261,13 +261,110 @@ pub async fn update(
         return Err(ApiError::validation(field, message));
     }
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
-    let actor = principal.name().to_owned();
-    let actor_id = principal.user_id();
     let mut tx = state.pool.begin().await?;
-    let current = sqlx::query!("SELECT status FROM alerts WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(&mut *tx)
+    let assignee = assignee_id(&mut tx, &update).await?;
+    let changes = apply(&mut tx, id, &update, assignee, &principal)
         .await?
         .ok_or_else(|| ApiError::not_found("no alert with this id"))?;
+    let record = AuditRecord::by(&principal, "alert.update", &ctx)
+        .target(id.to_string())
+        .details(changes);
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    let alert = one(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(AppJson(alert))
+}
+
+/// `PATCH /api/v1/alerts`: the same change to many alerts at once (the
+/// alert list's bulk actions), in one transaction, audited once.
+#[tracing::instrument(skip_all)]
+pub async fn update_many(
+    State(state): State<AppState>,
+    parts: Parts,
+    principal: Principal,
+    AppJson(request): AppJson<AlertBulkUpdate>,
+) -> Result<AppJson<AlertBulkResult>, ApiError> {
+    if request.ids.is_empty() || request.ids.len() > MAX_BULK {
+        return Err(ApiError::validation(
+            "ids",
+            format!("between 1 and {MAX_BULK} alert ids"),
+        ));
+    }
+    let update = request.update();
+    if let Some((field, message)) = update.problems().into_iter().next() {
+        return Err(ApiError::validation(field, message));
+    }
+    let ctx = context_from_parts(&parts.headers, &parts.extensions);
+    let mut tx = state.pool.begin().await?;
+    let assignee = assignee_id(&mut tx, &update).await?;
+    let mut ids = request.ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    let (mut updated, mut missing) = (Vec::new(), Vec::new());
+    let mut changes = serde_json::Value::Null;
+    // In id order, so that concurrent bulk updates lock alike and never deadlock.
+    for id in ids {
+        match apply(&mut tx, id, &update, assignee, &principal).await? {
+            Some(applied) => {
+                changes = applied;
+                updated.push(id);
+            }
+            None => missing.push(id),
+        }
+    }
+    let record =
+        AuditRecord::by(&principal, "alert.update_many", &ctx).details(serde_json::json!({
+            "alerts": updated.iter().map(Uuid::to_string).collect::<Vec<_>>(),
+            "changes": changes,
+        }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(AppJson(AlertBulkResult {
+        updated: updated.len(),
+        missing,
+    }))
+}
+
+/// The most alerts one bulk update changes.
+const MAX_BULK: usize = 1_000;
+
+/// The id of the user an update assigns to (`Some(None)`: unassign).
+async fn assignee_id(
+    tx: &mut sqlx::PgConnection,
+    update: &AlertUpdate,
+) -> Result<Option<Option<Uuid>>, ApiError> {
+    match &update.assignee {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(username)) => sqlx::query_scalar!(
+            "SELECT id FROM users WHERE username = $1 AND NOT disabled",
+            username.to_lowercase()
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|id| Some(Some(id)))
+        .ok_or_else(|| ApiError::validation("assignee", format!("no active user {username:?}"))),
+    }
+}
+
+/// Applies `update` to alert `id`, keeping each change in its activity;
+/// returns what changed (for the audit log), or None when there is no such
+/// alert.
+async fn apply(
+    tx: &mut sqlx::PgConnection,
+    id: Uuid,
+    update: &AlertUpdate,
+    assignee: Option<Option<Uuid>>,
+    principal: &Principal,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let actor = principal.name().to_owned();
+    let actor_id = principal.user_id();
+    let Some(current) = sqlx::query!("SELECT status FROM alerts WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
     let mut changes = serde_json::Map::new();
     if let Some(status) = update.status {
         let resolution = update.resolution.map(Resolution::as_str);
@@ -286,40 +383,26 @@ pub async fn update(
             "resolution": update.resolution,
             "previous": current.status,
         });
-        activity(&mut tx, id, actor_id, &actor, "status", &detail).await?;
+        activity(&mut *tx, id, actor_id, &actor, "status", &detail).await?;
         changes.insert("status".to_owned(), detail);
     }
-    if let Some(assignee) = &update.assignee {
-        let assignee_id = match assignee {
-            Some(username) => Some(
-                sqlx::query_scalar!(
-                    "SELECT id FROM users WHERE username = $1 AND NOT disabled",
-                    username.to_lowercase()
-                )
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::validation("assignee", format!("no active user {username:?}"))
-                })?,
-            ),
-            None => None,
-        };
+    if let (Some(assignee), Some(name)) = (assignee, &update.assignee) {
         sqlx::query!(
             "UPDATE alerts SET assignee_id = $2, updated_at = clock_timestamp(), updated_by = $3
              WHERE id = $1",
             id,
-            assignee_id,
+            assignee,
             actor_id
         )
         .execute(&mut *tx)
         .await?;
-        let detail = serde_json::json!({ "assignee": assignee.as_ref().map(|a| a.to_lowercase()) });
-        activity(&mut tx, id, actor_id, &actor, "assignee", &detail).await?;
+        let detail = serde_json::json!({ "assignee": name.as_ref().map(|a| a.to_lowercase()) });
+        activity(&mut *tx, id, actor_id, &actor, "assignee", &detail).await?;
         changes.insert("assignee".to_owned(), detail);
     }
     if let Some(comment) = &update.comment {
         let detail = serde_json::json!({ "text": comment });
-        activity(&mut tx, id, actor_id, &actor, "comment", &detail).await?;
+        activity(&mut *tx, id, actor_id, &actor, "comment", &detail).await?;
         sqlx::query!(
             "UPDATE alerts SET updated_at = clock_timestamp(), updated_by = $2 WHERE id = $1",
             id,
@@ -330,13 +413,7 @@ pub async fn update(
         // The audit log says a comment was made, not what it says.
         changes.insert("comment".to_owned(), serde_json::json!(true));
     }
-    let record = AuditRecord::by(&principal, "alert.update", &ctx)
-        .target(id.to_string())
-        .details(serde_json::Value::Object(changes));
-    audit_repo::insert_audit_record(&mut *tx, &record).await?;
-    let alert = one(&mut *tx, id).await?;
-    tx.commit().await?;
-    Ok(AppJson(alert))
+    Ok(Some(serde_json::Value::Object(changes)))
 }
 
 async fn activity(

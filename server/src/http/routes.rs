@@ -144,6 +144,11 @@ pub static ROUTES: &[RouteSpec] = &[
         access: Access::Permission(Permission::ViewAlerts),
     },
     RouteSpec {
+        method: Method::PATCH,
+        path: "/api/v1/alerts",
+        access: Access::Permission(Permission::TriageAlerts),
+    },
+    RouteSpec {
         method: Method::GET,
         path: "/api/v1/alerts/{id}",
         access: Access::Permission(Permission::ViewAlerts),
@@ -380,7 +385,10 @@ pub fn api_routes_with_limits(ingest_body_limit: usize) -> Router<AppState> {
             "/api/v1/rules/import/mozdef",
             post(detect::rules::import_mozdef).layer(ingest_limit),
         )
-        .route("/api/v1/alerts", get(detect::alerts::list))
+        .route(
+            "/api/v1/alerts",
+            get(detect::alerts::list).patch(detect::alerts::update_many),
+        )
         .route(
             "/api/v1/alerts/{id}",
             get(detect::alerts::get).patch(detect::alerts::update),

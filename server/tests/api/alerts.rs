@@ -261,6 +261,51 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     )
     .await;
 
+    // Bulk: acknowledge the two still-open alerts and one unknown id.
+    let open: Vec<uuid::Uuid> = alerts(&app, "?status=open")
+        .await
+        .alerts
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(open.len(), 2);
+    let unknown = uuid::Uuid::new_v4();
+    let mut ids = open.clone();
+    ids.push(unknown);
+    let response = app
+        .client
+        .patch(app.url("/api/v1/alerts"))
+        .json(&json!({"ids": ids, "status": "acknowledged", "assignee": "admin", "comment": "shift handover"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let result: app::alerts::AlertBulkResult = response.json().await.unwrap();
+    assert_eq!(result.updated, 2);
+    assert_eq!(result.missing, [unknown]);
+    assert!(alerts(&app, "?status=open").await.alerts.is_empty());
+    assert_eq!(alerts(&app, "?assignee=admin").await.alerts.len(), 3);
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|(action, _, _)| action == "alert.update_many")
+    );
+    for bad in [
+        json!({"ids": [], "status": "acknowledged"}),
+        json!({"ids": [open[0]], "status": "closed"}),
+        json!({"ids": [open[0]]}),
+    ] {
+        let response = app
+            .client
+            .patch(app.url("/api/v1/alerts"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    }
+
     // A rule disabled takes effect without a restart.
     let mut definition = marker["definition"].clone();
     definition["enabled"] = json!(false);
