@@ -7,12 +7,13 @@
 
 mod common;
 
-use common::{Server, admin_client, cleanup_relocated};
+use common::{Server, admin_client};
 use std::process::Command;
 
 #[tokio::test]
 async fn first_start_prints_a_generated_password_once_and_shuts_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     let mut server = Server::start(dir.path(), &[]);
     let line = server.wait_for("generated password");
     let password = line
@@ -73,12 +74,12 @@ async fn first_start_prints_a_generated_password_once_and_shuts_down_cleanly() {
         !output.contains(&password),
         "the password is printed only on first start"
     );
-    cleanup_relocated(dir.path());
 }
 
 #[tokio::test]
 async fn a_configured_admin_password_never_reaches_the_output() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     let secret = "configured-admin-secret-42";
     let mut server = Server::start(
         dir.path(),
@@ -103,7 +104,6 @@ async fn a_configured_admin_password_never_reaches_the_output() {
         output.contains("VIGIL_ADMIN_PASSWORD"),
         "the operator is told where the password comes from"
     );
-    cleanup_relocated(dir.path());
 }
 
 #[test]
@@ -138,6 +138,7 @@ async fn demo_source_count(url: &str, password: &str) -> Option<i64> {
 #[tokio::test]
 async fn demo_data_fills_an_empty_store_once() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     let password = "demo-admin-password";
     let env = [("VIGIL_ADMIN_PASSWORD", password)];
     let mut server = Server::start_with(dir.path(), &["--demo-data", "3000"], &env);
@@ -161,5 +162,4 @@ async fn demo_data_fills_an_empty_store_once() {
     assert_eq!(demo_source_count(&url, password).await, Some(3000));
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
-    cleanup_relocated(dir.path());
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Server, admin_client, cleanup_relocated, socket_dir};
+use common::{Server, admin_client, socket_dir};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,7 @@ async fn ingest_key(url: &str) -> String {
 #[tokio::test]
 async fn a_sigkill_under_load_loses_no_acknowledged_event_and_duplicates_none() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     let env = [("VIGIL_ADMIN_PASSWORD", PASSWORD)];
     let mut server = Server::start(dir.path(), &env);
     let url = server.base_url();
@@ -129,5 +130,4 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_duplicates_none() 
 
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
-    cleanup_relocated(dir.path());
 }

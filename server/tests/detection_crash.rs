@@ -14,7 +14,7 @@ use common::detection::{
     alert_count, check_exactly_once, create_rules, ingest_key, spawn_load, wait_until_evaluated,
     wait_until_running,
 };
-use common::{Server, admin_client, cleanup_relocated, socket_dir};
+use common::{Server, admin_client, socket_dir};
 use sqlx::{ConnectOptions, Connection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,6 +35,7 @@ async fn connect(dir: &std::path::Path) -> sqlx::PgConnection {
 #[tokio::test]
 async fn a_sigkill_while_detecting_misses_no_alert_and_raises_none_twice() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     // No checkpoint but the one when the rules load: after the kill, every
     // event since is evaluated again.
     let env = [
@@ -113,5 +114,4 @@ async fn a_sigkill_while_detecting_misses_no_alert_and_raises_none_twice() {
 
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
-    cleanup_relocated(dir.path());
 }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Server, admin_client, cleanup_relocated, socket_dir};
+use common::{Server, admin_client, socket_dir};
 use sqlx::{ConnectOptions, Connection};
 
 const PASSWORD: &str = "export-test-admin-password";
@@ -18,6 +18,7 @@ const ROWS: i64 = 1_000_000;
 #[tokio::test]
 async fn a_million_row_export_streams_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
     let mut server = Server::start(dir.path(), &[("VIGIL_ADMIN_PASSWORD", PASSWORD)]);
     let url = server.base_url();
 
@@ -113,5 +114,4 @@ async fn a_million_row_export_streams_in_bounded_memory() {
 
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
-    cleanup_relocated(dir.path());
 }

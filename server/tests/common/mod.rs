@@ -139,9 +139,36 @@ impl Drop for Server {
     }
 }
 
+/// Removes the embedded cluster relocated out of `data_dir` (as happens
+/// when tests run as root), stopping a postmaster still running on it first
+/// (one a killed server left behind).
 pub fn cleanup_relocated(data_dir: &Path) {
     if let Ok(target) = std::fs::read_link(data_dir.join("postgres")) {
+        let pid = std::fs::read_to_string(target.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|text| text.lines().next()?.trim().parse::<i32>().ok());
+        if let Some(pid) = pid
+            && kill(Pid::from_raw(pid), Signal::SIGQUIT).is_ok()
+        {
+            for _ in 0..50 {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         let _ = std::fs::remove_dir_all(target);
+    }
+}
+
+/// Cleans up the relocated cluster of a data directory when dropped — also
+/// when a test fails midway, so that failures do not fill the disk. Declare
+/// it before the servers of the directory: it then drops after them.
+pub struct Relocated(pub std::path::PathBuf);
+
+impl Drop for Relocated {
+    fn drop(&mut self) {
+        cleanup_relocated(&self.0);
     }
 }
 
