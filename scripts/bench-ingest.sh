@@ -18,29 +18,8 @@ work="$PWD/target/bench-ingest"
 port=18181
 password="bench-admin-password"
 
-if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi
-rm -rf "$work" && mkdir -p "$work"
-VIGIL_DATA_DIR="$work" VIGIL_LOG=warn "$vigil" postgres --url-file "$work/url" > "$work/postgres.out" 2>&1 &
-pg=$!
-server=""
-cleanup() {
-  [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  kill "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
-  true
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do [[ -s "$work/url" ]] && break; sleep 0.1; done
-url="$(cat "$work/url")"
-export VIGIL_DATABASE_URL="$url"
-
-start_server() {
-  VIGIL_LISTEN="127.0.0.1:$port" VIGIL_ADMIN_PASSWORD="$password" VIGIL_LOG=warn \
-    VIGIL_DETECTION="$detection" VIGIL_STATIC_DIR="$PWD/dist" "$vigil" serve > "$work/server.out" 2>&1 &
-  server=$!
-  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && return; sleep 0.1; done
-  echo "server did not start" >&2; exit 1
-}
-stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+source scripts/bench-lib.sh
+bench_cluster
 # CPU seconds used so far by the server and by every Postgres process (live
 # ones, plus what the postmaster collected from exited backends).
 cpu_seconds() {
@@ -58,7 +37,7 @@ curl -sf -c "$jar" -H 'content-type: application/json' \
 key=$(curl -sf -b "$jar" -H 'content-type: application/json' -d '{"name":"bench","scopes":["ingest"]}' \
   "http://127.0.0.1:$port/api/v1/api-keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 echo "events per run: $events over 7 days; runs: $runs; detection: $detection"
 for run in $(seq 1 "$runs"); do
   psql -q "$url" -c "TRUNCATE events" -c "CHECKPOINT"

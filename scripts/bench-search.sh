@@ -15,26 +15,10 @@ work="$PWD/target/bench-search"
 port=18182
 password="bench-admin-password"
 
-if [[ "$reuse" != "--reuse" ]]; then
-  if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi
-  rm -rf "$work"
-fi
-mkdir -p "$work"
-rm -f "$work/url"
-VIGIL_DATA_DIR="$work" VIGIL_LOG=warn "$vigil" postgres --url-file "$work/url" > "$work/postgres.out" 2>&1 &
-pg=$!
-server=""
-cleanup() {
-  [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  kill "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
-  true
-}
-trap cleanup EXIT
-for _ in $(seq 1 300); do [[ -s "$work/url" ]] && break; sleep 0.1; done
-url="$(cat "$work/url")"
-export VIGIL_DATABASE_URL="$url"
+source scripts/bench-lib.sh
+if [[ "$reuse" == "--reuse" ]]; then bench_cluster --keep; else bench_cluster; fi
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine
 if [[ "$reuse" != "--reuse" ]]; then
   "$vigil" bench load --events "$events" --days 7 2>&1 | tail -1
   psql -q "$url" -c "VACUUM ANALYZE events"
@@ -43,8 +27,5 @@ psql -qtA "$url" -c "SELECT 'stored: ' || count(*) || ' events, ' ||
     pg_size_pretty((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'events'::regclass)) ||
     ' on disk; last 24 h: ' || (SELECT count(*) FROM events WHERE ts >= now() - interval '24 hours') FROM events"
 
-VIGIL_LISTEN="127.0.0.1:$port" VIGIL_ADMIN_PASSWORD="$password" VIGIL_LOG=warn \
-  VIGIL_STATIC_DIR="$PWD/dist" "$vigil" serve > "$work/server.out" 2>&1 &
-server=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.1; done
+start_server
 BENCH_PASSWORD="$password" "$vigil" bench search --url "http://127.0.0.1:$port" --runs 20

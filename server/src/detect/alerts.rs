@@ -257,9 +257,7 @@ pub async fn update(
     AppPath(id): AppPath<Uuid>,
     AppJson(update): AppJson<AlertUpdate>,
 ) -> Result<AppJson<Alert>, ApiError> {
-    if let Some((field, message)) = update.problems().into_iter().next() {
-        return Err(ApiError::validation(field, message));
-    }
+    checked(&update)?;
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let assignee = assignee_id(&mut tx, &update).await?;
@@ -291,9 +289,7 @@ pub async fn update_many(
         ));
     }
     let update = request.update();
-    if let Some((field, message)) = update.problems().into_iter().next() {
-        return Err(ApiError::validation(field, message));
-    }
+    checked(&update)?;
     let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let assignee = assignee_id(&mut tx, &update).await?;
@@ -323,6 +319,14 @@ pub async fn update_many(
         updated: updated.len(),
         missing,
     }))
+}
+
+/// Refuses an update with its first mistake.
+fn checked(update: &AlertUpdate) -> Result<(), ApiError> {
+    match update.problems().into_iter().next() {
+        Some((field, message)) => Err(ApiError::validation(field, message)),
+        None => Ok(()),
+    }
 }
 
 /// The most alerts one bulk update changes.
