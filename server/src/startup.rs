@@ -249,6 +249,7 @@ pub async fn build_state(
         ),
         ..TimePolicy::default()
     };
+    let geo = open_geoip(&settings.ingest.geoip_databases).await?;
     let state = AppState {
         pool,
         settings: Arc::new(settings),
@@ -259,10 +260,22 @@ pub async fn build_state(
         embedded_database,
         events,
         time_policy,
+        geo,
         sources: SourceTally::default(),
         detection: Arc::default(),
     };
     Ok((state, writers))
+}
+
+/// Loads the geo-IP databases (off the async threads: they are large files).
+async fn open_geoip(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<ingest::GeoIp>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let owned = paths.to_vec();
+    let geo = tokio::task::spawn_blocking(move || ingest::GeoIp::open(&owned)).await??;
+    tracing::info!(databases = ?geo.paths(), "geo-ip enrichment on");
+    Ok(Some(geo))
 }
 
 /// Resolves on SIGTERM or ctrl-c.

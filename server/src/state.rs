@@ -29,6 +29,8 @@ pub struct AppState {
     pub events: EventWriter,
     /// How event times are judged at ingest.
     pub time_policy: TimePolicy,
+    /// Geo-IP databases for enrichment at ingest, when configured.
+    pub geo: Option<crate::ingest::GeoIp>,
     /// Per-source counts waiting to be written.
     pub sources: SourceTally,
     /// What this instance's detection engine is doing.

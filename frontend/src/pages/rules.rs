@@ -144,6 +144,14 @@ fn kind_text(kind: &RuleKind) -> String {
         RuleKind::Absence { period_secs, .. } => {
             format!("silence for {}", span(*period_secs))
         }
+        RuleKind::ImpossibleTravel {
+            by: travellers,
+            max_speed_kmh,
+            ..
+        } => format!(
+            "travel > {max_speed_kmh} km/h by {}",
+            travellers.join(" + ")
+        ),
     }
 }
 

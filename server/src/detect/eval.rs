@@ -17,6 +17,9 @@
 //!   at most `max_span_secs` apart.
 //! - An absence alert fires once per silence: when a group (or the rule, if
 //!   ungrouped) has had no matching event for `period_secs`.
+//! - Impossible travel compares each group's event with the place of its
+//!   previous one (within the window, in either time order) and keeps the
+//!   newer place; events without a place are skipped.
 
 use super::matcher::{EventView, Lists, Matcher};
 use crate::ingest::fields::value_lookup;
@@ -133,6 +136,23 @@ enum State {
         last_seen: HashMap<String, Silence>,
         started: DateTime<Utc>,
     },
+    Travel {
+        /// Per group: where its newest event was.
+        last: HashMap<String, Stop>,
+    },
+}
+
+/// Where and when a group (a user) was last seen, for impossible travel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Stop {
+    at: DateTime<Utc>,
+    id: uuid::Uuid,
+    /// Micro-degrees: integers survive a checkpoint's JSON exactly.
+    lat_e6: i32,
+    lon_e6: i32,
+    /// "London, GB": for the alert's summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Box<str>>,
 }
 
 /// An event as a stateful kind remembers it: its time and id.
@@ -166,6 +186,8 @@ struct Hit {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     group: BTreeMap<String, String>,
+    /// Values for the summary beyond fields (`{distance_km}`).
+    facts: BTreeMap<&'static str, String>,
 }
 
 impl Hit {
@@ -176,6 +198,7 @@ impl Hit {
             end: events.last().map(|(t, _)| *t).unwrap_or_default(),
             events,
             group,
+            facts: BTreeMap::new(),
         }
     }
 }
@@ -243,6 +266,9 @@ impl Evaluator {
             RuleKind::Absence { .. } => State::Absence {
                 last_seen: HashMap::new(),
                 started,
+            },
+            RuleKind::ImpossibleTravel { .. } => State::Travel {
+                last: HashMap::new(),
             },
         };
         Ok(Evaluator {
@@ -393,6 +419,10 @@ impl Evaluator {
                 let oldest = horizon(u64::from(*history_days) * 86_400);
                 seen.retain(|_, last| *last >= oldest);
             }
+            (RuleKind::ImpossibleTravel { window_secs, .. }, State::Travel { last }) => {
+                let oldest = horizon(*window_secs);
+                last.retain(|_, stop| stop.at >= oldest);
+            }
             _ => {}
         }
         self.memory
@@ -464,7 +494,12 @@ impl Evaluator {
         let hits = self.advance(event);
         hits.into_iter()
             .map(|hit| AlertDraft {
-                summary: self.summary(Some(&event.document), hit.events.len(), &hit.group),
+                summary: self.summary_with(
+                    Some(&event.document),
+                    hit.events.len(),
+                    &hit.group,
+                    &hit.facts,
+                ),
                 group: hit.group,
                 window_start: hit.start,
                 window_end: hit.end,
@@ -481,6 +516,7 @@ impl Evaluator {
             start: event.timestamp,
             end: event.timestamp,
             group,
+            facts: BTreeMap::new(),
         };
         match (&self.rule.kind, &mut self.memory.state) {
             (RuleKind::Query, _) => {
@@ -623,6 +659,40 @@ impl Evaluator {
                 }
                 Vec::new()
             }
+            (
+                RuleKind::ImpossibleTravel {
+                    by,
+                    field,
+                    max_speed_kmh,
+                    min_distance_km,
+                    window_secs,
+                },
+                State::Travel { last },
+            ) => {
+                let Some((key, values)) = group_key(&event.document, by) else {
+                    return Vec::new();
+                };
+                let Some(here) = stop_of(event, field) else {
+                    return Vec::new();
+                };
+                let window = Duration::seconds(*window_secs as i64);
+                let Some(previous) = last
+                    .get(&key)
+                    .filter(|p| (event.timestamp - p.at).abs() <= window)
+                else {
+                    last.insert(key, here);
+                    return Vec::new();
+                };
+                let (earlier, later) = if previous.at <= here.at {
+                    (previous.clone(), here)
+                } else {
+                    (here, previous.clone())
+                };
+                let hit = travel(&earlier, &later, *max_speed_kmh, *min_distance_km, values);
+                // The newer place is where the group is now.
+                last.insert(key, later);
+                hit.into_iter().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -634,6 +704,17 @@ impl Evaluator {
         event: Option<&Value>,
         count: usize,
         group: &BTreeMap<String, String>,
+    ) -> String {
+        self.summary_with(event, count, group, &BTreeMap::new())
+    }
+
+    /// As [`Evaluator::summary`], `facts` (`{distance_km}`, …) first.
+    fn summary_with(
+        &self,
+        event: Option<&Value>,
+        count: usize,
+        group: &BTreeMap<String, String>,
+        facts: &BTreeMap<&'static str, String>,
     ) -> String {
         let Some(template) = &self.rule.summary else {
             return self.rule.name.clone();
@@ -648,6 +729,8 @@ impl Evaluator {
             let name = &rest[open + 1..open + close];
             let value = if name == "count" {
                 Some(count.to_string())
+            } else if let Some(fact) = facts.get(name) {
+                Some(fact.clone())
             } else {
                 group
                     .get(name)
@@ -811,6 +894,130 @@ fn window_push(
 }
 
 /// A new-terms combination as remembered: the values joined by U+001F.
+/// Where `event` was, from the geo point at `field` and the place names
+/// beside it (`city_name`, `country_iso_code`, as ECS puts them).
+fn stop_of(event: &EventRecord, field: &str) -> Option<Stop> {
+    let object = event.document.as_object()?;
+    let (lat, lon) = geo_point(value_lookup(object, field)?)?;
+    let parent = field.rsplit_once('.').map_or("", |(parent, _)| parent);
+    let name = |leaf: &str| {
+        let path = if parent.is_empty() {
+            leaf.to_owned()
+        } else {
+            format!("{parent}.{leaf}")
+        };
+        value_lookup(object, &path).and_then(scalar_text)
+    };
+    let label = match (name("city_name"), name("country_iso_code")) {
+        (Some(city), Some(country)) => Some(format!("{city}, {country}")),
+        (city, country) => city.or(country),
+    };
+    Some(Stop {
+        at: event.timestamp,
+        id: event.id,
+        lat_e6: (lat * 1e6).round() as i32,
+        lon_e6: (lon * 1e6).round() as i32,
+        label: label.map(String::into_boxed_str),
+    })
+}
+
+impl Stop {
+    fn degrees(&self) -> (f64, f64) {
+        (f64::from(self.lat_e6) / 1e6, f64::from(self.lon_e6) / 1e6)
+    }
+}
+
+/// A geo point as ECS and Elasticsearch accept it: `{"lat", "lon"}`,
+/// `"lat,lon"`, `[lon, lat]` (GeoJSON order) or `"POINT (lon lat)"`.
+pub fn geo_point(value: &Value) -> Option<(f64, f64)> {
+    let number = |v: &Value| match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    let (lat, lon) = match value {
+        Value::Object(map) => (number(map.get("lat")?)?, number(map.get("lon")?)?),
+        Value::Array(items) if items.len() == 2 => (number(&items[1])?, number(&items[0])?),
+        Value::String(text) => {
+            let text = text.trim();
+            if let Some(inner) = text
+                .strip_prefix("POINT")
+                .map(str::trim_start)
+                .and_then(|t| t.strip_prefix('('))
+                .and_then(|t| t.strip_suffix(')'))
+            {
+                let mut parts = inner.split_whitespace();
+                let lon = parts.next()?.parse::<f64>().ok()?;
+                let lat = parts.next()?.parse::<f64>().ok()?;
+                (lat, lon)
+            } else {
+                let (lat, lon) = text.split_once(',')?;
+                (lat.trim().parse().ok()?, lon.trim().parse().ok()?)
+            }
+        }
+        _ => return None,
+    };
+    let valid = lat.is_finite()
+        && lon.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon);
+    valid.then_some((lat, lon))
+}
+
+/// The alert for a move from `earlier` to `later`, if it is too far too fast.
+fn travel(
+    earlier: &Stop,
+    later: &Stop,
+    max_speed_kmh: u32,
+    min_distance_km: u32,
+    group: BTreeMap<String, String>,
+) -> Option<Hit> {
+    let km = crate::ingest::geoip::distance_km(earlier.degrees(), later.degrees());
+    if km < f64::from(min_distance_km) || km < 1.0 {
+        return None;
+    }
+    let seconds = (later.at - earlier.at).num_milliseconds() as f64 / 1000.0;
+    // Within a second nothing is possible but staying put.
+    let kmh = km / (seconds.max(1.0) / 3600.0);
+    if kmh <= f64::from(max_speed_kmh) {
+        return None;
+    }
+    let label = |stop: &Stop| {
+        stop.label.as_deref().map_or_else(
+            || {
+                let (lat, lon) = stop.degrees();
+                format!("{lat:.2},{lon:.2}")
+            },
+            str::to_owned,
+        )
+    };
+    let facts = BTreeMap::from([
+        ("distance_km", format!("{km:.0}")),
+        ("speed_kmh", format!("{kmh:.0}")),
+        ("elapsed", elapsed_text(seconds)),
+        ("from", label(earlier)),
+        ("to", label(later)),
+    ]);
+    Some(Hit {
+        events: vec![(earlier.at, earlier.id), (later.at, later.id)],
+        start: earlier.at,
+        end: later.at,
+        group,
+        facts,
+    })
+}
+
+/// `45 s`, `12 min`, `3 h 5 min`.
+fn elapsed_text(seconds: f64) -> String {
+    let secs = seconds.max(0.0).round() as u64;
+    match secs {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s % 3600 < 60 => format!("{} h", s / 3600),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 fn combination(values: &BTreeMap<String, String>) -> String {
     values
         .values()
@@ -1191,6 +1398,8 @@ mod tests {
                 json!({"kind": "new_terms", "fields": ["source.ip", "user.name"], "history_days": 1}),
             ),
             rule(json!({"kind": "absence", "group_by": ["source.ip"], "period_secs": 600})),
+            rule(json!({"kind": "impossible_travel", "window_secs": 3600,
+                        "suppression": {"group_by": ["user.name"], "duration_secs": 600}})),
         ]
     }
 
@@ -1203,7 +1412,7 @@ mod tests {
         fn a_restored_evaluator_goes_on_exactly(
             events in proptest::collection::vec((0i64..2000, 0u8..3, 0u8..3, 0u8..3), 0..120),
             cut in 0usize..120,
-            kind in 0usize..6,
+            kind in 0usize..7,
         ) {
             let rule = kinds().swap_remove(kind);
             let started: DateTime<Utc> = "2026-11-29T09:00:00Z".parse().unwrap();
@@ -1212,9 +1421,11 @@ mod tests {
                 .enumerate()
                 .map(|(i, (minute, ip, user, action))| {
                     let action = ["logon", "whoami", "other"][*action as usize];
+                    // Each address in its own city: London, New York, Tokyo.
+                    let (lat, lon) = [(51.5074, -0.1278), (40.7128, -74.006), (35.6762, 139.6503)][*ip as usize];
                     let mut record = event(minute / 10, json!({
                         "event": {"outcome": "failure", "action": action},
-                        "source": {"ip": format!("10.0.0.{ip}")},
+                        "source": {"ip": format!("10.0.0.{ip}"), "geo": {"location": {"lat": lat, "lon": lon}}},
                         "user": {"name": format!("u{user}")}}));
                     record.id = uuid::Uuid::from_u128(i as u128);
                     record
@@ -1243,6 +1454,106 @@ mod tests {
             got.extend(feed(&mut second, cut..records.len()));
             proptest::prop_assert_eq!(got, expected);
             proptest::prop_assert_eq!(second.save(), straight.save());
+        }
+    }
+
+    fn login(minute: i64, user: &str, place: Value) -> EventRecord {
+        event(
+            minute,
+            json!({"event": {"outcome": "failure"}, "user": {"name": user}, "source": {"geo": place}}),
+        )
+    }
+
+    fn london() -> Value {
+        json!({"location": {"lat": 51.5074, "lon": -0.1278}, "city_name": "London", "country_iso_code": "GB"})
+    }
+
+    fn sydney() -> Value {
+        json!({"location": {"lat": -33.8688, "lon": 151.2093}, "city_name": "Sydney", "country_iso_code": "AU"})
+    }
+
+    #[test]
+    fn impossible_travel_needs_distance_and_speed() {
+        let rule = rule(json!({
+            "kind": "impossible_travel",
+            "summary": "{user.name}: {from} to {to} in {elapsed}, {distance_km} km at {speed_kmh} km/h"
+        }));
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
+        let croydon = json!({"location": {"lat": 51.3762, "lon": -0.0982}, "city_name": "Croydon"});
+        let events = [
+            login(0, "alice", london()),
+            // 15 km away: the same locality, however quick.
+            login(1, "alice", croydon),
+            // 17,000 km in two hours: impossible.
+            login(121, "alice", sydney()),
+            // Another user, same places, a day apart: a long flight, fine.
+            login(0, "bob", london()),
+            login(24 * 60, "bob", sydney()),
+            // No place: skipped, not an error.
+            event(
+                122,
+                json!({"event": {"outcome": "failure"}, "user": {"name": "alice"}}),
+            ),
+        ];
+        let alerts = run(&mut evaluator, &events);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let alert = &alerts[0];
+        assert_eq!(ids(alert), vec![events[1].id, events[2].id]);
+        assert_eq!(
+            alert.group.get("user.name").map(String::as_str),
+            Some("alice")
+        );
+        assert_eq!(alert.window_start, events[1].timestamp);
+        assert!(
+            alert
+                .summary
+                .starts_with("alice: Croydon to Sydney, AU in 2 h, 169"),
+            "{}",
+            alert.summary
+        );
+    }
+
+    #[test]
+    fn impossible_travel_takes_late_events_and_forgets_after_the_window() {
+        let rule = rule(json!({"kind": "impossible_travel", "window_secs": 7200}));
+        let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
+        // A late event (older than the last one seen) is compared too, and the
+        // newer place stays the group's place.
+        let alerts = run(
+            &mut evaluator,
+            &[login(60, "carol", sydney()), login(30, "carol", london())],
+        );
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(
+            alerts[0].window_start,
+            login(30, "carol", london()).timestamp
+        );
+        // Sydney (minute 60) is still carol's place: London at 90 is impossible,
+        let alerts = run(&mut evaluator, &[login(90, "carol", london())]);
+        assert_eq!(alerts.len(), 1);
+        // and after the window, a new place is only a new place.
+        let alerts = run(&mut evaluator, &[login(90 + 121, "carol", sydney())]);
+        assert_eq!(alerts, vec![]);
+    }
+
+    #[test]
+    fn geo_points_in_every_form_elasticsearch_takes() {
+        for value in [
+            json!({"lat": 51.5, "lon": -0.12}),
+            json!({"lat": "51.5", "lon": "-0.12"}),
+            json!("51.5, -0.12"),
+            json!([-0.12, 51.5]),
+            json!("POINT (-0.12 51.5)"),
+        ] {
+            assert_eq!(geo_point(&value), Some((51.5, -0.12)), "{value}");
+        }
+        for value in [
+            json!({"lat": 95, "lon": 0}),
+            json!("x"),
+            json!([1]),
+            json!(null),
+        ] {
+            assert_eq!(geo_point(&value), None, "{value}");
         }
     }
 

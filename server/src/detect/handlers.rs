@@ -40,7 +40,8 @@ pub async fn test_rule(
             .await
             .map_err(ApiError::internal)??;
     let lists = super::watchlists::lists_of(&state.pool, &rule).await?;
-    tokio::task::spawn_blocking(move || trial(&rule, &lists, request.events, request.now))
+    let geo = state.geo.clone();
+    tokio::task::spawn_blocking(move || trial(&rule, &lists, geo, request.events, request.now))
         .await
         .map_err(ApiError::internal)?
         .map(AppJson)
@@ -85,11 +86,13 @@ fn rule_of(
 pub fn trial(
     rule: &RuleDefinition,
     lists: &Lists,
+    geo: Option<crate::ingest::GeoIp>,
     events: Vec<serde_json::Value>,
     now: Option<chrono::DateTime<Utc>>,
 ) -> Result<RuleTestResponse, ApiError> {
     let received_at = Utc::now();
     let context = IngestContext {
+        geo,
         source_id: None,
         source_kind: app::ingest::SourceKind::User,
         source_name: "rule-test".to_owned(),

@@ -266,11 +266,14 @@ mod tests {
                     );
                 }
                 for case in &rule.tests {
-                    let answer =
-                        super::super::handlers::trial(rule, &lists, case.events.clone(), case.now)
-                            .unwrap_or_else(|e| {
-                                panic!("{pack}/{}: {}: {e:?}", rule.slug, case.name)
-                            });
+                    let answer = super::super::handlers::trial(
+                        rule,
+                        &lists,
+                        None,
+                        case.events.clone(),
+                        case.now,
+                    )
+                    .unwrap_or_else(|e| panic!("{pack}/{}: {}: {e:?}", rule.slug, case.name));
                     assert_eq!(
                         answer.alerts.len() as u32,
                         case.expect_alerts,

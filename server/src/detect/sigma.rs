@@ -1644,6 +1644,7 @@ mod tests {
             })
             .collect();
         let context = IngestContext {
+            geo: None,
             source_id: None,
             source_kind: app::ingest::SourceKind::User,
             source_name: "otrf".into(),

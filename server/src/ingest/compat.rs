@@ -96,7 +96,7 @@ async fn bulk_into(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let ctx = context(&principal);
+    let ctx = context(&principal, &state);
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {

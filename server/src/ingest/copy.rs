@@ -167,6 +167,7 @@ mod tests {
     #[test]
     fn the_size_estimate_bounds_the_encoding() {
         let ctx = super::super::IngestContext {
+            geo: None,
             source_id: Some(uuid::Uuid::nil()),
             source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "s".into(),

@@ -239,6 +239,7 @@ mod tests {
 
     fn ctx() -> IngestContext {
         IngestContext {
+            geo: None,
             source_id: None,
             source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "filebeat".into(),

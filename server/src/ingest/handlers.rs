@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde_json::value::RawValue;
 
 /// Returns who sends and when, for events arriving from `principal`.
-pub fn context(principal: &Principal) -> IngestContext {
+pub fn context(principal: &Principal, state: &AppState) -> IngestContext {
     let (source_id, source_kind, source_name) = match principal {
         Principal::ApiKey(key) => (Some(key.id.as_uuid()), SourceKind::ApiKey, key.name.clone()),
         Principal::User(user) => (
@@ -24,6 +24,7 @@ pub fn context(principal: &Principal) -> IngestContext {
         ),
     };
     IngestContext {
+        geo: state.geo.clone(),
         source_id,
         source_kind,
         source_name,
@@ -233,7 +234,7 @@ async fn ingest_with(
     body: Bytes,
     parse: BodyParser,
 ) -> Result<Response, ApiError> {
-    let ctx = context(&principal);
+    let ctx = context(&principal, &state);
     let key = idempotency_key(&headers)?;
     if let Some(earlier) = earlier_answer(&state, &ctx, key.as_deref()).await? {
         return Ok(earlier);
@@ -285,6 +286,7 @@ mod tests {
 
     fn ctx() -> IngestContext {
         IngestContext {
+            geo: None,
             source_id: None,
             source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "t".into(),

@@ -5,6 +5,7 @@ pub mod compat;
 pub mod copy;
 pub mod elastic;
 pub mod fields;
+pub mod geoip;
 pub mod handlers;
 pub mod normalize;
 pub mod parsers;
@@ -15,6 +16,7 @@ pub mod syslog;
 pub mod timestamp;
 pub mod writer;
 
+pub use geoip::GeoIp;
 pub use normalize::{Event, IngestContext, TimePolicy};
 pub use sources::SourceTally;
 pub use writer::{EventWriter, Idempotency, WriteError, WriterSettings, WriterTasks, Written};

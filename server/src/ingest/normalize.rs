@@ -91,6 +91,8 @@ pub struct IngestContext {
     pub source_name: String,
     /// The receive time.
     pub received_at: DateTime<Utc>,
+    /// Geo-IP databases for `source.geo` / `destination.geo`, when configured.
+    pub geo: Option<super::GeoIp>,
 }
 
 /// Returns the normaliser's time rules.
@@ -227,6 +229,9 @@ fn normalize_fields(
     doc.put("event.id", Value::from(id.to_string()), false);
     for (path, value) in derived.values {
         doc.put(path, value, false);
+    }
+    if let Some(geo) = &ctx.geo {
+        enrich_geo(&mut doc, geo);
     }
     if !derived.tags.is_empty() {
         let mut tags = string_list(doc.fields.get("tags"));
@@ -464,6 +469,26 @@ fn is_blank(value: &Value) -> bool {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
         _ => false,
+    }
+}
+
+/// Adds ECS `geo` and `as` objects for public source and destination
+/// addresses; what the shipper already sent under them wins.
+fn enrich_geo(doc: &mut Document<'_>, geo: &super::GeoIp) {
+    const SIDES: [(&str, &str, &str); 2] = [
+        ("source.ip", "source.geo", "source.as"),
+        ("destination.ip", "destination.geo", "destination.as"),
+    ];
+    for (ip_path, geo_path, as_path) in SIDES {
+        let Some(place) = ip_at(&doc.fields, ip_path).and_then(|ip| geo.lookup(ip)) else {
+            continue;
+        };
+        if let Some(value) = place.geo() {
+            doc.put(geo_path, value, false);
+        }
+        if let Some(value) = place.autonomous_system() {
+            doc.put(as_path, value, false);
+        }
     }
 }
 
@@ -809,6 +834,37 @@ fn is_mozdef(fields: &Fields<'_>) -> bool {
 }
 
 /// Maps MozDef's schema (docs: json_format.rst) onto ECS, keeping the originals.
+/// An ECS `geo` object from MozDef's geolocation (`latitude`, `city`,
+/// `country_code`, `time_zone`, …).
+fn mozdef_geo(place: &Map<String, Value>) -> Option<Value> {
+    let mut geo = Map::new();
+    for (from, to) in [
+        ("city", "city_name"),
+        ("country_code", "country_iso_code"),
+        ("country_name", "country_name"),
+        ("region_code", "region_iso_code"),
+        ("postal_code", "postal_code"),
+        ("time_zone", "timezone"),
+        ("continent", "continent_code"),
+    ] {
+        if let Some(text) = place.get(from).and_then(scalar_text) {
+            geo.insert(to.to_owned(), Value::from(text));
+        }
+    }
+    let degrees = |key: &str| match place.get(key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    if let (Some(lat), Some(lon)) = (degrees("latitude"), degrees("longitude")) {
+        geo.insert(
+            "location".to_owned(),
+            serde_json::json!({"lat": lat, "lon": lon}),
+        );
+    }
+    (!geo.is_empty()).then_some(Value::Object(geo))
+}
+
 fn derive_mozdef(fields: &Fields<'_>, derived: &mut Derived) {
     derived.set("message", first_of(fields, &["summary"]));
     derived.set("host.name", first_of(fields, &["hostname"]));
@@ -862,6 +918,15 @@ fn derive_mozdef(fields: &Fields<'_>, derived: &mut Derived) {
             _ => None,
         };
         derived.set("event.outcome", outcome.map(Value::from));
+        // MozDef's geoip plugin placed addresses under `*ipgeolocation`.
+        for (key, path) in [
+            ("sourceipgeolocation", "source.geo"),
+            ("destinationipgeolocation", "destination.geo"),
+        ] {
+            if let Some(Value::Object(place)) = details.get(key) {
+                derived.set(path, mozdef_geo(place));
+            }
+        }
     }
     if let Some(tags) = fields.get("tags") {
         // MozDef accepts a single string as a one-tag list.
@@ -952,6 +1017,7 @@ mod tests {
 
     fn ctx() -> IngestContext {
         IngestContext {
+            geo: None,
             source_id: Some(Uuid::nil()),
             source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "test-shipper".into(),
@@ -976,6 +1042,40 @@ mod tests {
         };
         assert_eq!(comparable(&parsed), comparable(&text));
         text
+    }
+
+    #[test]
+    fn public_addresses_gain_their_place_and_the_shippers_own_wins() {
+        let geo_ctx = IngestContext {
+            geo: Some(crate::ingest::geoip::tests::installed()),
+            ..ctx()
+        };
+        let norm_geo = |doc: Value| {
+            normalize_text(&doc.to_string(), &geo_ctx, TimePolicy::default())
+                .unwrap()
+                .document()
+        };
+        // Parsed from an sshd line, then placed.
+        let doc = norm_geo(json!({
+            "message": "Failed password for root from 81.2.69.142 port 50022 ssh2",
+            "process": {"name": "sshd"},
+            "destination": {"ip": "2a00:1450:4001:82b::200e"}
+        }));
+        assert_eq!(doc["source"]["ip"], "81.2.69.142");
+        assert_eq!(doc["source"]["geo"]["city_name"], "London");
+        assert_eq!(doc["source"]["geo"]["country_iso_code"], "GB");
+        assert!(doc["source"]["geo"]["location"]["lat"].is_f64());
+        assert_eq!(doc["destination"]["geo"]["country_iso_code"], "DE");
+        // What the shipper sent stays; private addresses get nothing.
+        let doc = norm_geo(json!({
+            "source": {"ip": "81.2.69.142", "geo": {"city_name": "Shipper's own"}},
+            "destination": {"ip": "10.1.2.3"}
+        }));
+        assert_eq!(doc["source"]["geo"], json!({"city_name": "Shipper's own"}));
+        assert!(doc["destination"].get("geo").is_none());
+        // Without databases, no enrichment.
+        let doc = norm(json!({"source": {"ip": "81.2.69.142"}})).document();
+        assert!(doc["source"].get("geo").is_none());
     }
 
     #[test]
@@ -1061,6 +1161,24 @@ mod tests {
         assert_eq!(
             event.document()["vigil"]["flags"],
             json!(["renamed_conflicting_fields"])
+        );
+    }
+
+    #[test]
+    fn mozdef_geolocations_become_ecs_geo() {
+        let event = norm(json!({
+            "summary": "alice logged in",
+            "details": {
+                "username": "alice",
+                "sourceipaddress": "81.2.69.142",
+                "sourceipgeolocation": {"city": "London", "country_code": "GB",
+                                        "latitude": 51.5142, "longitude": "-0.0931", "time_zone": "Europe/London"}
+            }
+        }));
+        assert_eq!(
+            event.document()["source"]["geo"],
+            json!({"city_name": "London", "country_iso_code": "GB", "timezone": "Europe/London",
+                   "location": {"lat": 51.5142, "lon": -0.0931}})
         );
     }
 

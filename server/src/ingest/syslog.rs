@@ -252,6 +252,7 @@ pub fn listener_id(kind: &str, address: SocketAddr) -> Uuid {
 
 fn context(kind: &str, address: SocketAddr) -> IngestContext {
     IngestContext {
+        geo: None,
         source_id: Some(listener_id(kind, address)),
         source_kind: SourceKind::Listener,
         source_name: format!("syslog-{kind} {address}"),
@@ -265,6 +266,7 @@ async fn store_lines(state: &AppState, kind: &str, address: SocketAddr, lines: V
     }
     let mut ctx = context(kind, address);
     ctx.received_at = Utc::now();
+    ctx.geo = state.geo.clone();
     let policy: TimePolicy = state.time_policy;
     let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {

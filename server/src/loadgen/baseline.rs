@@ -38,6 +38,7 @@ pub async fn run(
     let end = Utc::now();
     let span = chrono::Duration::days(i64::from(days.max(1)));
     let ctx = IngestContext {
+        geo: None,
         source_id: None,
         source_kind: app::ingest::SourceKind::ApiKey,
         source_name: "baseline".into(),

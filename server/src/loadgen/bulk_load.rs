@@ -30,6 +30,7 @@ pub async fn run(
         day = day + chrono::Days::new(1);
     }
     let ctx = IngestContext {
+        geo: None,
         source_id: None,
         source_kind: app::ingest::SourceKind::Listener,
         source_name: "bench-load".into(),

@@ -20,6 +20,7 @@ pub async fn load_if_empty(state: &AppState, count: u64) -> anyhow::Result<u64> 
         return Ok(0);
     }
     let ctx = IngestContext {
+        geo: state.geo.clone(),
         source_id: Some(DEMO_SOURCE),
         source_kind: SourceKind::Listener,
         source_name: "demo data".into(),

@@ -349,6 +349,7 @@ mod tests {
         let end = Utc::now();
         let span = Duration::days(7);
         let ctx = crate::ingest::IngestContext {
+            geo: None,
             source_id: None,
             source_kind: app::ingest::SourceKind::ApiKey,
             source_name: "loadgen".into(),

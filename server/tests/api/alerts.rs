@@ -2,7 +2,7 @@
 //! posted through ingest, their alerts appear within seconds, and analysts
 //! list, read and triage them.
 
-use crate::helpers::{TestApp, assert_error, ingest_key, spawn_app_with};
+use crate::helpers::{TestApp, assert_error, geoip_databases, ingest_key, spawn_app_with};
 use app::alerts::{AlertDetail, AlertPage, AlertStatus, DetectionStatus};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -585,4 +585,84 @@ async fn mozdef_generic_alerts_import_and_fire_on_mozdef_events() {
         "Invalid SSH users (3): 198.51.100.4 (details.hostname=bastion1)"
     );
     assert_eq!(page.alerts[0].severity, app::rules::Severity::Medium);
+}
+
+/// MozDef's GeoModel from raw sshd lines: ingest places public addresses
+/// (geo-IP), the pack's `geomodel_location` compares each user's logins.
+#[tokio::test]
+async fn impossible_travel_between_geolocated_logins_is_an_alert() {
+    let databases = geoip_databases();
+    let app = spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[
+            ("VIGIL_DETECTION", "true"),
+            ("VIGIL_GEOIP_DATABASES", &databases),
+        ],
+    )
+    .await;
+    vigil::detect::packs::install(&app.pool).await.unwrap();
+    let key = ingest_key(&app, "bastion").await;
+    let start = chrono::Utc::now() - chrono::Duration::hours(3);
+    let login = |minutes: i64, user: &str, ip: &str| {
+        let at = start + chrono::Duration::minutes(minutes);
+        json!({"@timestamp": at.to_rfc3339(), "host": {"name": "bastion-1"}, "process": {"name": "sshd"},
+               "message": format!("Accepted publickey for {user} from {ip} port 50022 ssh2")})
+    };
+    post_events(
+        &app,
+        &key,
+        &[
+            // London, then Sydney an hour later: impossible.
+            login(0, "alice", "81.2.69.142"),
+            login(60, "alice", "1.1.1.1"),
+            // London twice, and a private address (no place): nothing.
+            login(0, "bob", "81.2.69.142"),
+            login(30, "bob", "10.1.2.3"),
+            login(60, "bob", "81.2.69.142"),
+        ],
+    )
+    .await;
+    let page = wait_for_alerts(&app, "?rule=geomodel_location", 1).await;
+    settled(&app).await;
+    let page = if page.alerts.len() == 1 {
+        page
+    } else {
+        alerts(&app, "?rule=geomodel_location").await
+    };
+    assert_eq!(page.alerts.len(), 1, "{:?}", page.alerts);
+    let alert = &page.alerts[0];
+    assert_eq!(alert.group["user.name"], "alice");
+    assert_eq!(alert.event_count, 2);
+    assert!(
+        alert
+            .summary
+            .starts_with("alice seen in Sydney, AU 1 h after London, GB: 169"),
+        "{}",
+        alert.summary
+    );
+
+    // The stored events carry their place, for search and the analyst.
+    let detail: AlertDetail = app
+        .get(&format!("/api/v1/alerts/{}", alert.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cities: Vec<&Value> = detail
+        .events
+        .iter()
+        .map(|e| &e.document.as_ref().unwrap()["source"]["geo"]["city_name"])
+        .collect();
+    assert_eq!(cities, [&json!("London"), &json!("Sydney")]);
+    let response = app
+        .post_json(
+            "/api/v1/search",
+            &json!({"query": "source.geo.country_iso_code:GB AND user.name:bob",
+                    "from": (start - chrono::Duration::minutes(1)).to_rfc3339(),
+                    "to": chrono::Utc::now().to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let found: Value = response.json().await.unwrap();
+    assert_eq!(found["hits"].as_array().unwrap().len(), 2, "{found}");
 }

