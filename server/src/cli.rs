@@ -419,10 +419,16 @@ async fn bench_copy(
     batch: usize,
     connections: usize,
 ) -> anyhow::Result<()> {
+    // The same rows as ingest stores: placed too when ingest places them.
+    let geo = match settings.ingest.geoip_databases.as_slice() {
+        [] => None,
+        paths => Some(crate::ingest::GeoIp::open(paths)?),
+    };
     let database = Database::open(&settings.database, &settings.data_dir).await?;
     let result = async {
         db::migrate(&database.pool).await?;
-        crate::loadgen::baseline::run(&database.pool, events, days, seed, batch, connections).await
+        let pool = &database.pool;
+        crate::loadgen::baseline::run(pool, geo, events, days, seed, batch, connections).await
     }
     .await;
     database.close().await?;

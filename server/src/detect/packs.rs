@@ -1,6 +1,7 @@
 //! Built-in rule packs, shipped in the binary as data (`server/packs/*.json`)
-//! and installed on start: each rule once, so a rule an admin changed or
-//! deleted stays as they left it.
+//! and installed on start: each rule once, then kept up to date with the
+//! shipped definition for as long as no one edits it; a rule an admin
+//! changed, disabled or deleted stays as they left it.
 //!
 //! Site values a pack's rules read (watched addresses, skip lists) are
 //! watchlists the pack installs with sample values, once, for admins to
@@ -152,16 +153,57 @@ pub fn packs() -> anyhow::Result<Vec<(&'static str, Vec<RuleDefinition>)>> {
         .collect()
 }
 
-/// Installs every pack watchlist and rule never installed before; returns
-/// how many rules.
-pub async fn install(pool: &PgPool) -> anyhow::Result<usize> {
+/// What [`install`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// Pack rules installed for the first time.
+    pub created: usize,
+    /// Pack rules no one had edited, brought up to the shipped definition.
+    pub updated: usize,
+}
+
+/// Installs every pack watchlist and rule never installed before, and
+/// brings pack rules that no one edited since the pack wrote them up to the
+/// definition this build ships (fixes to a pack rule reach existing
+/// installations). A pack rule an admin changed, disabled or deleted is
+/// left as they left it.
+pub async fn install(pool: &PgPool) -> anyhow::Result<Installed> {
     install_watchlists(pool).await?;
-    let mut installed = 0;
+    let mut done = Installed::default();
     for (pack, rules) in packs()? {
         let mut tx = pool.begin().await?;
-        let mut slugs = Vec::new();
+        let (mut created, mut updated) = (Vec::new(), Vec::new());
         for rule in rules {
-            // Installed once: a pack rule later changed or deleted is left alone.
+            let json = serde_json::to_value(&rule)?;
+            let live = sqlx::query!(
+                r#"SELECT r.id, r.version, r.definition, v.by_pack
+                     FROM rules r JOIN rule_versions v ON v.rule_id = r.id AND v.version = r.version
+                    WHERE r.slug = $1 AND r.origin = 'pack' AND r.deleted_at IS NULL
+                      FOR UPDATE OF r"#,
+                rule.slug
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(live) = live {
+                let current: Option<RuleDefinition> = serde_json::from_value(live.definition).ok();
+                if live.by_pack && current.as_ref() != Some(&rule) {
+                    let version = live.version + 1;
+                    sqlx::query!(
+                        "UPDATE rules SET version = $2, enabled = $3, definition = $4, updated_at = now()
+                          WHERE id = $1",
+                        live.id,
+                        version,
+                        rule.enabled,
+                        json
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    pack_version(&mut tx, live.id, version, &json, "update").await?;
+                    updated.push(rule.slug);
+                }
+                continue;
+            }
+            // Once deleted, or a rule of the same slug not from the pack: left alone.
             let known = sqlx::query_scalar!(
                 "SELECT EXISTS (SELECT 1 FROM rules WHERE slug = $1 AND (origin = 'pack' OR deleted_at IS NULL))",
                 rule.slug
@@ -173,7 +215,6 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<usize> {
                 continue;
             }
             let id = uuid::Uuid::new_v4();
-            let json = serde_json::to_value(&rule)?;
             sqlx::query!(
                 "INSERT INTO rules (id, slug, version, enabled, definition, origin)
                  VALUES ($1, $2, 1, $3, $4, 'pack')",
@@ -184,31 +225,55 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<usize> {
             )
             .execute(&mut *tx)
             .await?;
-            sqlx::query!(
-                "INSERT INTO rule_versions (rule_id, version, definition, change)
-                 VALUES ($1, 1, $2, 'create')",
-                id,
-                json
-            )
-            .execute(&mut *tx)
-            .await?;
-            slugs.push(rule.slug);
+            pack_version(&mut tx, id, 1, &json, "create").await?;
+            created.push(rule.slug);
         }
-        if !slugs.is_empty() {
-            installed += slugs.len();
-            let record = AuditRecord::system("rule.pack_install")
+        for (action, slugs) in [
+            ("rule.pack_install", &created),
+            ("rule.pack_update", &updated),
+        ] {
+            if slugs.is_empty() {
+                continue;
+            }
+            let record = AuditRecord::system(action)
                 .target(pack)
                 .details(serde_json::json!({ "pack": pack, "rules": slugs }));
             audit_repo::insert_audit_record(&mut *tx, &record).await?;
+        }
+        if !created.is_empty() || !updated.is_empty() {
             tracing::info!(
                 pack,
-                rules = slugs.len(),
-                "installed built-in detection rules"
+                installed = created.len(),
+                updated = updated.len(),
+                "built-in detection rules installed or brought up to date"
             );
         }
         tx.commit().await?;
+        done.created += created.len();
+        done.updated += updated.len();
     }
-    Ok(installed)
+    Ok(done)
+}
+
+/// Records a version of a pack rule as the pack's own.
+async fn pack_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    rule: uuid::Uuid,
+    version: i32,
+    definition: &serde_json::Value,
+    change: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO rule_versions (rule_id, version, definition, change, by_pack)
+         VALUES ($1, $2, $3, $4, true)",
+        rule,
+        version,
+        definition,
+        change
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

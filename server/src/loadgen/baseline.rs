@@ -24,11 +24,12 @@ pub struct BaselineReport {
     pub bytes_per_row: f64,
 }
 
-/// Writes `events` generated rows (`seed`, spread over `days`) in `batch`-row
-/// transactions over `connections` connections into a scratch copy of
+/// Writes `events` generated rows (`seed`, spread over `days`; placed by
+/// `geo` as ingest would) in `batch`-row transactions over `connections` connections into a scratch copy of
 /// `events`, then drops it.
 pub async fn run(
     pool: &PgPool,
+    geo: Option<crate::ingest::GeoIp>,
     events: u64,
     days: u32,
     seed: u64,
@@ -38,7 +39,7 @@ pub async fn run(
     let end = Utc::now();
     let span = chrono::Duration::days(i64::from(days.max(1)));
     let ctx = IngestContext {
-        geo: None,
+        geo,
         source_id: None,
         source_kind: app::ingest::SourceKind::ApiKey,
         source_name: "baseline".into(),

@@ -260,6 +260,12 @@ impl TestApp {
         .await
         .unwrap()
     }
+
+    /// The audited actions, oldest first.
+    pub async fn audit_action_names(&self) -> Vec<String> {
+        let actions = self.audit_actions().await;
+        actions.into_iter().map(|(action, _, _)| action).collect()
+    }
 }
 
 /// Asserts an error response's status and code, and returns its body.

@@ -456,7 +456,10 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
 async fn built_in_packs_install_once_and_respect_deletions() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let installed = vigil::detect::packs::install(&app.pool).await.unwrap();
+    let installed = vigil::detect::packs::install(&app.pool)
+        .await
+        .unwrap()
+        .created;
     assert!(installed >= 12, "{installed}");
     let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
     assert_eq!(rules.len(), installed);
@@ -476,7 +479,10 @@ async fn built_in_packs_install_once_and_respect_deletions() {
         app.client.delete(&url).send().await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(vigil::detect::packs::install(&app.pool).await.unwrap(), 0);
+    assert_eq!(
+        vigil::detect::packs::install(&app.pool).await.unwrap(),
+        vigil::detect::packs::Installed::default()
+    );
     let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
     assert_eq!(rules.len(), installed - 1);
 
@@ -503,11 +509,106 @@ async fn built_in_packs_install_once_and_respect_deletions() {
     .await;
     assert_eq!(tested.alerts.len(), 1);
     assert_eq!(tested.alerts[0].summary, "Promiscuous mode enabled on h1");
-    let actions: Vec<String> = app
-        .audit_actions()
+    assert!(
+        app.audit_action_names()
+            .await
+            .contains(&"rule.pack_install".to_owned())
+    );
+}
+
+/// A fix to a pack rule reaches existing installations, unless an admin
+/// edited the rule: then it stays as they left it.
+#[tokio::test]
+async fn untouched_pack_rules_follow_the_shipped_definition() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    vigil::detect::packs::install(&app.pool).await.unwrap();
+    // As an older Vigil would have installed them: the pack's own versions
+    // with another threshold.
+    let outdated = |slug: &'static str| {
+        sqlx::query(
+            "UPDATE rules SET definition = jsonb_set(definition, '{threshold}', '999') WHERE slug = $1",
+        )
+        .bind(slug)
+        .execute(&app.pool)
+    };
+    outdated("bruteforce_ssh").await.unwrap();
+    outdated("promisc_kernel").await.unwrap();
+    sqlx::query("UPDATE rule_versions v SET definition = r.definition FROM rules r WHERE r.id = v.rule_id AND r.slug IN ('bruteforce_ssh', 'promisc_kernel')")
+        .execute(&app.pool)
         .await
-        .into_iter()
-        .map(|(a, _, _)| a)
-        .collect();
-    assert!(actions.iter().any(|a| a == "rule.pack_install"));
+        .unwrap();
+    // An admin edits one of them (its threshold stays the older one).
+    let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
+    let promisc = rules
+        .iter()
+        .find(|r| r.definition.slug == "promisc_kernel")
+        .unwrap();
+    let mut edited = promisc.definition.clone();
+    edited.description = "Our own words".into();
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/rules/{}", promisc.id)))
+        .json(&json!({"version": promisc.version, "definition": edited}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let done = vigil::detect::packs::install(&app.pool).await.unwrap();
+    assert_eq!(
+        done,
+        vigil::detect::packs::Installed {
+            created: 0,
+            updated: 1
+        }
+    );
+    let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
+    let shipped = vigil::detect::packs::packs().unwrap();
+    let shipped_brute = shipped[0]
+        .1
+        .iter()
+        .find(|r| r.slug == "bruteforce_ssh")
+        .unwrap();
+    let brute = rules
+        .iter()
+        .find(|r| r.definition.slug == "bruteforce_ssh")
+        .unwrap();
+    assert_eq!(&brute.definition, shipped_brute);
+    assert_eq!(brute.version, 2);
+    let promisc = rules
+        .iter()
+        .find(|r| r.definition.slug == "promisc_kernel")
+        .unwrap();
+    assert_eq!(promisc.definition.description, "Our own words");
+    assert_eq!(
+        promisc.definition.kind,
+        app::rules::RuleKind::Threshold {
+            group_by: vec!["host.name".into()],
+            threshold: 999,
+            window_secs: promisc_window(&shipped)
+        }
+    );
+    // Up to date now: nothing more to do.
+    assert_eq!(
+        vigil::detect::packs::install(&app.pool).await.unwrap(),
+        vigil::detect::packs::Installed::default()
+    );
+    assert!(
+        app.audit_action_names()
+            .await
+            .contains(&"rule.pack_update".to_owned())
+    );
+}
+
+fn promisc_window(packs: &[(&str, Vec<app::rules::RuleDefinition>)]) -> u64 {
+    let rule = packs[0]
+        .1
+        .iter()
+        .find(|r| r.slug == "promisc_kernel")
+        .unwrap();
+    match rule.kind {
+        app::rules::RuleKind::Threshold { window_secs, .. } => window_secs,
+        _ => panic!("promisc_kernel is a threshold rule"),
+    }
 }

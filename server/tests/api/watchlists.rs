@@ -123,12 +123,7 @@ async fn watchlists_hold_values_that_indicator_rules_match() {
         StatusCode::NOT_FOUND
     );
 
-    let actions: Vec<String> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .map(|(a, _, _)| a)
-        .collect();
+    let actions = app.audit_action_names().await;
     for action in [
         "watchlist.create",
         "watchlist.import",
@@ -163,7 +158,10 @@ async fn watchlists_hold_values_that_indicator_rules_match() {
 async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let rules = vigil::detect::packs::install(&app.pool).await.unwrap();
+    let rules = vigil::detect::packs::install(&app.pool)
+        .await
+        .unwrap()
+        .created;
     assert!(rules >= 200, "{rules} pack rules");
     let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
     let scanners = lists
@@ -181,7 +179,10 @@ async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
-    assert_eq!(vigil::detect::packs::install(&app.pool).await.unwrap(), 0);
+    assert_eq!(
+        vigil::detect::packs::install(&app.pool).await.unwrap(),
+        vigil::detect::packs::Installed::default()
+    );
     let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
     assert_eq!(lists.len(), 9);
 

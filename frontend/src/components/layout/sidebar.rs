@@ -46,7 +46,16 @@ pub fn Sidebar() -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <ul>{items}</ul>
             </nav>
-            <p class="sidebar-footer">"Security log management"</p>
+            <div class="sidebar-footer">
+                <p>"Security log management"</p>
+                // DB-IP's licence (CC BY 4.0) asks every page that shows its
+                // places to credit it; event documents carry them.
+                <p class="attribution">
+                    <a href="https://db-ip.com" target="_blank" rel="noopener noreferrer">
+                        "IP geolocation by DB-IP"
+                    </a>
+                </p>
+            </div>
         </aside>
     }
 }

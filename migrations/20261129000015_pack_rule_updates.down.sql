@@ -1,0 +1,1 @@
+ALTER TABLE rule_versions DROP COLUMN IF EXISTS by_pack;
