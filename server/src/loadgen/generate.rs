@@ -1,7 +1,8 @@
 //! Realistic synthetic security events for load tests and demo data.
 //!
 //! The mix follows the storage measurements in shared postgres.md: 30 % sshd
-//! (mostly failures, from a few noisy attackers), 35 % Apache access, 20 %
+//! (mostly failures, from a few noisy attackers; successes from the office,
+//! rarely from an attacker), 35 % Apache access, 20 %
 //! firewall denies, 12 % Sysmon process creation, 3 % sudo; 1,000 hosts,
 //! 50,000 source addresses (about 30 % in 10/8), Zipf-like skew in users and
 //! attackers, and short attack bursts. Documents average about 700 bytes.
@@ -184,11 +185,17 @@ impl Generator {
 
     fn sshd(&mut self, ts: &str) -> Value {
         let host = self.host();
-        let source = self.address();
-        let user = USERS[self.rng.skewed(USERS.len() as u64) as usize];
+        let mut source = self.address();
+        let index = self.rng.skewed(USERS.len() as u64);
+        let user = USERS[index as usize];
         let port = 1024 + self.rng.below(64_000);
         let pid = 1000 + self.rng.below(60_000);
         let failed = self.rng.chance(0.8);
+        // People log in from the office (one London block); now and then an
+        // attacker gets in with stolen keys from wherever they are.
+        if !failed && !self.rng.chance(0.005) {
+            source = format!("81.2.69.{}", 100 + index);
+        }
         let (action, outcome, message) = if failed {
             (
                 "ssh_login",
