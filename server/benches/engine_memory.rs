@@ -13,56 +13,22 @@
     clippy::expect_used,
     reason = "a benchmark reports its figures and stops on a broken setup"
 )]
-#![allow(
-    unsafe_code,
-    reason = "counting heap bytes needs a global allocator, which is an unsafe trait; this one only forwards to the system allocator"
-)]
+#[path = "support/counting.rs"]
+mod counting;
 
 use chrono::{DateTime, Duration, Utc};
 use rsigma_eval::event::JsonEvent;
 use serde_json::{Value, json};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use vigil::detect::eval::{Evaluator, EventRecord};
 
-/// The system allocator, counting the bytes live at any moment.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counter only observes sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract for `alloc` is passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract for `dealloc` is passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: the caller's contract for `realloc` is passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const GROUPS: usize = 20_000;
 const EVENTS_PER_GROUP: usize = 3;
 
 fn live() -> isize {
-    LIVE.load(Ordering::Relaxed)
+    counting::live()
 }
 
 fn documents() -> Vec<(DateTime<Utc>, Value)> {

@@ -278,10 +278,10 @@ fn normalize_fields(
         ts,
         ingested_at: ctx.received_at,
         source_id: ctx.source_id,
-        category: text_at(&fields, "event.category").map(|c| c.to_lowercase()),
+        category: text_at(&fields, "event.category").map(lowercase),
         action: text_at(&fields, "event.action"),
-        outcome: text_at(&fields, "event.outcome").map(|o| o.to_lowercase()),
-        log_level: text_at(&fields, "log.level").map(|l| l.to_lowercase()),
+        outcome: text_at(&fields, "event.outcome").map(lowercase),
+        log_level: text_at(&fields, "log.level").map(lowercase),
         host_name: text_at(&fields, "host.name"),
         source_ip: ip_at(&fields, "source.ip"),
         destination_ip: ip_at(&fields, "destination.ip"),
@@ -293,6 +293,18 @@ fn normalize_fields(
         payload: String::from_utf8(payload)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         document_id: None,
+    }
+}
+
+/// `text` in lower case; without a copy when it already is (the usual case).
+fn lowercase(text: String) -> String {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        text.to_lowercase()
+    } else {
+        text
     }
 }
 
@@ -541,21 +553,32 @@ impl Document<'_> {
     /// Sets `path` to `value`; `overwrite` replaces an existing value, otherwise an
     /// existing non-blank value wins. A scalar in the way of an object moves to
     /// `vigil.original.<prefix>`.
-    fn put(&mut self, path: &str, value: Value, overwrite: bool) {
+    fn put(&mut self, path: &'static str, value: Value, overwrite: bool) {
         if !overwrite && self.fields.get_path(path).is_some_and(|v| !is_blank(v)) {
             return;
         }
-        let segments: Vec<&str> = path.split('.').collect();
+        // Paths are Vigil's own (a few segments): split without allocating,
+        // and the keys they add borrow the path.
+        let mut buffer = [""; 8];
+        let mut count = 0;
+        for segment in path.split('.') {
+            let Some(slot) = buffer.get_mut(count) else {
+                return;
+            };
+            *slot = segment;
+            count += 1;
+        }
+        let segments = &buffer[..count];
         let Some((last, parents)) = segments.split_last() else {
             return;
         };
         // Objects all the way down: set the member, leaving its siblings as text.
         if let Some(target) = self.fields.object_at(parents) {
-            target.insert((*last).to_owned(), value);
+            target.insert(*last, value);
             return;
         }
         let Some((first, inner)) = parents.split_first() else {
-            self.fields.insert(path.to_owned(), value);
+            self.fields.insert(path, value);
             return;
         };
         let mut displaced: Vec<(String, Value)> = Vec::new();
