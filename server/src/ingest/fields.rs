@@ -177,15 +177,14 @@ impl<'a> Fields<'a> {
 
     /// Wraps members read by [`super::scan::object_members`].
     pub fn from_members(members: Vec<super::scan::Member<'a>>) -> Fields<'a> {
-        Fields {
-            entries: members
-                .into_iter()
-                .map(|(key, text)| Entry {
-                    key,
-                    node: Node::text(text),
-                })
-                .collect(),
-        }
+        // Room for the members normalisation adds (`event.ingested`,
+        // `vigil`, …) without moving every entry to a larger vector.
+        let mut entries = Vec::with_capacity(members.len() + 4);
+        entries.extend(members.into_iter().map(|(key, text)| Entry {
+            key,
+            node: Node::text(text),
+        }));
+        Fields { entries }
     }
 
     /// Wraps an already-parsed object; every value will be serialised.
