@@ -18,6 +18,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
@@ -443,7 +444,8 @@ async fn activity(
 }
 
 /// `GET /api/v1/detection/status`: the engine's leader, lag and broken
-/// rules (compiled here, so any instance answers the same).
+/// rules (compiled here, once per rule version, so any instance answers
+/// the same).
 pub async fn status(State(state): State<AppState>) -> Result<AppJson<DetectionStatus>, ApiError> {
     let cursor =
         sqlx::query!("SELECT leader, updated_at, watermark FROM detection_cursor WHERE id = 1")
@@ -458,33 +460,41 @@ pub async fn status(State(state): State<AppState>) -> Result<AppJson<DetectionSt
     )
     .fetch_one(&state.pool)
     .await?;
-    let rules =
-        sqlx::query!("SELECT id, slug, definition FROM rules WHERE deleted_at IS NULL AND enabled")
-            .fetch_all(&state.pool)
-            .await?;
+    let rules = sqlx::query!(
+        "SELECT id, slug, version, definition FROM rules WHERE deleted_at IS NULL AND enabled"
+    )
+    .fetch_all(&state.pool)
+    .await?;
     let rules_enabled = rules.len() as i64;
+    let engine = Arc::clone(&state.detection);
     let broken = tokio::task::spawn_blocking(move || {
-        rules
-            .into_iter()
-            .filter_map(|row| {
-                let error =
-                    match serde_json::from_value::<app::rules::RuleDefinition>(row.definition) {
-                        Ok(definition) => super::eval::Evaluator::new(
-                            &definition,
-                            &Default::default(),
-                            Utc::now(),
-                        )
-                        .err()?
-                        .to_string(),
-                        Err(error) => format!("stored definition unreadable: {error}"),
-                    };
-                Some(BrokenRule {
+        let mut known = engine.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = std::collections::HashMap::with_capacity(rules.len());
+        let mut broken = Vec::new();
+        for row in rules {
+            let key = (row.id, row.version);
+            let error = known.remove(&key).unwrap_or_else(|| {
+                match serde_json::from_value::<app::rules::RuleDefinition>(row.definition) {
+                    Ok(definition) => {
+                        super::eval::Evaluator::new(&definition, &Default::default(), Utc::now())
+                            .err()
+                            .map(|e| e.to_string())
+                    }
+                    Err(error) => Some(format!("stored definition unreadable: {error}")),
+                }
+            });
+            if let Some(error) = &error {
+                broken.push(BrokenRule {
                     rule_id: row.id,
                     slug: row.slug,
-                    error,
-                })
-            })
-            .collect()
+                    error: error.clone(),
+                });
+            }
+            current.insert(key, error);
+        }
+        // Versions no longer enabled are forgotten.
+        *known = current;
+        broken
     })
     .await
     .map_err(ApiError::internal)?;

@@ -58,6 +58,9 @@ pub struct EngineStatus {
     /// Rules stopped after failing while evaluating: id, slug, why. Cleared
     /// when the rules are loaded again.
     pub failed: std::sync::Mutex<Vec<(Uuid, String, String)>>,
+    /// Whether each stored rule version compiles (the error when not), so
+    /// the status API compiles a rule once per version, not per request.
+    pub compiled: std::sync::Mutex<std::collections::HashMap<(Uuid, i32), Option<String>>>,
 }
 
 /// Starts the engine's task: it waits for the lead, then leads until its

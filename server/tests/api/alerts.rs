@@ -445,6 +445,15 @@ async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
         "{}",
         status.broken[0].error
     );
+    // Asked again, the same answer (each rule version is compiled once) ...
+    assert_eq!(self::status(&app).await.broken, status.broken);
+    // ... and a new version of the rule is judged anew.
+    sqlx::query("UPDATE rules SET version = 2, definition = jsonb_set(definition, '{query}', '\"message:fixed\"') WHERE id = $1")
+        .bind(broken)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(self::status(&app).await.broken, vec![]);
 }
 
 #[tokio::test]
