@@ -75,7 +75,7 @@ pub fn export(rule: &RuleDefinition, id: uuid::Uuid) -> Result<String, String> {
         )),
         other => {
             return Err(format!(
-                "a {} rule has no Sigma form",
+                "rules of kind {} have no Sigma form",
                 serde_json::to_value(other)
                     .ok()
                     .and_then(|v| v["kind"].as_str().map(str::to_owned))
