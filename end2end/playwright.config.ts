@@ -57,6 +57,9 @@ export default defineConfig({
         url: 'http://127.0.0.1:18080/api/v1/health',
         timeout: 120_000,
         reuseExistingServer: false,
+        // SIGTERM, so that Vigil stops its embedded Postgres; the default
+        // SIGKILL left the cluster running after every run.
+        gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
         stdout: 'pipe',
         stderr: 'pipe',
         env: {
