@@ -32,7 +32,15 @@ wipe_data_dir "$pgdir"
 rm -f "$pgdir.url"
 VIGIL_DATA_DIR="$pgdir" VIGIL_LOG=warn target/release/vigil postgres --url-file "$pgdir.url" &
 pg_pid=$!
-trap 'kill -TERM $pg_pid 2>/dev/null; wait $pg_pid 2>/dev/null || true' EXIT
+e2e_data="$PWD/target/e2e-data"
+# Run as root, the clusters live in /var/lib/vigil (linked from the data
+# directories): remove them on the way out, or every fresh clone leaves 2 GB.
+finish() {
+  kill -TERM "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null || true
+  wipe_data_dir "$pgdir"
+  wipe_data_dir "$e2e_data"
+}
+trap finish EXIT
 for _ in $(seq 1 600); do
   [[ -s "$pgdir.url" ]] && break
   kill -0 $pg_pid 2>/dev/null || { echo "the test database did not start" >&2; exit 1; }
@@ -53,7 +61,6 @@ scripts/build-spa.sh
 step "browser tests (Playwright in /usr/bin/chromium against the release binary)"
 # A fresh data directory, so the server initialises a new embedded Postgres;
 # a cluster relocated out of it (when run as root) is removed too.
-e2e_data="$PWD/target/e2e-data"
 wipe_data_dir "$e2e_data"
 mkdir -p "$e2e_data"
 (cd end2end && E2E_VIGIL_DATA_DIR="$e2e_data" npx playwright test)
