@@ -23,7 +23,7 @@
 
 use super::matcher::{EventView, Lists, Matcher};
 use crate::ingest::fields::value_lookup;
-use crate::ingest::normalize::scalar_text;
+use crate::ingest::normalize::{number_of, scalar_text};
 use app::rules::{RuleDefinition, RuleKind, Severity};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -481,7 +481,7 @@ impl Evaluator {
         let drafts = drafts
             .into_iter()
             .map(|mut draft| {
-                draft.summary = self.summary(None, 0, &draft.group);
+                draft.summary = self.summary(None, 0, &draft.group, &BTreeMap::new());
                 draft
             })
             .collect();
@@ -494,7 +494,7 @@ impl Evaluator {
         let hits = self.advance(event);
         hits.into_iter()
             .map(|hit| AlertDraft {
-                summary: self.summary_with(
+                summary: self.summary(
                     Some(&event.document),
                     hit.events.len(),
                     &hit.group,
@@ -697,19 +697,10 @@ impl Evaluator {
         }
     }
 
-    /// The rule's summary with `{field}` and `{count}` filled in (from the
-    /// group, else the event); the rule's name when it has none.
+    /// The rule's summary with `{field}`, `{count}` and the hit's `facts`
+    /// (`{distance_km}`, …) filled in (facts first, then the group, then
+    /// the event); the rule's name when it has none.
     fn summary(
-        &self,
-        event: Option<&Value>,
-        count: usize,
-        group: &BTreeMap<String, String>,
-    ) -> String {
-        self.summary_with(event, count, group, &BTreeMap::new())
-    }
-
-    /// As [`Evaluator::summary`], `facts` (`{distance_km}`, …) first.
-    fn summary_with(
         &self,
         event: Option<&Value>,
         count: usize,
@@ -930,14 +921,9 @@ impl Stop {
 /// A geo point as ECS and Elasticsearch accept it: `{"lat", "lon"}`,
 /// `"lat,lon"`, `[lon, lat]` (GeoJSON order) or `"POINT (lon lat)"`.
 pub fn geo_point(value: &Value) -> Option<(f64, f64)> {
-    let number = |v: &Value| match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
     let (lat, lon) = match value {
-        Value::Object(map) => (number(map.get("lat")?)?, number(map.get("lon")?)?),
-        Value::Array(items) if items.len() == 2 => (number(&items[1])?, number(&items[0])?),
+        Value::Object(map) => (number_of(map.get("lat")?)?, number_of(map.get("lon")?)?),
+        Value::Array(items) if items.len() == 2 => (number_of(&items[1])?, number_of(&items[0])?),
         Value::String(text) => {
             let text = text.trim();
             if let Some(inner) = text

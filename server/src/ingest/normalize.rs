@@ -508,6 +508,15 @@ fn text_at(fields: &Fields<'_>, path: &str) -> Option<String> {
     scalar_text(fields.get_path(path)?)
 }
 
+/// A number, or a string holding one (shippers send coordinates either way).
+pub(crate) fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
 /// A value as the text a column holds: trimmed, the first of an array, never empty.
 pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     let text = match value {
@@ -874,11 +883,7 @@ fn mozdef_geo(place: &Map<String, Value>) -> Option<Value> {
             geo.insert(to.to_owned(), Value::from(text));
         }
     }
-    let degrees = |key: &str| match place.get(key)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
+    let degrees = |key: &str| place.get(key).and_then(number_of);
     if let (Some(lat), Some(lon)) = (degrees("latitude"), degrees("longitude")) {
         geo.insert(
             "location".to_owned(),
