@@ -48,10 +48,11 @@ for round in $(seq 1 "$rounds"); do
     line=$("$vigil" loadgen --url "http://127.0.0.1:$port" --key "$key" --events "$events" \
       --connections 8 --batch 1000 --days 7 --seed "$round" 2>&1 | tail -1)
     server_after=$(awk '{print $14+$15}' "/proc/$server/stat"); pg_after=$(postgres_ticks)
+    faults=$(awk '{print $10}' "/proc/$server/stat")
     rate=$(sed -E 's/.*: ([0-9]+) events\/s.*/\1/' <<<"$line")
     awk -v s=$((server_after - server_before)) -v p=$((pg_after - pg_before)) -v n="$events" \
-      -v r="$round" -v v="$variant" -v rate="$rate" \
-      'BEGIN { printf "round %s  %-34s server %.2f µs/event  postgres %.2f µs/event  %s events/s\n", r, v, s * 1e4 / n, p * 1e4 / n, rate }'
+      -v r="$round" -v v="$variant" -v rate="$rate" -v f="$faults" \
+      'BEGIN { printf "round %s  %-34s server %.2f µs/event  postgres %.2f µs/event  %s events/s  %.3f page faults/event\n", r, v, s * 1e4 / n, p * 1e4 / n, rate, f / n }'
     stop_server
   done
 done

@@ -2,9 +2,9 @@
 //! `_bulk` (Beats, Logstash, Vector, Fluent Bit with an Elasticsearch output)
 //! and MozDef's `POST /events` (its loginput contract, so MozDef clients work).
 
-use super::elastic::{self, ParsedBulk};
+use super::elastic;
 use super::handlers::{context, ingest_events, record_outcome};
-use super::writer::WriteError;
+use super::writer::{EventBatch, WriteError};
 use crate::auth::{Principal, access};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -99,11 +99,13 @@ async fn bulk_into(
     let ctx = context(&principal, &state);
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
+    // Encoding for COPY happens here too, while the events are hot.
     let parsed = tokio::task::spawn_blocking(move || {
         elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy)
+            .map(|parsed| (parsed.items, EventBatch::from(parsed.events)))
     })
     .await;
-    let ParsedBulk { mut items, events } = match parsed {
+    let (mut items, events) = match parsed {
         Ok(Ok(parsed)) => parsed,
         Ok(Err(malformed)) => {
             return elastic_error(
@@ -114,7 +116,7 @@ async fn bulk_into(
         }
         Err(join) => return ApiError::internal(anyhow::Error::new(join)).into_response(),
     };
-    let newest = events.iter().map(|e| e.ts).max();
+    let newest = events.newest();
     let submitted = events.len();
     match state.events.write_documents(events).await {
         Ok(repeated) => {

@@ -237,14 +237,76 @@ impl<'a> Fields<'a> {
     /// Returns the value at a dotted path: a literal key with dots
     /// (`"host.name": …`) first, then nested objects, at every level.
     pub fn get_path(&self, path: &str) -> Option<&Value> {
+        match self.find_path(path)? {
+            Found::Node(node) => Some(node.value()),
+            Found::Value(value) => Some(value),
+        }
+    }
+
+    /// What [`Fields::get_path`] finds, without parsing a leaf held as text.
+    fn find_path(&self, path: &str) -> Option<Found<'_, 'a>> {
         if let Some(node) = self.node(path) {
-            return Some(node.value());
+            return Some(Found::Node(node));
         }
         let (head, rest) = path.split_once('.')?;
         let node = self.node(head)?;
         match node.members() {
-            Some(members) => members.get_path(rest),
-            None => value_lookup(node.value().as_object()?, rest),
+            Some(members) => members.find_path(rest),
+            None => value_lookup(node.value().as_object()?, rest).map(Found::Value),
+        }
+    }
+
+    /// The string at a dotted path, borrowed from the sender's text when it
+    /// has no escapes (most do): columns and parsers read these without a
+    /// `Value` being built. None for anything but a string.
+    pub fn str_at(&self, path: &str) -> Option<Cow<'_, str>> {
+        match self.find_path(path)? {
+            Found::Node(Node::Text { text, value, .. }) if value.get().is_none() => {
+                match plain_string(text) {
+                    Some(inner) => Some(Cow::Borrowed(inner)),
+                    None if text.starts_with('"') => {
+                        serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+                    }
+                    None => None,
+                }
+            }
+            Found::Node(node) => node.value().as_str().map(Cow::Borrowed),
+            Found::Value(value) => value.as_str().map(Cow::Borrowed),
+        }
+    }
+
+    /// The value at a dotted path as a column holds it (see [`scalar_str`]),
+    /// borrowed from the sender's text when it is a string without escapes.
+    pub fn text_at(&self, path: &str) -> Option<Cow<'_, str>> {
+        let value = match self.find_path(path)? {
+            Found::Node(Node::Text { text, .. }) if plain_string(text).is_some() => {
+                let trimmed = plain_string(text)?.trim();
+                return (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed));
+            }
+            Found::Node(node) => node.value(),
+            Found::Value(value) => value,
+        };
+        scalar_str(value)
+    }
+
+    /// Says whether the value at a dotted path is there and not blank (null,
+    /// or a string of whitespace), parsing only what it must.
+    pub fn has_value_at(&self, path: &str) -> bool {
+        let value = match self.find_path(path) {
+            None => return false,
+            Some(Found::Node(Node::Text { text, .. })) if !text.starts_with('"') => {
+                return !text.starts_with('n');
+            }
+            Some(Found::Node(Node::Text { text, .. })) if plain_string(text).is_some() => {
+                return plain_string(text).is_some_and(|s| !s.trim().is_empty());
+            }
+            Some(Found::Node(node)) => node.value(),
+            Some(Found::Value(value)) => value,
+        };
+        match value {
+            Value::Null => false,
+            Value::String(s) => !s.trim().is_empty(),
+            _ => true,
         }
     }
 
@@ -357,16 +419,41 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A value as the text a column holds: trimmed, the first of an array,
+/// never empty; None for null and objects.
+pub fn scalar_str(value: &Value) -> Option<Cow<'_, str>> {
+    let text = match value {
+        Value::String(s) => Cow::Borrowed(s.trim()),
+        Value::Number(n) => Cow::Owned(n.to_string()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Array(items) => return items.first().and_then(scalar_str),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Where a dotted path led: a member (perhaps still text), or a value
+/// inside one that was parsed whole.
+enum Found<'f, 'a> {
+    Node(&'f Node<'a>),
+    Value(&'f Value),
+}
+
+/// The contents of a JSON string without escapes, which are its text as is.
+fn plain_string(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
 /// Parses text that was validated when the document was read; a number
 /// beyond f64 (let through by [`needs_full_parse`]) reads as null.
 fn parse_valid(text: &str) -> Value {
     // Most values read are short plain strings, small integers and literals:
     // building them directly skips serde's per-call setup.
-    let bytes = text.as_bytes();
-    match bytes {
-        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
-            return Value::String(text[1..text.len() - 1].to_owned());
-        }
+    if let Some(inner) = plain_string(text) {
+        return Value::String(inner.to_owned());
+    }
+    match text.as_bytes() {
         b"true" => return Value::Bool(true),
         b"false" => return Value::Bool(false),
         b"null" => return Value::Null,
@@ -490,6 +577,29 @@ mod tests {
         assert!(Fields::from_text(r#"{"n":null}"#).unwrap().is_null("n"));
         let dotted = Fields::from_text(r#"{"a":{"b.c":1,"b":{"c":2}}}"#).unwrap();
         assert_eq!(dotted.get_path("a.b.c"), Some(&json!(1)));
+    }
+
+    #[test]
+    fn strings_and_column_text_are_read_without_building_values() {
+        let fields = Fields::from_text(
+            r#"{"a":{"b":" x ","e":"q\"t","n":5,"z":null,"w":"  ","l":["f",2],"t":true}}"#,
+        )
+        .unwrap();
+        assert!(matches!(fields.str_at("a.b"), Some(Cow::Borrowed(" x "))));
+        assert_eq!(fields.str_at("a.e").as_deref(), Some("q\"t"));
+        assert_eq!(fields.str_at("a.n"), None);
+        assert!(matches!(fields.text_at("a.b"), Some(Cow::Borrowed("x"))));
+        assert_eq!(fields.text_at("a.e").as_deref(), Some("q\"t"));
+        assert_eq!(fields.text_at("a.n").as_deref(), Some("5"));
+        assert_eq!(fields.text_at("a.l").as_deref(), Some("f"));
+        assert_eq!(fields.text_at("a.t").as_deref(), Some("true"));
+        assert_eq!(fields.text_at("a.w"), None);
+        assert_eq!(fields.text_at("a.z"), None);
+        assert_eq!(fields.text_at("a"), None, "objects are not column text");
+        assert!(fields.has_value_at("a.b") && fields.has_value_at("a.n"));
+        assert!(fields.has_value_at("a.e") && fields.has_value_at("a.l"));
+        assert!(!fields.has_value_at("a.z") && !fields.has_value_at("a.w"));
+        assert!(!fields.has_value_at("a.missing") && !fields.has_value_at("b"));
     }
 
     #[test]

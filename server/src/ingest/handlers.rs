@@ -1,7 +1,7 @@
 //! `POST /api/v1/events` (a JSON object or array) and `POST /api/v1/events/bulk` (NDJSON).
 
 use super::normalize::{self, Event, IngestContext, Rejection, TimePolicy};
-use super::writer::{Idempotency, WriteError, Written};
+use super::writer::{EventBatch, Idempotency, WriteError, Written};
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
@@ -139,11 +139,11 @@ async fn store(
     state: &AppState,
     ctx: &IngestContext,
     key: Option<String>,
-    events: Vec<Event>,
+    events: EventBatch,
     rejected: Vec<RejectedItem>,
 ) -> Result<Response, ApiError> {
     let accepted = events.len() as u64;
-    let newest = events.iter().map(|e| e.ts).max();
+    let newest = events.newest();
     let answer = IngestResponse { accepted, rejected };
     let outcome = match (key, ctx.source_id) {
         (Some(key), Some(source)) => {
@@ -242,10 +242,14 @@ async fn ingest_with(
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
     // Parsing and normalising a large body is CPU work: keep it off the async workers.
-    let (events, rejected) = tokio::task::spawn_blocking(move || parse(&body, &parse_ctx, policy))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
-    store(&state, &ctx, key, events, rejected).await
+    // Encoding for COPY happens here too, while the events are hot.
+    let (batch, rejected) = tokio::task::spawn_blocking(move || {
+        parse(&body, &parse_ctx, policy)
+            .map(|(events, rejected)| (EventBatch::from(events), rejected))
+    })
+    .await
+    .map_err(|e| ApiError::internal(anyhow::Error::new(e)))??;
+    store(&state, &ctx, key, batch, rejected).await
 }
 
 /// `POST /api/v1/events`: one JSON event, or an array of them.

@@ -19,6 +19,7 @@ use super::scan;
 use super::timestamp::parse_timestamp;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -505,7 +506,7 @@ fn enrich_geo(doc: &mut Document<'_>, geo: &super::GeoIp) {
 }
 
 fn text_at(fields: &Fields<'_>, path: &str) -> Option<String> {
-    scalar_text(fields.get_path(path)?)
+    fields.text_at(path).map(Cow::into_owned)
 }
 
 /// A number, or a string holding one (shippers send coordinates either way).
@@ -519,18 +520,11 @@ pub(crate) fn number_of(value: &Value) -> Option<f64> {
 
 /// A value as the text a column holds: trimmed, the first of an array, never empty.
 pub(crate) fn scalar_text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Array(items) => return items.first().and_then(scalar_text),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
+    super::fields::scalar_str(value).map(Cow::into_owned)
 }
 
 fn ip_at(fields: &Fields<'_>, path: &str) -> Option<IpAddr> {
-    parse_ip(&text_at(fields, path)?)
+    parse_ip(&fields.text_at(path)?)
 }
 
 /// Returns the address in `text`, tolerating IPv6 brackets and an IPv4 port suffix.
@@ -563,7 +557,7 @@ impl Document<'_> {
     /// existing non-blank value wins. A scalar in the way of an object moves to
     /// `vigil.original.<prefix>`.
     fn put(&mut self, path: &'static str, value: Value, overwrite: bool) {
-        if !overwrite && self.fields.get_path(path).is_some_and(|v| !is_blank(v)) {
+        if !overwrite && self.fields.has_value_at(path) {
             return;
         }
         // Paths are Vigil's own (a few segments): split without allocating,
@@ -972,23 +966,19 @@ fn derive_mozdef(fields: &Fields<'_>, derived: &mut Derived) {
 /// messages, and web-server access lines (whose time becomes the event time
 /// when the event carries no other).
 fn derive_from_message(fields: &mut Fields<'_>, derived: &mut Derived) {
-    let message = match fields.get_path("message") {
-        Some(found) => found.as_str().map(str::to_owned),
-        None => derived
-            .get("message")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+    let message = match fields.str_at("message") {
+        Some(found) => found.into_owned(),
+        None if fields.contains_key("message") => return,
+        None => match derived.get("message").and_then(Value::as_str) {
+            Some(message) => message.to_owned(),
+            None => return,
+        },
     };
-    let Some(message) = message else { return };
-    let process = match fields.get_path("process.name") {
-        Some(found) => found.as_str().map(str::to_owned),
-        None => derived
-            .get("process.name")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    }
-    .unwrap_or_default();
-    if process == "sshd" {
+    let process_is = |name: &str| match fields.str_at("process.name") {
+        Some(found) => found == name,
+        None => derived.get("process.name").and_then(Value::as_str) == Some(name),
+    };
+    if process_is("sshd") {
         for (path, value) in super::parsers::sshd_fields(&message) {
             derived.set(path, Some(value));
         }

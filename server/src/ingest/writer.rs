@@ -10,7 +10,7 @@
 //! Memory is bounded: queued events hold semaphore permits, and a request that
 //! cannot get permits is refused (503 with Retry-After) instead of queued.
 
-use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_rows_with_ends};
+use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_row, encoded_size};
 use super::normalize::Event;
 use super::repo;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -76,7 +76,7 @@ pub enum Written {
 }
 
 struct Job {
-    events: Vec<Event>,
+    batch: EventBatch,
     idempotency: Option<Idempotency>,
     done: oneshot::Sender<Result<JobOutcome, WriteError>>,
     _permit: Option<OwnedSemaphorePermit>,
@@ -103,7 +103,7 @@ pub struct JobEnvelope(Job);
 
 impl std::fmt::Debug for JobEnvelope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "JobEnvelope({} events)", self.0.events.len())
+        write!(f, "JobEnvelope({} events)", self.0.batch.len())
     }
 }
 
@@ -144,15 +144,18 @@ impl EventWriter {
     }
 
     /// Stores `events`; returns once they are committed, or why they were not.
-    pub async fn write(&self, events: Vec<Event>) -> Result<(), WriteError> {
-        self.submit(events, None, false).await.map(|_| ())
+    pub async fn write(&self, events: impl Into<EventBatch>) -> Result<(), WriteError> {
+        self.submit(events.into(), None, false).await.map(|_| ())
     }
 
     /// Stores `events` like [`EventWriter::write`], leaving out each event
     /// whose `document_id` its source sent before (or earlier in this batch);
     /// returns the indexes of those left out.
-    pub async fn write_documents(&self, events: Vec<Event>) -> Result<Vec<usize>, WriteError> {
-        self.submit(events, None, false)
+    pub async fn write_documents(
+        &self,
+        events: impl Into<EventBatch>,
+    ) -> Result<Vec<usize>, WriteError> {
+        self.submit(events.into(), None, false)
             .await
             .map(|outcome| outcome.repeated)
     }
@@ -161,34 +164,34 @@ impl EventWriter {
     /// case nothing is stored and [`Written::Duplicate`] is returned.
     pub async fn write_idempotent(
         &self,
-        events: Vec<Event>,
+        events: impl Into<EventBatch>,
         idempotency: Idempotency,
     ) -> Result<Written, WriteError> {
-        self.submit(events, Some(idempotency), false)
+        self.submit(events.into(), Some(idempotency), false)
             .await
             .map(|outcome| outcome.written)
     }
 
     /// Stores `events` like [`EventWriter::write`], but waits for room in the
     /// queue instead of refusing: for senders that cannot be asked to retry.
-    pub async fn write_waiting(&self, events: Vec<Event>) -> Result<(), WriteError> {
-        self.submit(events, None, true).await.map(|_| ())
+    pub async fn write_waiting(&self, events: impl Into<EventBatch>) -> Result<(), WriteError> {
+        self.submit(events.into(), None, true).await.map(|_| ())
     }
 
     async fn submit(
         &self,
-        events: Vec<Event>,
+        batch: EventBatch,
         idempotency: Option<Idempotency>,
         wait: bool,
     ) -> Result<JobOutcome, WriteError> {
-        if events.is_empty() && idempotency.is_none() {
+        if batch.is_empty() && idempotency.is_none() {
             return Ok(JobOutcome {
                 written: Written::Stored,
                 repeated: Vec::new(),
             });
         }
         // A request larger than the whole queue still goes through, alone.
-        let wanted = events.len().clamp(1, self.max_queued) as u32;
+        let wanted = batch.len().clamp(1, self.max_queued) as u32;
         let capacity = Arc::clone(&self.capacity);
         let permit = if wait {
             capacity
@@ -203,7 +206,7 @@ impl EventWriter {
         let (done, outcome) = oneshot::channel();
         self.jobs
             .send(JobEnvelope(Job {
-                events,
+                batch,
                 idempotency,
                 done,
                 _permit: Some(permit),
@@ -235,12 +238,12 @@ async fn run_writer(
                 tracing::debug!(writer = index, "ingest writer stopped");
                 return;
             };
-            let mut count = first.events.len();
+            let mut count = first.batch.len();
             jobs.push(first);
             while count < max_batch {
                 match receiver.try_recv() {
                     Ok(JobEnvelope(job)) => {
-                        count += job.events.len();
+                        count += job.batch.len();
                         jobs.push(job);
                     }
                     Err(_) => break,
@@ -277,42 +280,77 @@ struct Verdict {
     repeated: Vec<usize>,
 }
 
-/// One job's encoded rows, with where each event's row ends, and the
-/// document ids among its events (event index, source, id, event id).
-struct EncodedJob {
+/// Events encoded for the COPY stream, with what the writer needs to know
+/// of them. Handlers build it on the thread that normalised the events, so
+/// those are encoded while hot and freed where they were allocated (freeing
+/// on a writer thread cost cross-thread frees), and the writer only streams
+/// bytes.
+#[derive(Debug, Default)]
+pub struct EventBatch {
     rows: Vec<u8>,
+    /// Where each event's row ends in `rows`.
     ends: Vec<usize>,
+    /// (index, source, document id, event id) of events with a document id.
     documents: Vec<(usize, uuid::Uuid, String, uuid::Uuid)>,
     /// The earliest and latest event time (None without events).
     span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The days (partitions) the events fall in.
+    days: Vec<NaiveDate>,
 }
 
-impl EncodedJob {
-    fn new(events: &[Event]) -> EncodedJob {
-        let (rows, ends) = encode_rows_with_ends(events);
-        let documents = events
-            .iter()
-            .enumerate()
-            .filter_map(|(index, event)| {
-                Some((
-                    index,
-                    event.source_id?,
-                    event.document_id.clone()?,
-                    event.id,
-                ))
-            })
-            .collect();
-        let span = events
-            .iter()
-            .map(|e| e.ts)
-            .min()
-            .zip(events.iter().map(|e| e.ts).max());
-        EncodedJob {
-            rows,
-            ends,
-            documents,
-            span,
+impl From<Vec<Event>> for EventBatch {
+    fn from(events: Vec<Event>) -> EventBatch {
+        let mut batch = EventBatch::default();
+        batch.rows.reserve(events.iter().map(encoded_size).sum());
+        batch.ends.reserve(events.len());
+        for event in &events {
+            batch.push(event);
         }
+        batch
+    }
+}
+
+impl EventBatch {
+    /// An empty batch with room for about `events` events of `bytes` of rows.
+    pub fn with_capacity(events: usize, bytes: usize) -> EventBatch {
+        EventBatch {
+            rows: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(events),
+            ..EventBatch::default()
+        }
+    }
+
+    /// Adds `event` at the end.
+    pub fn push(&mut self, event: &Event) {
+        encode_row(&mut self.rows, event);
+        if let (Some(source), Some(document)) = (event.source_id, &event.document_id) {
+            self.documents
+                .push((self.ends.len(), source, document.clone(), event.id));
+        }
+        self.ends.push(self.rows.len());
+        self.span = Some(match self.span {
+            Some((first, last)) => (first.min(event.ts), last.max(event.ts)),
+            None => (event.ts, event.ts),
+        });
+        let day = event.ts.date_naive();
+        if !self.days.contains(&day) {
+            self.days.push(day);
+        }
+    }
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Says whether it holds no events.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The latest event time, if any.
+    pub fn newest(&self) -> Option<DateTime<Utc>> {
+        self.span.map(|(_, last)| last)
     }
 
     /// The rows without the events at `skip` (sorted indexes).
@@ -345,24 +383,14 @@ async fn write_jobs(
     jobs: &mut [Job],
 ) -> Result<Vec<Verdict>, WriteError> {
     let storage = |e: anyhow::Error| WriteError::Storage(Arc::new(e));
-    let per_job: Vec<Vec<Event>> = jobs
+    let encoded: Vec<EventBatch> = jobs
         .iter_mut()
-        .map(|job| std::mem::take(&mut job.events))
+        .map(|job| std::mem::take(&mut job.batch))
         .collect();
-    let days: HashSet<NaiveDate> = per_job
+    let days: HashSet<NaiveDate> = encoded
         .iter()
-        .flatten()
-        .map(|e| e.ts.date_naive())
+        .flat_map(|batch| batch.days.iter().copied())
         .collect();
-    // Encoding is CPU work on large batches: keep it off the async workers.
-    let encoded: Vec<EncodedJob> = tokio::task::spawn_blocking(move || {
-        per_job
-            .iter()
-            .map(|events| EncodedJob::new(events))
-            .collect()
-    })
-    .await
-    .map_err(|e| storage(e.into()))?;
     let keyed: Vec<(usize, &Idempotency)> = jobs
         .iter()
         .enumerate()
@@ -392,7 +420,7 @@ async fn write_jobs(
 async fn write_transaction(
     pool: &PgPool,
     keyed: &[(usize, &Idempotency)],
-    encoded: &[EncodedJob],
+    encoded: &[EventBatch],
 ) -> sqlx::Result<Vec<Verdict>> {
     let mut tx = pool.begin().await?;
     let mut verdicts = vec![Verdict::default(); encoded.len()];
@@ -435,7 +463,7 @@ async fn write_transaction(
 /// or appears earlier in the batch, as repeated.
 async fn record_document_ids(
     tx: &mut sqlx::PgConnection,
-    encoded: &[EncodedJob],
+    encoded: &[EventBatch],
     verdicts: &mut [Verdict],
 ) -> sqlx::Result<()> {
     let mut seen: HashSet<(uuid::Uuid, &str)> = HashSet::new();
@@ -501,18 +529,17 @@ async fn ensure_partitions(
 mod tests {
     use super::*;
 
-    fn job(rows: &[&str]) -> EncodedJob {
+    fn job(rows: &[&str]) -> EventBatch {
         let mut ends = Vec::new();
         let mut bytes = Vec::new();
         for row in rows {
             bytes.extend_from_slice(row.as_bytes());
             ends.push(bytes.len());
         }
-        EncodedJob {
+        EventBatch {
             rows: bytes,
             ends,
-            documents: Vec::new(),
-            span: None,
+            ..EventBatch::default()
         }
     }
 
