@@ -159,32 +159,35 @@ impl<'a> Fields<'a> {
     /// caller vouches that the text is safe to pass through (it was read by
     /// [`super::scan::object_members`], or is part of text that was).
     pub fn from_text(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
-        match super::scan::object_members(text) {
-            Some(members) => Ok(Fields::from_members(members)),
+        match Fields::scan(text) {
+            Some(fields) => Ok(fields),
             // Escaped keys, for one, are left to serde_json.
             None => serde_json::from_str(text),
         }
     }
 
+    /// Reads the members of the JSON object `text` with
+    /// [`super::scan::read_object`]; None when it must be parsed fully.
+    pub fn scan(text: &'a str) -> Option<Fields<'a>> {
+        // Room for the members normalisation adds (`event.ingested`,
+        // `vigil`, …) without moving every entry to a larger vector.
+        let mut fields = Fields {
+            entries: Vec::with_capacity(20),
+        };
+        super::scan::read_object(text, &mut fields)?;
+        Some(fields)
+    }
+
     /// [`Fields::from_text`] for a value inside text that was read that way
     /// (every [`Node::Text`]): it is not checked again.
     fn from_valid_text(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
-        match super::scan::valid_object_members(text) {
-            Some(members) => Ok(Fields::from_members(members)),
+        let mut fields = Fields {
+            entries: Vec::with_capacity(12),
+        };
+        match super::scan::read_valid_object(text, &mut fields) {
+            Some(()) => Ok(fields),
             None => serde_json::from_str(text),
         }
-    }
-
-    /// Wraps members read by [`super::scan::object_members`].
-    pub fn from_members(members: Vec<super::scan::Member<'a>>) -> Fields<'a> {
-        // Room for the members normalisation adds (`event.ingested`,
-        // `vigil`, …) without moving every entry to a larger vector.
-        let mut entries = Vec::with_capacity(members.len() + 4);
-        entries.extend(members.into_iter().map(|(key, text)| Entry {
-            key,
-            node: Node::text(text),
-        }));
-        Fields { entries }
     }
 
     /// Wraps an already-parsed object; every value will be serialised.
@@ -217,6 +220,14 @@ impl<'a> Fields<'a> {
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let i = self.position(key)?;
         Some(self.entries[i].node.value_mut())
+    }
+
+    /// The sender's JSON text of member `key`, when it is unchanged.
+    pub fn text_of(&self, key: &str) -> Option<&'a str> {
+        match self.node(key)? {
+            Node::Text { text, .. } => Some(text),
+            _ => None,
+        }
     }
 
     /// Says whether `key` is present, without parsing its value.
@@ -283,6 +294,11 @@ impl<'a> Fields<'a> {
                 let trimmed = plain_string(text)?.trim();
                 return (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed));
             }
+            // ECS lists (`event.category: ["web"]`): the first item.
+            Found::Node(Node::Text { text, .. }) if first_plain_item(text).is_some() => {
+                let trimmed = first_plain_item(text)?.trim();
+                return (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed));
+            }
             Found::Node(node) => node.value(),
             Found::Value(value) => value,
         };
@@ -312,7 +328,7 @@ impl<'a> Fields<'a> {
 
     /// Returns the object at the path `parents`, creating missing objects;
     /// None (having changed nothing) when a value in the way is not an object.
-    pub fn object_at(&mut self, parents: &[&str]) -> Option<&mut Fields<'a>> {
+    pub fn object_at(&mut self, parents: &[&'a str]) -> Option<&mut Fields<'a>> {
         let Some((first, rest)) = parents.split_first() else {
             return Some(self);
         };
@@ -320,7 +336,7 @@ impl<'a> Fields<'a> {
             Some(i) => i,
             None => {
                 self.entries.push(Entry {
-                    key: Cow::Owned((*first).to_owned()),
+                    key: Cow::Borrowed(first),
                     node: Node::Object {
                         fields: Fields::default(),
                         value: OnceCell::new(),
@@ -445,6 +461,16 @@ fn plain_string(text: &str) -> Option<&str> {
     (!inner.contains('\\')).then_some(inner)
 }
 
+/// The first item of a JSON array when it is a string without escapes.
+fn first_plain_item(text: &str) -> Option<&str> {
+    let rest = text
+        .strip_prefix('[')?
+        .trim_start_matches([' ', '\t', '\n', '\r']);
+    let inner = rest.strip_prefix('"')?;
+    let end = inner.find(['"', '\\'])?;
+    inner[end..].starts_with('"').then(|| &inner[..end])
+}
+
 /// Parses text that was validated when the document was read; a number
 /// beyond f64 (let through by [`needs_full_parse`]) reads as null.
 fn parse_valid(text: &str) -> Value {
@@ -485,6 +511,19 @@ fn write_str(out: &mut Vec<u8>, text: &str) {
         out.push(b'"');
     } else {
         let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+impl<'a> super::scan::Members<'a> for Fields<'a> {
+    fn push_member(&mut self, key: &'a str, text: &'a str) {
+        self.entries.push(Entry {
+            key: Cow::Borrowed(key),
+            node: Node::text(text),
+        });
+    }
+
+    fn remove_member(&mut self, key: &str) {
+        self.entries.retain(|e| e.key != key);
     }
 }
 
@@ -591,7 +630,13 @@ mod tests {
         assert!(matches!(fields.text_at("a.b"), Some(Cow::Borrowed("x"))));
         assert_eq!(fields.text_at("a.e").as_deref(), Some("q\"t"));
         assert_eq!(fields.text_at("a.n").as_deref(), Some("5"));
-        assert_eq!(fields.text_at("a.l").as_deref(), Some("f"));
+        assert!(matches!(fields.text_at("a.l"), Some(Cow::Borrowed("f"))));
+        let lists =
+            Fields::from_text(r#"{"a":[ " x"],"b":["\\q"],"c":[""],"d":[],"e":[1]}"#).unwrap();
+        assert!(matches!(lists.text_at("a"), Some(Cow::Borrowed("x"))));
+        assert_eq!(lists.text_at("b").as_deref(), Some("\\q"));
+        assert_eq!((lists.text_at("c"), lists.text_at("d")), (None, None));
+        assert_eq!(lists.text_at("e").as_deref(), Some("1"));
         assert_eq!(fields.text_at("a.t").as_deref(), Some("true"));
         assert_eq!(fields.text_at("a.w"), None);
         assert_eq!(fields.text_at("a.z"), None);

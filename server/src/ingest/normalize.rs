@@ -15,8 +15,7 @@
 //! uses) and flat form (OTRF recordings: `EventID`, `Channel`, `Image`, …).
 
 use super::fields::Fields;
-use super::scan;
-use super::timestamp::parse_timestamp;
+use super::timestamp::{parse_timestamp, parse_timestamp_text};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -148,9 +147,9 @@ pub fn normalize_text_with(
         code: "invalid_json",
         message: format!("invalid json: {e}"),
     };
-    match scan::object_members(text) {
-        Some(members) => Ok(normalize_fields(
-            Fields::from_members(members),
+    match Fields::scan(text) {
+        Some(fields) => Ok(normalize_fields(
+            fields,
             text.len(),
             ctx,
             policy,
@@ -235,7 +234,7 @@ fn normalize_fields(
         enrich_geo(&mut doc, geo);
     }
     if !derived.tags.is_empty() {
-        let mut tags = string_list(doc.fields.get("tags"));
+        let mut tags = tags_of(&doc.fields);
         for tag in derived.tags {
             if !tags.contains(&tag) {
                 tags.push(tag);
@@ -289,7 +288,7 @@ fn normalize_fields(
         user_name: text_at(&fields, "user.name"),
         process_name: text_at(&fields, "process.name"),
         message: text_at(&fields, "message"),
-        tags: string_list(fields.get("tags")),
+        tags: tags_of(&fields),
         // Both halves are UTF-8: the sender's text and serde_json's output.
         payload: String::from_utf8(payload)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
@@ -538,6 +537,22 @@ pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// The event's `tags` as a list (see [`string_list`]), read straight from
+/// the sender's text when it is a list of plain strings.
+fn tags_of(fields: &Fields<'_>) -> Vec<String> {
+    if let Some(text) = fields.text_of("tags")
+        && let Ok(items) = serde_json::from_str::<Vec<&str>>(text)
+    {
+        return items
+            .iter()
+            .map(|tag| tag.trim())
+            .filter(|tag| !tag.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    string_list(fields.get("tags"))
+}
+
 fn string_list(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
@@ -647,17 +662,25 @@ fn event_time(
     let mut unparsed: Option<Value> = None;
     for field in TIME_FIELDS {
         // Time fields are top-level names, so no path lookup is needed.
-        let Some(raw) = fields.get(field) else {
+        if !fields.contains_key(field) {
             continue;
+        }
+        // Strings, the usual shape, are read without a `Value` being built.
+        let parsed = match fields.str_at(field) {
+            Some(text) => parse_timestamp_text(&text, received),
+            None => fields
+                .get(field)
+                .and_then(|raw| parse_timestamp(raw, received)),
         };
-        let Some(ts) = parse_timestamp(raw, received) else {
-            unparsed.get_or_insert_with(|| raw.clone());
+        let raw = || fields.get(field).cloned().unwrap_or_default();
+        let Some(ts) = parsed else {
+            unparsed.get_or_insert_with(raw);
             continue;
         };
         let oldest = received - chrono::Duration::from_std(policy.max_age).unwrap_or_default();
         let newest = received + chrono::Duration::from_std(policy.max_future).unwrap_or_default();
         if ts < oldest || ts > newest {
-            return (received, Some("timestamp_out_of_range"), Some(raw.clone()));
+            return (received, Some("timestamp_out_of_range"), Some(raw()));
         }
         // Kept at its time, but a pipeline that delivers day-old events is
         // worth knowing about (MozDef's old_events alert reads this).
@@ -1021,10 +1044,11 @@ fn derive_common(fields: &Fields<'_>, derived: &mut Derived) {
         "message",
         first_string_of(fields, &["msg", "MESSAGE", "log"]),
     );
-    if let Some(Value::String(tag)) = fields.get("tags")
-        && !tag.trim().is_empty()
+    // A single string is a one-tag list (lists are left as they are).
+    if fields.is_string("tags")
+        && let Some(tag) = fields.text_at("tags")
     {
-        derived.tags.push(tag.trim().to_owned());
+        derived.tags.push(tag.into_owned());
     }
 }
 

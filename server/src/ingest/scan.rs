@@ -24,18 +24,45 @@ pub const MAX_DIGITS: usize = 300;
 /// One member of an object: its key and the JSON text of its value.
 pub type Member<'a> = (Cow<'a, str>, &'a str);
 
+/// Where the readers put an object's members, in order.
+pub trait Members<'a> {
+    /// Adds a member at the end.
+    fn push_member(&mut self, key: &'a str, text: &'a str);
+    /// Takes out the earlier member named `key` (a repeated key keeps its
+    /// last value, as serde_json and jsonb do).
+    fn remove_member(&mut self, key: &str);
+}
+
+impl<'a> Members<'a> for Vec<Member<'a>> {
+    fn push_member(&mut self, key: &'a str, text: &'a str) {
+        self.push((Cow::Borrowed(key), text));
+    }
+
+    fn remove_member(&mut self, key: &str) {
+        self.retain(|(k, _)| k != key);
+    }
+}
+
 /// Returns the members of the JSON object `text` (surrounding whitespace
 /// allowed), or None when it must be parsed fully instead.
 pub fn object_members(text: &str) -> Option<Vec<Member<'_>>> {
+    let mut members = Vec::with_capacity(16);
+    read_object(text, &mut members)?;
+    Some(members)
+}
+
+/// [`object_members`] into `members`; None (with `members` partly filled)
+/// when the text must be parsed fully instead.
+pub fn read_object<'a>(text: &'a str, members: &mut impl Members<'a>) -> Option<()> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         text,
         at: 0,
     };
     scanner.skip_whitespace();
-    let members = scanner.top_object(Scanner::value)?;
+    scanner.top_object(members, Scanner::value)?;
     scanner.skip_whitespace();
-    (scanner.at == scanner.bytes.len()).then_some(members)
+    (scanner.at == scanner.bytes.len()).then_some(())
 }
 
 /// [`object_members`] for text inside a document that it has already
@@ -43,13 +70,20 @@ pub fn object_members(text: &str) -> Option<Vec<Member<'_>>> {
 /// splitting a nested object several times cheaper. Escaped keys still
 /// return None (the caller parses those fully).
 pub fn valid_object_members(text: &str) -> Option<Vec<Member<'_>>> {
+    let mut members = Vec::with_capacity(8);
+    read_valid_object(text, &mut members)?;
+    Some(members)
+}
+
+/// [`valid_object_members`] into `members`.
+pub fn read_valid_object<'a>(text: &'a str, members: &mut impl Members<'a>) -> Option<()> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         text,
         at: 0,
     };
     scanner.skip_whitespace();
-    scanner.top_object(|scanner, _| scanner.skip_valid_value())
+    scanner.top_object(members, |scanner, _| scanner.skip_valid_value())
 }
 
 /// Which of 64 buckets a key falls in, to skip the search for an earlier
@@ -86,14 +120,14 @@ impl<'a> Scanner<'a> {
     /// its last value, as serde_json and jsonb do.
     fn top_object(
         &mut self,
+        members: &mut impl Members<'a>,
         value: impl Fn(&mut Self, usize) -> Option<()>,
-    ) -> Option<Vec<Member<'a>>> {
+    ) -> Option<()> {
         self.eat(b'{')?;
-        let mut members: Vec<Member<'a>> = Vec::with_capacity(16);
         let mut seen = 0u64;
         self.skip_whitespace();
         if self.eat(b'}').is_some() {
-            return Some(members);
+            return Some(());
         }
         loop {
             self.skip_whitespace();
@@ -106,16 +140,16 @@ impl<'a> Scanner<'a> {
             let value = &self.text[start..self.at];
             let bucket = key_bucket(key);
             if seen & bucket != 0 {
-                members.retain(|(k, _)| k != key);
+                members.remove_member(key);
             }
             seen |= bucket;
-            members.push((Cow::Borrowed(key), value));
+            members.push_member(key, value);
             self.skip_whitespace();
             match self.peek()? {
                 b',' => self.at += 1,
                 b'}' => {
                     self.at += 1;
-                    return Some(members);
+                    return Some(());
                 }
                 _ => return None,
             }

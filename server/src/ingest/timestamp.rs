@@ -24,9 +24,14 @@ pub fn parse_timestamp(value: &Value, now: DateTime<Utc>) -> Option<DateTime<Utc
                 DateTime::from_timestamp_micros(micros)
             }
         }
-        Value::String(text) => parse_text(text.trim(), now),
+        Value::String(text) => parse_timestamp_text(text, now),
         _ => None,
     }
+}
+
+/// [`parse_timestamp`] for a string.
+pub fn parse_timestamp_text(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    parse_text(text.trim(), now)
 }
 
 /// Interprets an integer epoch by its digit count, as MozDef did:
