@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A/B of ingest CPU cost: for each variant, a fresh `vigil serve` on one
-# private cluster takes EVENTS loadgen events (8 connections, 1,000 per
+# private cluster takes EVENTS loadgen events (CONNECTIONS, default 8, of 1,000 per
 # request); prints server and Postgres CPU per event and the rate. Variants
 # are environment assignments for the server (`VIGIL_INGEST_WRITERS=2`,
 # `MIMALLOC_ALLOW_THP=0`) or `BIN=/path/to/vigil` for another build; rounds
 # interleave them. Needs `make build` first.
-#   EVENTS=400000 ROUNDS=3 scripts/bench-ingest-ab.sh VARIANT...
+#   EVENTS=400000 ROUNDS=3 CONNECTIONS=8 scripts/bench-ingest-ab.sh VARIANT...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,7 +46,7 @@ for round in $(seq 1 "$rounds"); do
       "http://127.0.0.1:$port/api/v1/api-keys" | sed -E 's/.*"key":"([^"]+)".*/\1/')
     pg_before=$(postgres_ticks); server_before=$(awk '{print $14+$15}' "/proc/$server/stat")
     line=$("$vigil" loadgen --url "http://127.0.0.1:$port" --key "$key" --events "$events" \
-      --connections 8 --batch 1000 --days 7 --seed "$round" 2>&1 | tail -1)
+      --connections "${CONNECTIONS:-8}" --batch 1000 --days 7 --seed "$round" 2>&1 | tail -1)
     server_after=$(awk '{print $14+$15}' "/proc/$server/stat"); pg_after=$(postgres_ticks)
     faults=$(awk '{print $10}' "/proc/$server/stat")
     rate=$(sed -E 's/.*: ([0-9]+) events\/s.*/\1/' <<<"$line")
