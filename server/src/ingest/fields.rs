@@ -204,11 +204,14 @@ impl<'a> Fields<'a> {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.key == key)
+        self.entries.iter().position(|e| same_key(&e.key, key))
     }
 
     fn node(&self, key: &str) -> Option<&Node<'a>> {
-        self.entries.iter().find(|e| e.key == key).map(|e| &e.node)
+        self.entries
+            .iter()
+            .find(|e| same_key(&e.key, key))
+            .map(|e| &e.node)
     }
 
     /// Returns the value of member `key`.
@@ -446,6 +449,14 @@ pub fn scalar_str(value: &Value) -> Option<Cow<'_, str>> {
         _ => return None,
     };
     (!text.is_empty()).then_some(text)
+}
+
+/// `a == b`, rejecting most differing keys of one length by their first and
+/// last bytes: normalisation looks up some sixty names per event, and a
+/// library compare per same-length key was 4 % of ingest CPU.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
 }
 
 /// Where a dotted path led: a member (perhaps still text), or a value

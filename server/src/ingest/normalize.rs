@@ -226,7 +226,7 @@ fn normalize_fields(
         Value::from(rfc3339_micros(ctx.received_at)),
         true,
     );
-    doc.put("event.id", Value::from(id.to_string()), false);
+    doc.put("event.id", Value::from(uuid_text(id)), false);
     for (path, value) in derived.values {
         doc.put(path, value, false);
     }
@@ -248,7 +248,7 @@ fn normalize_fields(
         true,
     );
     if let Some(source) = ctx.source_id {
-        doc.put("vigil.source.id", Value::from(source.to_string()), true);
+        doc.put("vigil.source.id", Value::from(uuid_text(source)), true);
     }
     if let Some(original) = original_time {
         doc.put("vigil.original_timestamp", original, true);
@@ -411,6 +411,13 @@ fn event_id(ts: DateTime<Utc>) -> Uuid {
             | u128::from(random);
         Uuid::from_u128(bits)
     })
+}
+
+/// `id` as `to_string` writes it, without the formatting machinery.
+fn uuid_text(id: Uuid) -> String {
+    id.hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// Returns the event time (to the millisecond) an event id carries.

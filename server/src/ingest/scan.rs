@@ -95,6 +95,22 @@ fn key_bucket(key: &str) -> u64 {
     1 << ((bytes.len() * 7 + first * 3 + last) % 64)
 }
 
+/// Strings up to this long are scanned byte by byte, longer ones with memchr.
+const SHORT_STRING: usize = 24;
+
+/// The bytes that stop a run of plain string content.
+const STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 struct Scanner<'a> {
     bytes: &'a [u8],
     text: &'a str,
@@ -160,13 +176,31 @@ impl<'a> Scanner<'a> {
     fn plain_key(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        let offset = memchr::memchr2(b'"', b'\\', &self.bytes[start..])?;
-        let end = start + offset;
-        if self.bytes[end] == b'\\' || self.bytes[start..end].iter().any(|b| *b < 0x20) {
+        let end = self.string_stop()?;
+        if self.bytes[end] != b'"' {
             return None;
         }
         self.at = end + 1;
         Some(&self.text[start..end])
+    }
+
+    /// Where the string content from here stops: at its closing quote, a
+    /// backslash or a raw control character (None at the end of the text).
+    fn string_stop(&self) -> Option<usize> {
+        // Most keys and values are short: a table walk finds their end
+        // before memchr would have set up.
+        let bytes = self.bytes.get(self.at..)?;
+        let short = bytes.len().min(SHORT_STRING);
+        if let Some(i) = bytes[..short].iter().position(|b| STRING_STOP[*b as usize]) {
+            return Some(self.at + i);
+        }
+        let offset = memchr::memchr2(b'"', b'\\', &bytes[short..])? + short;
+        // Raw control characters are rare; checking the run for them
+        // is cheaper than stopping at every one.
+        match bytes[short..offset].iter().position(|b| *b < 0x20) {
+            Some(i) => Some(self.at + short + i),
+            None => Some(self.at + offset),
+        }
     }
 
     /// Any value at nesting `depth` (the top-level object is depth 1).
@@ -285,21 +319,14 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<()> {
         self.eat(b'"')?;
         loop {
-            let offset = memchr::memchr3(b'"', b'\\', b'\n', &self.bytes[self.at..])?;
-            // Raw control characters are rare; checking the run for them
-            // is cheaper than stopping at every one.
-            let run = &self.bytes[self.at..self.at + offset];
-            if run.iter().any(|b| *b < 0x20) {
-                return None;
-            }
-            self.at += offset;
+            self.at = self.string_stop()?;
             match self.bytes[self.at] {
                 b'"' => {
                     self.at += 1;
                     return Some(());
                 }
-                b'\n' => return None,
-                _ => self.escape()?,
+                b'\\' => self.escape()?,
+                _ => return None,
             }
         }
     }
