@@ -99,10 +99,14 @@ async fn bulk_into(
     let ctx = context(&principal, &state);
     let policy = state.time_policy;
     let parse_ctx = ctx.clone();
-    // Encoding for COPY happens here too, while the events are hot.
+    // Each event is encoded for COPY as soon as it is normalised (see
+    // `handlers::parse_ndjson_body`).
     let parsed = tokio::task::spawn_blocking(move || {
-        elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy)
-            .map(|parsed| (parsed.items, EventBatch::from(parsed.events)))
+        let mut events = EventBatch::for_body(body.len());
+        elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy, |event| {
+            events.push(&event);
+        })
+        .map(|items| (items, events))
     })
     .await;
     let (mut items, events) = match parsed {

@@ -54,31 +54,24 @@ pub struct BulkItem {
 /// The longest `_id` Elasticsearch accepts, in bytes.
 const MAX_ID_BYTES: usize = 512;
 
-/// Returns a parsed `_bulk` request: every item's fate and the events to store.
-#[derive(Debug, Default)]
-pub struct ParsedBulk {
-    /// One entry per action, in request order.
-    pub items: Vec<BulkItem>,
-    /// The documents of the successful items.
-    pub events: Vec<Event>,
-}
-
 /// Returned when the request as a whole is malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedBulk(pub String);
 
-/// Parses a `_bulk` body; `default_index` comes from `/{index}/_bulk`.
+/// Parses a `_bulk` body (`default_index` comes from `/{index}/_bulk`):
+/// returns every item's fate, in request order, and hands the event of
+/// each stored item to `keep` as soon as it is normalised.
 pub fn parse_bulk(
     body: &[u8],
     default_index: Option<&str>,
     ctx: &IngestContext,
     policy: TimePolicy,
-) -> Result<ParsedBulk, MalformedBulk> {
-    let mut lines = body
-        .split(|b| *b == b'\n')
+    mut keep: impl FnMut(Event),
+) -> Result<Vec<BulkItem>, MalformedBulk> {
+    let mut lines = super::handlers::ndjson_lines(body)
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
-    let mut parsed = ParsedBulk::default();
+    let mut items = Vec::new();
     while let Some((line_number, line)) = lines.next() {
         let (action, meta) = parse_action(line)
             .map_err(|reason| MalformedBulk(format!("line {}: {reason}", line_number + 1)))?;
@@ -133,14 +126,14 @@ pub fn parse_bulk(
                     Ok(mut event) => {
                         event.document_id = id.clone();
                         let event_id = event.id;
-                        parsed.events.push(event);
+                        keep(event);
                         Ok(event_id)
                     }
                     Err(message) => Err(("document_parsing_exception", message)),
                 }
             }
         };
-        parsed.items.push(BulkItem {
+        items.push(BulkItem {
             action,
             index,
             id,
@@ -148,7 +141,7 @@ pub fn parse_bulk(
             repeated: false,
         });
     }
-    Ok(parsed)
+    Ok(items)
 }
 
 fn parse_action(line: &[u8]) -> Result<(String, Map<String, Value>), String> {
@@ -247,8 +240,22 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
+    struct ParsedBulk {
+        items: Vec<BulkItem>,
+        events: Vec<Event>,
+    }
+
     fn parse(body: &str, index: Option<&str>) -> Result<ParsedBulk, MalformedBulk> {
-        parse_bulk(body.as_bytes(), index, &ctx(), TimePolicy::default())
+        let mut events = Vec::new();
+        let items = parse_bulk(
+            body.as_bytes(),
+            index,
+            &ctx(),
+            TimePolicy::default(),
+            |event| events.push(event),
+        )?;
+        Ok(ParsedBulk { items, events })
     }
 
     #[test]
