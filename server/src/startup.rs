@@ -262,6 +262,7 @@ pub async fn build_state(
         time_policy,
         geo,
         sources: SourceTally::default(),
+        api_keys: crate::api_keys::KeyCache::default(),
         detection: Arc::default(),
     };
     Ok((state, writers))

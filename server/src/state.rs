@@ -33,6 +33,8 @@ pub struct AppState {
     pub geo: Option<crate::ingest::GeoIp>,
     /// Per-source counts waiting to be written.
     pub sources: SourceTally,
+    /// API keys recently found live (see [`crate::api_keys::KeyCache`]).
+    pub api_keys: crate::api_keys::KeyCache,
     /// What this instance's detection engine is doing.
     pub detection: Arc<crate::detect::engine::EngineStatus>,
 }

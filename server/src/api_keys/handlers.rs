@@ -91,5 +91,6 @@ pub async fn revoke_api_key(
         .details(serde_json::json!({ "name": name }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
+    state.api_keys.forget(id);
     Ok(StatusCode::NO_CONTENT)
 }

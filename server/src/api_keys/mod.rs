@@ -15,6 +15,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Every key starts with this, so secret scanners can recognise leaked keys.
 pub const KEY_PREFIX: &str = "vgl_";
@@ -33,12 +36,62 @@ pub fn hash_key(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
 
+/// How long a key found live is trusted without asking the database again.
+/// A key revoked on this node stops working at once; on other nodes of a
+/// cluster within this time.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Most keys remembered; beyond it the cache starts over.
+const KEY_CACHE_LIMIT: usize = 10_000;
+
+/// Live keys recently found in the database, by hash. Shippers send many
+/// small requests: two queries per request (lookup, last-used) were half the
+/// server's and Postgres's fixed cost of a request.
+#[derive(Debug, Clone, Default)]
+pub struct KeyCache {
+    entries: Arc<Mutex<HashMap<Vec<u8>, Cached>>>,
+}
+
+/// A key and when the database last said it was live.
+type Cached = (Instant, AuthedKey);
+
+impl KeyCache {
+    fn get(&self, hash: &[u8]) -> Option<AuthedKey> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(hash)
+            .filter(|(found, _)| found.elapsed() < KEY_CACHE_TTL)
+            .map(|(_, key)| key.clone())
+    }
+
+    fn put(&self, hash: Vec<u8>, key: AuthedKey) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= KEY_CACHE_LIMIT {
+            entries.clear();
+        }
+        entries.insert(hash, (Instant::now(), key));
+    }
+
+    /// Forgets key `id` (revoked here: it must stop working now).
+    pub fn forget(&self, id: ApiKeyId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, (_, key)| key.id != id);
+    }
+}
+
 /// Returns the key's identity if `secret` is a live (unrevoked) key.
-pub async fn authenticate_key(pool: &PgPool, secret: &str) -> Result<Option<AuthedKey>, ApiError> {
+pub async fn authenticate_key(
+    pool: &PgPool,
+    cache: &KeyCache,
+    secret: &str,
+) -> Result<Option<AuthedKey>, ApiError> {
     if !secret.starts_with(KEY_PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
-    let Some(row) = repo::fetch_live_key_by_hash(pool, &hash_key(secret)).await? else {
+    let hash = hash_key(secret);
+    if let Some(key) = cache.get(&hash) {
+        return Ok(Some(key));
+    }
+    let Some(row) = repo::fetch_live_key_by_hash(pool, &hash).await? else {
         return Ok(None);
     };
     repo::touch_api_key(pool, row.id).await?;
@@ -47,11 +100,13 @@ pub async fn authenticate_key(pool: &PgPool, secret: &str) -> Result<Option<Auth
         .iter()
         .filter_map(|s| ApiKeyScope::from_name(s))
         .collect();
-    Ok(Some(AuthedKey {
+    let key = AuthedKey {
         id: ApiKeyId(row.id),
         name: row.name,
         scopes,
-    }))
+    };
+    cache.put(hash, key.clone());
+    Ok(Some(key))
 }
 
 #[cfg(test)]
@@ -69,6 +124,23 @@ mod tests {
             a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         );
+    }
+
+    #[test]
+    fn cached_keys_are_found_until_forgotten() {
+        let cache = KeyCache::default();
+        let key = AuthedKey {
+            id: ApiKeyId(uuid::Uuid::now_v7()),
+            name: "edge".into(),
+            scopes: vec![ApiKeyScope::Ingest],
+        };
+        assert!(cache.get(b"h").is_none());
+        cache.put(b"h".to_vec(), key.clone());
+        assert_eq!(cache.get(b"h").map(|k| k.id), Some(key.id));
+        cache.forget(ApiKeyId(uuid::Uuid::now_v7()));
+        assert!(cache.get(b"h").is_some(), "another key's revocation");
+        cache.forget(key.id);
+        assert!(cache.get(b"h").is_none());
     }
 
     #[test]

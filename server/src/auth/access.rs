@@ -134,7 +134,7 @@ pub async fn authenticate(
         let Some(secret) = value.to_str().ok().and_then(key_from_authorization) else {
             return Ok(None);
         };
-        let key = api_keys::authenticate_key(&state.pool, &secret).await?;
+        let key = api_keys::authenticate_key(&state.pool, &state.api_keys, &secret).await?;
         return Ok(key.map(|key: AuthedKey| Authenticated {
             principal: Principal::ApiKey(key),
             renewed_cookie: None,
