@@ -262,7 +262,7 @@ impl<'a> Fields<'a> {
         if let Some(node) = self.node(path) {
             return Some(Found::Node(node));
         }
-        let (head, rest) = path.split_once('.')?;
+        let (head, rest) = split_dot(path)?;
         let node = self.node(head)?;
         match node.members() {
             Some(members) => members.find_path(rest),
@@ -278,9 +278,9 @@ impl<'a> Fields<'a> {
             Found::Node(Node::Text { text, value, .. }) if value.get().is_none() => {
                 match plain_string(text) {
                     Some(inner) => Some(Cow::Borrowed(inner)),
-                    None if text.starts_with('"') => {
-                        serde_json::from_str::<String>(text).ok().map(Cow::Owned)
-                    }
+                    None if text.starts_with('"') => unescape(text)
+                        .or_else(|| serde_json::from_str::<String>(text).ok())
+                        .map(Cow::Owned),
                     None => None,
                 }
             }
@@ -469,7 +469,7 @@ enum Found<'f, 'a> {
 /// The contents of a JSON string without escapes, which are its text as is.
 fn plain_string(text: &str) -> Option<&str> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('\\')).then_some(inner)
+    (!inner.bytes().any(|b| b == b'\\')).then_some(inner)
 }
 
 /// The first item of a JSON array when it is a string without escapes.
@@ -478,8 +478,115 @@ fn first_plain_item(text: &str) -> Option<&str> {
         .strip_prefix('[')?
         .trim_start_matches([' ', '\t', '\n', '\r']);
     let inner = rest.strip_prefix('"')?;
-    let end = inner.find(['"', '\\'])?;
+    let end = inner.bytes().position(|b| b == b'"' || b == b'\\')?;
     inner[end..].starts_with('"').then(|| &inner[..end])
+}
+
+/// Reads a JSON string literal (quotes included) from text already
+/// validated: what serde_json reads, without its per-call machinery. None
+/// for anything unexpected (the caller then asks serde_json).
+pub fn unescape(text: &str) -> Option<String> {
+    let mut rest = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(rest.len());
+    while let Some(at) = rest.bytes().position(|b| b == b'\\') {
+        out.push_str(&rest[..at]);
+        let escape = rest.as_bytes().get(at + 1)?;
+        let simple = match escape {
+            b'"' => Some('"'),
+            b'\\' => Some('\\'),
+            b'/' => Some('/'),
+            b'b' => Some('\u{8}'),
+            b'f' => Some('\u{c}'),
+            b'n' => Some('\n'),
+            b'r' => Some('\r'),
+            b't' => Some('\t'),
+            _ => None,
+        };
+        if let Some(c) = simple {
+            out.push(c);
+            rest = &rest[at + 2..];
+            continue;
+        }
+        if *escape != b'u' {
+            return None;
+        }
+        let code = hex4(rest.get(at + 2..at + 6)?)?;
+        let (c, used) = if (0xD800..0xDC00).contains(&code) {
+            // A high surrogate is only a character with the low one after it.
+            let low = hex4(rest.get(at + 6..at + 12)?.strip_prefix("\\u")?)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            let c = char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))?;
+            (c, 12)
+        } else {
+            (char::from_u32(code)?, 6)
+        };
+        out.push(c);
+        rest = &rest[at + used..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn hex4(digits: &str) -> Option<u32> {
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
+}
+
+/// The items of a JSON array of strings, from text already validated;
+/// None when it is not an array or an item is not a string.
+pub fn string_items(text: &str) -> Option<Vec<Cow<'_, str>>> {
+    let bytes = text.as_bytes();
+    let mut at = text.strip_prefix('[').map(|_| 1)?;
+    let skip_space = |mut at: usize| {
+        while bytes
+            .get(at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            at += 1;
+        }
+        at
+    };
+    let mut items = Vec::new();
+    at = skip_space(at);
+    if bytes.get(at) == Some(&b']') {
+        return Some(items);
+    }
+    loop {
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let start = at;
+        at += 1;
+        loop {
+            match bytes.get(at)? {
+                b'"' => break,
+                b'\\' => at += 2,
+                _ => at += 1,
+            }
+        }
+        let item = &text[start..=at];
+        items.push(match plain_string(item) {
+            Some(plain) => Cow::Borrowed(plain),
+            None => Cow::Owned(unescape(item)?),
+        });
+        at = skip_space(at + 1);
+        match bytes.get(at)? {
+            b',' => at = skip_space(at + 1),
+            b']' => return Some(items),
+            _ => return None,
+        }
+    }
+}
+
+/// `path.split_once('.')` for the short paths of event fields, where a
+/// plain loop beats the searcher's setup.
+pub fn split_dot(path: &str) -> Option<(&str, &str)> {
+    let at = path.bytes().position(|b| b == b'.')?;
+    Some((&path[..at], &path[at + 1..]))
 }
 
 /// Parses text that was validated when the document was read; a number
@@ -489,6 +596,11 @@ fn parse_valid(text: &str) -> Value {
     // building them directly skips serde's per-call setup.
     if let Some(inner) = plain_string(text) {
         return Value::String(inner.to_owned());
+    }
+    if text.starts_with('"')
+        && let Some(string) = unescape(text)
+    {
+        return Value::String(string);
     }
     match text.as_bytes() {
         b"true" => return Value::Bool(true),
@@ -510,7 +622,7 @@ pub fn value_lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'
     if let Some(value) = object.get(path) {
         return Some(value);
     }
-    let (head, rest) = path.split_once('.')?;
+    let (head, rest) = split_dot(path)?;
     value_lookup(object.get(head)?.as_object()?, rest)
 }
 
@@ -714,6 +826,54 @@ mod tests {
         ] {
             let expected: Value = serde_json::from_str(text).unwrap();
             assert_eq!(parse_valid(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn strings_and_string_lists_read_as_serde_reads_them() {
+        for text in [
+            r#""""#,
+            r#""plain""#,
+            r#""C:\\Windows\\system32\\cmd.exe""#,
+            r#""q\"\/\b\f\n\r\t""#,
+            r#""\u00e9\u4e2d \ud83d\ude00 end""#,
+        ] {
+            let expected: String = serde_json::from_str(text).unwrap();
+            assert_eq!(unescape(text).as_deref(), Some(expected.as_str()), "{text}");
+        }
+        for broken in [r#""\ud83d""#, r#""\ud83d\u0041""#, r#""\x""#, r#""\u12""#] {
+            assert_eq!(unescape(broken), None, "{broken}");
+        }
+        for text in [r#"[]"#, r#"[ "a" , "b\"c", "" ]"#, r#"["\\"]"#] {
+            let expected: Vec<String> = serde_json::from_str(text).unwrap();
+            let items: Vec<String> = string_items(text)
+                .unwrap()
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect();
+            assert_eq!(items, expected, "{text}");
+        }
+        for not_strings in [r#"["a", 1]"#, r#"[null]"#, r#""a""#, r#"{"a":["b"]}"#] {
+            assert_eq!(string_items(not_strings), None, "{not_strings}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_read_back_what_serde_writes(
+            items in proptest::collection::vec(proptest::prelude::any::<String>(), 0..4)
+        ) {
+            for item in &items {
+                let text = serde_json::to_string(item).unwrap();
+                proptest::prop_assert_eq!(unescape(&text), Some(item.clone()));
+            }
+            let text = serde_json::to_string(&items).unwrap();
+            let read: Vec<String> = string_items(&text)
+                .unwrap()
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect();
+            proptest::prop_assert_eq!(read, items);
         }
     }
 

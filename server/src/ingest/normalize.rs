@@ -548,7 +548,7 @@ pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
 /// the sender's text when it is a list of plain strings.
 fn tags_of(fields: &Fields<'_>) -> Vec<String> {
     if let Some(text) = fields.text_of("tags")
-        && let Ok(items) = serde_json::from_str::<Vec<&str>>(text)
+        && let Some(items) = super::fields::string_items(text)
     {
         return items
             .iter()
@@ -586,12 +586,18 @@ impl Document<'_> {
         // and the keys they add borrow the path.
         let mut buffer = [""; 8];
         let mut count = 0;
-        for segment in path.split('.') {
+        let mut rest = Some(path);
+        while let Some(remaining) = rest {
+            let (segment, tail) = match super::fields::split_dot(remaining) {
+                Some((segment, tail)) => (segment, Some(tail)),
+                None => (remaining, None),
+            };
             let Some(slot) = buffer.get_mut(count) else {
                 return;
             };
             *slot = segment;
             count += 1;
+            rest = tail;
         }
         let segments = &buffer[..count];
         let Some((last, parents)) = segments.split_last() else {

@@ -37,8 +37,10 @@ pub async fn copy_in(
 ) -> sqlx::Result<()> {
     let mut copy = conn.copy_in_raw(statement).await?;
     for part in parts {
-        // Chunks keep each protocol message moderate for very large batches.
-        for chunk in part.chunks(1 << 20) {
+        // Chunks keep each protocol message, and the connection's write
+        // buffer, small: a buffer grown to a megabyte was zeroed afresh by
+        // the kernel for every batch.
+        for chunk in part.chunks(64 << 10) {
             if let Err(error) = copy.send(chunk).await {
                 let _ = copy.abort("sending copy data failed").await;
                 return Err(error);

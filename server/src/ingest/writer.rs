@@ -298,6 +298,41 @@ pub struct EventBatch {
     days: Vec<NaiveDate>,
 }
 
+/// Row buffers of finished batches, for the next requests: a fresh
+/// megabyte per request came from the kernel zeroed (page faults were 4 %
+/// of ingest CPU). At most this many are kept, each at most
+/// [`MAX_POOLED_BYTES`].
+const POOLED_BUFFERS: usize = 16;
+const MAX_POOLED_BYTES: usize = 8 << 20;
+static ROW_BUFFERS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// An empty row buffer with room for `bytes`, from the pool when it has one.
+fn row_buffer(bytes: usize) -> Vec<u8> {
+    let pooled = ROW_BUFFERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .pop();
+    let mut buffer = pooled.unwrap_or_default();
+    buffer.reserve(bytes);
+    buffer
+}
+
+impl Drop for EventBatch {
+    fn drop(&mut self) {
+        let mut rows = std::mem::take(&mut self.rows);
+        if !(64 << 10..=MAX_POOLED_BYTES).contains(&rows.capacity()) {
+            return;
+        }
+        rows.clear();
+        let mut pool = ROW_BUFFERS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pool.len() < POOLED_BUFFERS {
+            pool.push(rows);
+        }
+    }
+}
+
 impl From<Vec<Event>> for EventBatch {
     fn from(events: Vec<Event>) -> EventBatch {
         let mut batch = EventBatch::default();
@@ -313,11 +348,10 @@ impl From<Vec<Event>> for EventBatch {
 impl EventBatch {
     /// An empty batch with room for about `events` events of `bytes` of rows.
     pub fn with_capacity(events: usize, bytes: usize) -> EventBatch {
-        EventBatch {
-            rows: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(events),
-            ..EventBatch::default()
-        }
+        let mut batch = EventBatch::default();
+        batch.rows = row_buffer(bytes);
+        batch.ends.reserve(events);
+        batch
     }
 
     /// An empty batch sized for the events of a request body of `bytes`
@@ -542,11 +576,10 @@ mod tests {
             bytes.extend_from_slice(row.as_bytes());
             ends.push(bytes.len());
         }
-        EventBatch {
-            rows: bytes,
-            ends,
-            ..EventBatch::default()
-        }
+        let mut batch = EventBatch::default();
+        batch.rows = bytes;
+        batch.ends = ends;
+        batch
     }
 
     #[test]
