@@ -22,6 +22,7 @@ password="bench-admin-password"
 
 source scripts/bench-lib.sh
 bench_cluster
+bench_discard_on_exit
 
 start_server
 base="http://127.0.0.1:$port"

@@ -19,7 +19,7 @@ rounds="${ROUNDS:-3}"
 
 source scripts/bench-lib.sh
 bench_cluster
-trap 'bench_cleanup; if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi; rm -rf "$work"' EXIT
+bench_discard_on_exit
 postgres_ticks() {
   local sum=0 t
   for pid in $(pgrep -x postgres); do

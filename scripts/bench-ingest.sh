@@ -20,6 +20,7 @@ password="bench-admin-password"
 
 source scripts/bench-lib.sh
 bench_cluster
+bench_discard_on_exit
 # CPU seconds used so far by the server and by every Postgres process (live
 # ones, plus what the postmaster collected from exited backends).
 cpu_seconds() {

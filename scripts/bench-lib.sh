@@ -20,6 +20,11 @@ bench_cluster() {
   export VIGIL_DATABASE_URL="$url"
 }
 
+# Also removes the cluster and $work on exit: a run leaves gigabytes.
+bench_discard_on_exit() {
+  trap 'bench_cleanup; if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi; rm -rf "$work"' EXIT
+}
+
 bench_cleanup() {
   [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   kill "$pg" 2>/dev/null && wait "$pg" 2>/dev/null
