@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::fmt;
+use std::sync::Arc;
 
 /// A JSON object whose members are parsed on demand.
 #[derive(Debug, Default)]
@@ -49,6 +50,12 @@ enum Node<'a> {
     },
     /// A value set or changed whole.
     Value(Value),
+    /// JSON text written once and shared between events (geo-IP objects):
+    /// written as is, parsed only when read.
+    Shared {
+        text: Arc<str>,
+        value: OnceCell<Value>,
+    },
 }
 
 impl<'a> Node<'a> {
@@ -66,6 +73,7 @@ impl<'a> Node<'a> {
             Node::Text { text, value, .. } => value.get_or_init(|| parse_valid(text)),
             Node::Object { fields, value } => value.get_or_init(|| fields.to_value()),
             Node::Value(value) => value,
+            Node::Shared { text, value } => value.get_or_init(|| parse_valid(text)),
         }
     }
 
@@ -80,7 +88,7 @@ impl<'a> Node<'a> {
                 })
                 .as_ref(),
             Node::Object { fields, .. } => Some(fields),
-            Node::Value(_) => None,
+            Node::Value(_) | Node::Shared { .. } => None,
         }
     }
 
@@ -116,6 +124,9 @@ impl<'a> Node<'a> {
                 }
                 Node::Object { fields, .. } => fields.to_value(),
                 Node::Value(value) => value,
+                Node::Shared { text, value } => {
+                    value.into_inner().unwrap_or_else(|| parse_valid(&text))
+                }
             };
             *self = Node::Value(value);
         }
@@ -133,6 +144,7 @@ impl<'a> Node<'a> {
     fn first_byte(&self) -> u8 {
         match self {
             Node::Text { text, .. } => text.bytes().next().unwrap_or(b'n'),
+            Node::Shared { text, .. } => text.bytes().next().unwrap_or(b'n'),
             Node::Object { .. } => b'{',
             Node::Value(Value::String(_)) => b'"',
             Node::Value(Value::Null) => b'n',
@@ -144,6 +156,7 @@ impl<'a> Node<'a> {
     fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Node::Text { text, .. } => out.extend_from_slice(text.as_bytes()),
+            Node::Shared { text, .. } => out.extend_from_slice(text.as_bytes()),
             Node::Object { fields, .. } => fields.write_json(out),
             // Writing a Value into a Vec cannot fail: keys are strings and
             // numbers are finite.
@@ -349,6 +362,9 @@ impl<'a> Fields<'a> {
             }
         };
         let node = &mut self.entries[i].node;
+        if let Node::Shared { .. } = node {
+            node.value_mut();
+        }
         if let Node::Value(Value::Object(_)) = node {
             let Node::Value(Value::Object(map)) = std::mem::replace(node, Node::Value(Value::Null))
             else {
@@ -376,6 +392,20 @@ impl<'a> Fields<'a> {
                 });
                 None
             }
+        }
+    }
+
+    /// Sets `key` to JSON text shared between events (valid JSON, written
+    /// by `serde_json`), returning nothing: what it replaces is dropped.
+    pub fn insert_shared(&mut self, key: impl Into<Cow<'a, str>>, text: Arc<str>) {
+        let key = key.into();
+        let node = Node::Shared {
+            text,
+            value: OnceCell::new(),
+        };
+        match self.position(&key) {
+            Some(i) => self.entries[i].node = node,
+            None => self.entries.push(Entry { key, node }),
         }
     }
 
@@ -875,6 +905,43 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(read, items);
         }
+    }
+
+    #[test]
+    fn shared_text_is_written_as_is_and_read_when_asked() {
+        let mut fields = Fields::from_text(r#"{"source":{"ip":"81.2.69.142"}}"#).unwrap();
+        let geo: Arc<str> = r#"{"city_name":"London","location":{"lat":51.5,"lon":-0.1}}"#.into();
+        fields
+            .object_at(&["source"])
+            .unwrap()
+            .insert_shared("geo", Arc::clone(&geo));
+        assert_eq!(
+            fields.get_path("source.geo.city_name"),
+            Some(&json!("London"))
+        );
+        assert_eq!(
+            fields.text_at("source.geo.city_name").as_deref(),
+            Some("London")
+        );
+        let mut out = Vec::new();
+        fields.write_json(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(r#"{{"source":{{"ip":"81.2.69.142","geo":{geo}}}}}"#)
+        );
+        // Reaching into it to change a member makes it an object of its own.
+        fields
+            .object_at(&["source", "geo"])
+            .unwrap()
+            .insert("city_name", json!("Londres"));
+        assert_eq!(
+            fields.get_path("source.geo.location.lat"),
+            Some(&json!(51.5))
+        );
+        assert_eq!(
+            fields.get_path("source.geo.city_name"),
+            Some(&json!("Londres"))
+        );
     }
 
     #[test]

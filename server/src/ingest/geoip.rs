@@ -137,6 +137,38 @@ impl Place {
     }
 }
 
+/// A place with its ECS objects already written as JSON. The same addresses
+/// recur batch after batch; building and serialising the objects for every
+/// event was most of what enrichment cost.
+#[derive(Debug, PartialEq)]
+pub struct Located {
+    /// Where the address is.
+    pub place: Place,
+    /// [`Place::geo`] as JSON text.
+    pub geo_json: Option<Arc<str>>,
+    /// [`Place::autonomous_system`] as JSON text.
+    pub as_json: Option<Arc<str>>,
+}
+
+impl Located {
+    fn new(place: Place) -> Located {
+        let json = |value: Option<Value>| value.map(|v| Arc::from(v.to_string()));
+        Located {
+            geo_json: json(place.geo()),
+            as_json: json(place.autonomous_system()),
+            place,
+        }
+    }
+}
+
+impl std::ops::Deref for Located {
+    type Target = Place;
+
+    fn deref(&self) -> &Place {
+        &self.place
+    }
+}
+
 /// Every record shape this module reads; unknown keys are ignored.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -284,7 +316,7 @@ const CACHE_ENTRIES: usize = 4096;
 static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 /// (generation, address) → place, or None for an address no database knows.
-type Cache = HashMap<(u64, IpAddr), Option<Arc<Place>>>;
+type Cache = HashMap<(u64, IpAddr), Option<Arc<Located>>>;
 
 thread_local! {
     /// Ingest threads see the same attackers and users again and again.
@@ -327,7 +359,7 @@ impl GeoIp {
     }
 
     /// Where `ip` is, if it is a public address some database knows.
-    pub fn lookup(&self, ip: IpAddr) -> Option<Arc<Place>> {
+    pub fn lookup(&self, ip: IpAddr) -> Option<Arc<Located>> {
         let ip = ip.to_canonical();
         if !is_public(ip) {
             return None;
@@ -336,7 +368,9 @@ impl GeoIp {
         if let Some(hit) = CACHE.with(|cache| cache.borrow().get(&key).cloned()) {
             return hit;
         }
-        let place = self.lookup_uncached(ip).map(Arc::new);
+        let place = self
+            .lookup_uncached(ip)
+            .map(|place| Arc::new(Located::new(place)));
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             if cache.len() >= CACHE_ENTRIES {

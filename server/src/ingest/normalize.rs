@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -499,14 +500,14 @@ fn enrich_geo(doc: &mut Document<'_>, geo: &super::GeoIp) {
         ("destination.ip", "destination.geo", "destination.as"),
     ];
     for (ip_path, geo_path, as_path) in SIDES {
-        let Some(place) = ip_at(&doc.fields, ip_path).and_then(|ip| geo.lookup(ip)) else {
+        let Some(located) = ip_at(&doc.fields, ip_path).and_then(|ip| geo.lookup(ip)) else {
             continue;
         };
-        if let Some(value) = place.geo() {
-            doc.put(geo_path, value, false);
+        if let Some(json) = &located.geo_json {
+            doc.put_shared(geo_path, json);
         }
-        if let Some(value) = place.autonomous_system() {
-            doc.put(as_path, value, false);
+        if let Some(json) = &located.as_json {
+            doc.put_shared(as_path, json);
         }
     }
 }
@@ -641,6 +642,36 @@ impl Document<'_> {
         for (prefix, old) in displaced {
             self.moved.push(prefix.clone());
             self.stash_original(prefix, old);
+        }
+    }
+
+    /// Sets `path` to shared JSON text unless it has a value (as `put`
+    /// without overwriting), without parsing the text where it can.
+    fn put_shared(&mut self, path: &'static str, json: &Arc<str>) {
+        if self.fields.has_value_at(path) {
+            return;
+        }
+        let (parents, last) = match path.rsplit_once('.') {
+            Some((parents, last)) => (parents, last),
+            None => ("", path),
+        };
+        let mut buffer = [""; 8];
+        let mut count = 0;
+        for segment in parents.split('.').filter(|s| !s.is_empty()) {
+            let Some(slot) = buffer.get_mut(count) else {
+                return;
+            };
+            *slot = segment;
+            count += 1;
+        }
+        match self.fields.object_at(&buffer[..count]) {
+            Some(target) => target.insert_shared(last, Arc::clone(json)),
+            // A scalar in the way: the general path moves it aside.
+            None => {
+                if let Ok(value) = serde_json::from_str(json) {
+                    self.put(path, value, false);
+                }
+            }
         }
     }
 
