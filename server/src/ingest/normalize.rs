@@ -569,6 +569,24 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// The segments of one of Vigil's own dotted paths (at most eight), split
+/// without allocating: the keys they add borrow the path.
+fn path_segments(path: &'static str) -> Option<([&'static str; 8], usize)> {
+    let mut buffer = [""; 8];
+    let mut count = 0;
+    let mut rest = Some(path);
+    while let Some(remaining) = rest {
+        let (segment, tail) = match super::fields::split_dot(remaining) {
+            Some((segment, tail)) => (segment, Some(tail)),
+            None => (remaining, None),
+        };
+        *buffer.get_mut(count)? = segment;
+        count += 1;
+        rest = tail;
+    }
+    Some((buffer, count))
+}
+
 /// The document being built, with the collision rule for dotted paths.
 struct Document<'a> {
     fields: Fields<'a>,
@@ -583,23 +601,9 @@ impl Document<'_> {
         if !overwrite && self.fields.has_value_at(path) {
             return;
         }
-        // Paths are Vigil's own (a few segments): split without allocating,
-        // and the keys they add borrow the path.
-        let mut buffer = [""; 8];
-        let mut count = 0;
-        let mut rest = Some(path);
-        while let Some(remaining) = rest {
-            let (segment, tail) = match super::fields::split_dot(remaining) {
-                Some((segment, tail)) => (segment, Some(tail)),
-                None => (remaining, None),
-            };
-            let Some(slot) = buffer.get_mut(count) else {
-                return;
-            };
-            *slot = segment;
-            count += 1;
-            rest = tail;
-        }
+        let Some((buffer, count)) = path_segments(path) else {
+            return;
+        };
         let segments = &buffer[..count];
         let Some((last, parents)) = segments.split_last() else {
             return;
@@ -651,21 +655,14 @@ impl Document<'_> {
         if self.fields.has_value_at(path) {
             return;
         }
-        let (parents, last) = match path.rsplit_once('.') {
-            Some((parents, last)) => (parents, last),
-            None => ("", path),
+        let Some((buffer, count)) = path_segments(path) else {
+            return;
         };
-        let mut buffer = [""; 8];
-        let mut count = 0;
-        for segment in parents.split('.').filter(|s| !s.is_empty()) {
-            let Some(slot) = buffer.get_mut(count) else {
-                return;
-            };
-            *slot = segment;
-            count += 1;
-        }
-        match self.fields.object_at(&buffer[..count]) {
-            Some(target) => target.insert_shared(last, Arc::clone(json)),
+        let Some((last, parents)) = buffer[..count].split_last() else {
+            return;
+        };
+        match self.fields.object_at(parents) {
+            Some(target) => target.insert_shared(*last, Arc::clone(json)),
             // A scalar in the way: the general path moves it aside.
             None => {
                 if let Ok(value) = serde_json::from_str(json) {

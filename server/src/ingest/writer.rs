@@ -301,9 +301,9 @@ pub struct EventBatch {
 /// Row buffers of finished batches, for the next requests: a fresh
 /// megabyte per request came from the kernel zeroed (page faults were 4 %
 /// of ingest CPU). At most this many are kept, each at most
-/// [`MAX_POOLED_BYTES`].
-const POOLED_BUFFERS: usize = 16;
-const MAX_POOLED_BYTES: usize = 8 << 20;
+/// [`MAX_POOLED_BYTES`]: 32 MB held at worst.
+const POOLED_BUFFERS: usize = 8;
+const MAX_POOLED_BYTES: usize = 4 << 20;
 static ROW_BUFFERS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
 
 /// An empty row buffer with room for `bytes`, from the pool when it has one.
