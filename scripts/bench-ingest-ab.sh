@@ -20,13 +20,6 @@ rounds="${ROUNDS:-3}"
 source scripts/bench-lib.sh
 bench_cluster
 bench_discard_on_exit
-postgres_ticks() {
-  local sum=0 t
-  for pid in $(pgrep -x postgres); do
-    t=$(awk '{print $14+$15+$16+$17}' "/proc/$pid/stat" 2>/dev/null || echo 0); sum=$((sum + t))
-  done
-  echo "$sum"
-}
 
 VIGIL_LOG=warn "$vigil" migrate >/dev/null
 machine

@@ -21,14 +21,9 @@ password="bench-admin-password"
 source scripts/bench-lib.sh
 bench_cluster
 bench_discard_on_exit
-# CPU seconds used so far by the server and by every Postgres process (live
-# ones, plus what the postmaster collected from exited backends).
+# CPU ticks used so far by the server and by Postgres.
 cpu_seconds() {
-  local pg=0 t
-  for pid in $(pgrep -x postgres); do
-    t=$(awk '{print $14+$15+$16+$17}' "/proc/$pid/stat" 2>/dev/null || echo 0); pg=$((pg + t))
-  done
-  echo "$(awk '{print $14+$15}' "/proc/$server/stat") $pg"
+  echo "$(awk '{print $14+$15}' "/proc/$server/stat") $(postgres_ticks)"
 }
 
 start_server

@@ -25,6 +25,16 @@ bench_discard_on_exit() {
   trap 'bench_cleanup; if [[ -L "$work/postgres" ]]; then rm -rf "$(readlink -f "$work/postgres")"; fi; rm -rf "$work"' EXIT
 }
 
+# CPU ticks (1/100 s) used so far by every Postgres process: live ones, plus
+# what the postmaster collected from backends that exited.
+postgres_ticks() {
+  local sum=0 t
+  for pid in $(pgrep -x postgres); do
+    t=$(awk '{print $14+$15+$16+$17}' "/proc/$pid/stat" 2>/dev/null || echo 0); sum=$((sum + t))
+  done
+  echo "$sum"
+}
+
 bench_cleanup() {
   [[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   kill "$pg" 2>/dev/null && wait "$pg" 2>/dev/null

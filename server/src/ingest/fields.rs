@@ -288,15 +288,13 @@ impl<'a> Fields<'a> {
     /// `Value` being built. None for anything but a string.
     pub fn str_at(&self, path: &str) -> Option<Cow<'_, str>> {
         match self.find_path(path)? {
-            Found::Node(Node::Text { text, value, .. }) if value.get().is_none() => {
-                match plain_string(text) {
-                    Some(inner) => Some(Cow::Borrowed(inner)),
-                    None if text.starts_with('"') => unescape(text)
-                        .or_else(|| serde_json::from_str::<String>(text).ok())
-                        .map(Cow::Owned),
-                    None => None,
-                }
-            }
+            Found::Node(Node::Text { text, .. }) => match plain_string(text) {
+                Some(inner) => Some(Cow::Borrowed(inner)),
+                None if text.starts_with('"') => unescape(text)
+                    .or_else(|| serde_json::from_str::<String>(text).ok())
+                    .map(Cow::Owned),
+                None => None,
+            },
             Found::Node(node) => node.value().as_str().map(Cow::Borrowed),
             Found::Value(value) => value.as_str().map(Cow::Borrowed),
         }
@@ -306,13 +304,12 @@ impl<'a> Fields<'a> {
     /// borrowed from the sender's text when it is a string without escapes.
     pub fn text_at(&self, path: &str) -> Option<Cow<'_, str>> {
         let value = match self.find_path(path)? {
-            Found::Node(Node::Text { text, .. }) if plain_string(text).is_some() => {
-                let trimmed = plain_string(text)?.trim();
-                return (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed));
-            }
-            // ECS lists (`event.category: ["web"]`): the first item.
-            Found::Node(Node::Text { text, .. }) if first_plain_item(text).is_some() => {
-                let trimmed = first_plain_item(text)?.trim();
+            // A plain string, or the first item of an ECS list
+            // (`event.category: ["web"]`), as the sender wrote it.
+            Found::Node(Node::Text { text, .. })
+                if let Some(plain) = plain_string(text).or_else(|| first_plain_item(text)) =>
+            {
+                let trimmed = plain.trim();
                 return (!trimmed.is_empty()).then_some(Cow::Borrowed(trimmed));
             }
             Found::Node(node) => node.value(),
@@ -329,8 +326,8 @@ impl<'a> Fields<'a> {
             Some(Found::Node(Node::Text { text, .. })) if !text.starts_with('"') => {
                 return !text.starts_with('n');
             }
-            Some(Found::Node(Node::Text { text, .. })) if plain_string(text).is_some() => {
-                return plain_string(text).is_some_and(|s| !s.trim().is_empty());
+            Some(Found::Node(Node::Text { text, .. })) if let Some(plain) = plain_string(text) => {
+                return !plain.trim().is_empty();
             }
             Some(Found::Node(node)) => node.value(),
             Some(Found::Value(value)) => value,

@@ -335,9 +335,8 @@ impl Drop for EventBatch {
 
 impl From<Vec<Event>> for EventBatch {
     fn from(events: Vec<Event>) -> EventBatch {
-        let mut batch = EventBatch::default();
-        batch.rows.reserve(events.iter().map(encoded_size).sum());
-        batch.ends.reserve(events.len());
+        let bytes = events.iter().map(encoded_size).sum();
+        let mut batch = EventBatch::with_capacity(events.len(), bytes);
         for event in &events {
             batch.push(event);
         }
