@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use vigil::detect::eval::{Evaluator, EventRecord};
 use vigil::detect::set::RuleSet;
-use vigil::detect::sigma::{Outcome, import};
+use vigil::rules::sigma::{Outcome, import};
 use vigil::ingest::normalize::{IngestContext, TimePolicy, normalize};
 
 fn shared(path: &str) -> PathBuf {

@@ -109,18 +109,60 @@ impl ApiError {
     }
 }
 
+/// The SQLSTATEs Vigil answers differently from an internal error: the one
+/// place that knows their codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlState {
+    /// `23505`: a unique index refused a duplicate.
+    UniqueViolation,
+    /// `23503`: a foreign key names a row that does not exist.
+    ForeignKeyViolation,
+    /// `23514`: a check constraint (or a partition bound) refused a row.
+    CheckViolation,
+    /// `57014`: a statement timeout (or a cancel) stopped the query.
+    QueryCanceled,
+}
+
+impl SqlState {
+    /// Returns the SQLSTATE of a database error, when it is one of these.
+    pub fn of(error: &sqlx::Error) -> Option<SqlState> {
+        let sqlx::Error::Database(db) = error else {
+            return None;
+        };
+        match db.code().as_deref()? {
+            "23505" => Some(SqlState::UniqueViolation),
+            "23503" => Some(SqlState::ForeignKeyViolation),
+            "23514" => Some(SqlState::CheckViolation),
+            "57014" => Some(SqlState::QueryCanceled),
+            _ => None,
+        }
+    }
+}
+
+impl ApiError {
+    /// Returns a mapper for a write that may hit a unique index: a
+    /// duplicate becomes a 409 with `message`, anything else is mapped as
+    /// any database error.
+    pub fn on_duplicate(message: impl Into<String>) -> impl FnOnce(sqlx::Error) -> ApiError {
+        let message = message.into();
+        move |error| match SqlState::of(&error) {
+            Some(SqlState::UniqueViolation) => ApiError::conflict(message),
+            _ => ApiError::from(error),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        if SqlState::of(&error) == Some(SqlState::QueryCanceled) {
+            let mut api = ApiError::new(ErrorCode::Timeout, "the query took too long");
+            api.cause = Some(error.into());
+            return api;
+        }
         match &error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 let mut api = ApiError::unavailable("the database is unavailable; retry shortly");
                 api.retry_after_secs = Some(5);
-                api.cause = Some(error.into());
-                api
-            }
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
-                // query_canceled: a statement timeout fired.
-                let mut api = ApiError::new(ErrorCode::Timeout, "the query took too long");
                 api.cause = Some(error.into());
                 api
             }

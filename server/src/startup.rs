@@ -137,7 +137,7 @@ impl Application {
             build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
         let bootstrap =
             users::bootstrap_admin(&state.pool, state.settings.admin_password.as_ref()).await?;
-        crate::detect::packs::install(&state.pool).await?;
+        crate::rules::packs::install(&state.pool).await?;
         if !state.settings.static_dir.join("index.html").is_file() {
             tracing::warn!(
                 static_dir = %state.settings.static_dir.display(),
@@ -255,7 +255,7 @@ pub async fn build_state(
         settings: Arc::new(settings),
         tokens: TokenKeys::from_secret(&secret)?,
         dummy_hash: password::dummy_hash().await?.into(),
-        routes: http::routes::ROUTES,
+        routes: http::routes::access_table().into(),
         started_at: Utc::now(),
         embedded_database,
         events,

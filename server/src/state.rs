@@ -20,7 +20,7 @@ pub struct AppState {
     /// An Argon2id hash of a random password, verified against for unknown users.
     pub dummy_hash: Arc<str>,
     /// Every declared route and its access rule.
-    pub routes: &'static [RouteSpec],
+    pub routes: Arc<[RouteSpec]>,
     /// When this process started.
     pub started_at: DateTime<Utc>,
     /// Whether Vigil runs its own Postgres.

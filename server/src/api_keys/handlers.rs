@@ -1,8 +1,7 @@
 //! HTTP handlers for API key administration.
 
 use super::{DISPLAY_PREFIX_LEN, generate_key, hash_key, repo};
-use crate::audit::{AuditRecord, repo as audit_repo};
-use crate::auth::access::context_from_parts;
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::state::AppState;
@@ -10,14 +9,26 @@ use app::api_keys::{ApiKeySummary, CreateApiKeyRequest, CreatedApiKey};
 use app::ids::ApiKeyId;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use uuid::Uuid;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The API key administration routes.
+pub fn routes() -> Vec<Route> {
+    let manage = Access::Permission(Permission::ManageApiKeys);
+    vec![
+        Route::get("/api/v1/api-keys", manage, list_api_keys),
+        Route::post("/api/v1/api-keys", manage, create_api_key),
+        Route::delete("/api/v1/api-keys/{id}", manage, revoke_api_key),
+    ]
+}
 
 /// `POST /api/v1/api-keys`: creates a key and shows its secret once.
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn create_api_key(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<CreateApiKeyRequest>,
 ) -> Result<(StatusCode, AppJson<CreatedApiKey>), ApiError> {
@@ -34,7 +45,6 @@ pub async fn create_api_key(
     let key = generate_key()?;
     let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
     let id = ApiKeyId(Uuid::new_v4());
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
 
     let mut tx = state.pool.begin().await?;
     let created_at = repo::insert_api_key(
@@ -77,11 +87,10 @@ pub async fn list_api_keys(
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppPath(id): AppPath<ApiKeyId>,
 ) -> Result<StatusCode, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let Some(name) = repo::revoke_api_key(&mut *tx, id).await? else {
         return Err(ApiError::not_found("no live API key has this id"));

@@ -6,6 +6,18 @@ use crate::state::AppState;
 use app::audit::{AuditPage, AuditVerification};
 use axum::extract::State;
 use serde::Deserialize;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The audit log routes.
+pub fn routes() -> Vec<Route> {
+    let view = Access::Permission(Permission::ViewAudit);
+    vec![
+        Route::get("/api/v1/audit", view, list_audit),
+        Route::get("/api/v1/audit/verify", view, verify_audit),
+    ]
+}
 
 /// Returns the query string of `GET /api/v1/audit`.
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,11 @@ pub mod repo;
 
 use crate::auth::Principal;
 use app::audit::{ActorKind, AuditOutcome};
-use std::net::IpAddr;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, header};
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use uuid::Uuid;
 
 /// Returns one audit record to write.
@@ -37,22 +41,10 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// Returns a record of `action` by `principal` that succeeded.
     pub fn by(principal: &Principal, action: &'static str, ctx: &RequestContext) -> AuditRecord {
-        let (actor_kind, actor_id, actor_name) = match principal {
-            Principal::User(user) => (
-                ActorKind::User,
-                Some(user.profile.id.as_uuid()),
-                Some(user.profile.username.to_string()),
-            ),
-            Principal::ApiKey(key) => (
-                ActorKind::ApiKey,
-                Some(key.id.as_uuid()),
-                Some(key.name.clone()),
-            ),
-        };
         AuditRecord {
-            actor_kind,
-            actor_id,
-            actor_name,
+            actor_kind: principal.actor_kind(),
+            actor_id: Some(principal.id()),
+            actor_name: Some(principal.name().to_owned()),
             action,
             outcome: AuditOutcome::Success,
             target: None,
@@ -120,4 +112,36 @@ pub struct RequestContext {
     pub request_id: Option<String>,
     /// The `User-Agent`, truncated.
     pub user_agent: Option<String>,
+}
+
+impl RequestContext {
+    /// Returns the request facts found in `headers` and `extensions`.
+    pub fn from_parts(headers: &HeaderMap, extensions: &Extensions) -> RequestContext {
+        let client_ip = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        RequestContext {
+            client_ip,
+            request_id,
+            user_agent,
+        }
+    }
+}
+
+// Every handler that audits takes the context as an argument, so none
+// re-reads headers by hand.
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestContext::from_parts(&parts.headers, &parts.extensions))
+    }
 }

@@ -1,8 +1,7 @@
 //! Login, logout, the current user and key introspection.
 
-use super::access::context_from_parts;
 use super::{AuthedKey, AuthedUser, password, repo, token};
-use crate::audit::{AuditRecord, repo as audit_repo};
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
 use app::ErrorCode;
@@ -11,20 +10,32 @@ use app::audit::AuditOutcome;
 use app::auth::{CurrentUser, LoginRequest, Username};
 use app::ids::{SessionId, UserId};
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use secrecy::SecretString;
 use uuid::Uuid;
+use super::access::Access;
+use crate::http::route::Route;
+
+/// Sign-in, sign-out and who is calling.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::post("/api/v1/auth/login", Access::Public, login),
+        Route::post("/api/v1/auth/logout", Access::Session, logout),
+        Route::get("/api/v1/auth/me", Access::Session, me),
+        Route::get("/api/v1/auth/key", Access::ApiKey, key_identity),
+    ]
+}
 
 /// `POST /api/v1/auth/login`: checks a username and password and starts a session.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    parts: axum::http::request::Parts,
+    ctx: RequestContext,
+    headers: HeaderMap,
     AppJson(request): AppJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     // Usernames are recorded as typed (bounded) so failed guesses show in the audit log.
     let typed: String = request.username.trim().chars().take(64).collect();
     let username = Username::parse(&request.username).ok();
@@ -80,8 +91,7 @@ pub async fn login(
     }
 
     // A new session id at every login; a session the browser still carried is ended.
-    let previous = parts
-        .headers
+    let previous = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -124,7 +134,7 @@ pub async fn login(
         })?;
     tx.commit().await?;
 
-    let user = super::access::session_user(session, session_id)?;
+    let user = super::guard::session_user(session, session_id)?;
     let (jwt, expires) = state.tokens.issue(
         user_id,
         session_id,
@@ -168,10 +178,9 @@ async fn fail_login(
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn logout(
     State(state): State<AppState>,
-    parts: axum::http::request::Parts,
+    ctx: RequestContext,
     user: AuthedUser,
 ) -> Result<Response, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     repo::revoke_session(&mut *tx, user.session_id).await?;
     let record = AuditRecord::by(&super::Principal::User(user.clone()), "auth.logout", &ctx)

@@ -2,6 +2,7 @@
 //! the route guard that enforces each route's declared access.
 
 pub mod access;
+pub mod guard;
 pub mod handlers;
 pub mod password;
 pub mod repo;
@@ -9,6 +10,7 @@ pub mod token;
 
 use crate::error::ApiError;
 use app::api_keys::ApiKeyScope;
+use app::audit::ActorKind;
 use app::auth::CurrentUser;
 use app::ids::{ApiKeyId, SessionId};
 use app::permissions::Permission;
@@ -56,6 +58,22 @@ impl Principal {
                 .scopes
                 .iter()
                 .any(|s| scope_permission(*s) == permission),
+        }
+    }
+
+    /// Returns what kind of actor the audit log records.
+    pub fn actor_kind(&self) -> ActorKind {
+        match self {
+            Principal::User(_) => ActorKind::User,
+            Principal::ApiKey(_) => ActorKind::ApiKey,
+        }
+    }
+
+    /// Returns the id of the user or of the key.
+    pub fn id(&self) -> uuid::Uuid {
+        match self {
+            Principal::User(user) => user.profile.id.as_uuid(),
+            Principal::ApiKey(key) => key.id.as_uuid(),
         }
     }
 

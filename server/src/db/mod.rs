@@ -1,6 +1,7 @@
 //! The database: connecting (to an external Postgres or the embedded one), pooling, migrating.
 
 pub mod embedded;
+pub mod locks;
 
 use crate::config::DatabaseSettings;
 use anyhow::Context;

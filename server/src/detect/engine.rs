@@ -20,21 +20,20 @@
 //!   a leader that lost its lock cannot commit.
 
 use super::eval::{AlertDraft, Evaluator, EventRecord};
+use super::repo;
 use super::set::RuleSet;
 use crate::config::DetectionSettings;
 use anyhow::{Context, bail};
 use app::rules::RuleDefinition;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgNotification};
+use futures_util::TryStreamExt;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 use uuid::Uuid;
-
-/// The advisory lock the leader holds (the partition lock is ...078).
-const LEADER_LOCK: i64 = 418_581_833_079;
 
 /// Most contributing events stored on one alert (the count keeps the total).
 pub const MAX_ALERT_EVENTS: usize = 1_000;
@@ -115,13 +114,7 @@ async fn try_lead(
             .await
             .context("connecting for the leader lock")?,
     };
-    let locked: bool = sqlx::query_scalar!(
-        r#"SELECT pg_try_advisory_lock($1) AS "locked!""#,
-        LEADER_LOCK
-    )
-    .fetch_one(&mut conn)
-    .await?;
-    if !locked {
+    if !repo::try_leader_lock(&mut conn).await? {
         *standby = Some(conn);
         return Ok(());
     }
@@ -182,19 +175,9 @@ impl Leader {
         listener
             .listen_all(["vigil_events", "vigil_rules", "vigil_watchlists"])
             .await?;
-        let horizon = horizon(&mut conn).await?;
-        sqlx::query!(
-            "INSERT INTO detection_cursor (id, watermark, checkpoint, leader) VALUES (1, $1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET leader = EXCLUDED.leader, updated_at = now()",
-            horizon,
-            instance
-        )
-        .execute(&mut conn)
-        .await?;
-        let cursor =
-            sqlx::query!("SELECT watermark, checkpoint FROM detection_cursor WHERE id = 1")
-                .fetch_one(&mut conn)
-                .await?;
+        let horizon = repo::horizon(&mut conn).await?;
+        repo::claim_cursor(&mut conn, horizon, instance).await?;
+        let (watermark, checkpoint) = repo::fetch_cursor_marks(&mut conn).await?;
         let mut leader = Leader {
             pool,
             conn,
@@ -204,12 +187,12 @@ impl Leader {
             instance: instance.to_owned(),
             rules: RuleSet::default(),
             loaded: Vec::new(),
-            watermark: cursor.watermark,
+            watermark,
             last_checkpoint: Instant::now(),
             saved: HashMap::new(),
         };
         leader.load_rules(true).await?;
-        leader.replay(cursor.checkpoint, cursor.watermark).await?;
+        leader.replay(checkpoint, watermark).await?;
         leader.checkpoint().await?;
         Ok(leader)
     }
@@ -275,12 +258,8 @@ impl Leader {
             let round = self.read(at, Some(to)).await?;
             let drafts = self.evaluate(round.events, false).await?;
             let mut tx = self.conn.begin().await?;
-            let stored = insert_alerts(
-                &mut tx,
-                &drafts_rows(&self.loaded, &self.rules, drafts),
-                self.watermark,
-            )
-            .await?;
+            let rows = drafts_rows(&self.loaded, &self.rules, drafts);
+            let stored = insert_alerts(&mut tx, &rows, self.watermark).await?;
             tx.commit().await?;
             if stored > 0 {
                 tracing::info!(
@@ -298,17 +277,9 @@ impl Leader {
     async fn read(&mut self, from: i64, to: Option<i64>) -> anyhow::Result<Round> {
         let horizon = match to {
             Some(to) => to,
-            None => horizon(&mut self.conn).await?,
+            None => repo::horizon(&mut self.conn).await?,
         };
-        let batches = sqlx::query!(
-            "SELECT tx, first_ts, last_ts, events FROM event_batches
-             WHERE tx >= $1 AND tx < $2 ORDER BY tx LIMIT $3",
-            from,
-            horizon,
-            MAX_ROUND_BATCHES
-        )
-        .fetch_all(&mut self.conn)
-        .await?;
+        let batches = repo::fetch_batches(&mut self.conn, from, horizon, MAX_ROUND_BATCHES).await?;
         let mut taken = 0;
         let mut total = 0usize;
         for batch in &batches {
@@ -335,18 +306,7 @@ impl Leader {
         let txs: Vec<i64> = batches.iter().map(|b| b.tx).collect();
         let first = batches.iter().map(|b| b.first_ts).min().unwrap_or_default();
         let last = batches.iter().map(|b| b.last_ts).max().unwrap_or_default();
-        let rows = sqlx::query!(
-            r#"SELECT ts, id, payload::text AS "payload!" FROM events
-               WHERE tx >= $1 AND tx <= $2 AND tx = ANY($3) AND ts >= $4 AND ts <= $5
-               ORDER BY tx, ts, id"#,
-            txs[0],
-            txs[txs.len() - 1],
-            &txs,
-            first,
-            last
-        )
-        .fetch_all(&mut self.conn)
-        .await?;
+        let rows = repo::fetch_batch_events(&mut self.conn, &txs, first, last).await?;
         let events = tokio::task::spawn_blocking(move || {
             rows.into_iter()
                 .map(|row| EventRecord {
@@ -399,13 +359,7 @@ impl Leader {
         let rows = drafts_rows(&self.loaded, &self.rules, drafts);
         let mut tx = guarded(&mut self.conn, self.watermark).await?;
         let stored = insert_alerts(&mut tx, &rows, end).await?;
-        sqlx::query!(
-            "UPDATE detection_cursor SET watermark = $1, leader = $2, updated_at = now() WHERE id = 1",
-            end,
-            self.instance
-        )
-        .execute(&mut *tx)
-        .await?;
+        repo::set_watermark(&mut tx, end, &self.instance).await?;
         tx.commit().await?;
         self.watermark = end;
         self.status.watermark.store(end, Ordering::Relaxed);
@@ -428,30 +382,7 @@ impl Leader {
         }
         let live: Vec<Uuid> = self.loaded.iter().map(|l| l.id).collect();
         let mut tx = guarded(&mut self.conn, self.watermark).await?;
-        sqlx::query!("DELETE FROM rule_states WHERE rule_id <> ALL($1)", &live)
-            .execute(&mut *tx)
-            .await?;
-        for (id, version, state) in &changed {
-            sqlx::query!(
-                "INSERT INTO rule_states (rule_id, rule_version, state) VALUES ($1, $2, $3)
-                 ON CONFLICT (rule_id) DO UPDATE
-                 SET rule_version = EXCLUDED.rule_version, state = EXCLUDED.state, saved_at = now()",
-                id,
-                version,
-                state
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query!(
-            "UPDATE detection_cursor SET checkpoint = watermark, updated_at = now() WHERE id = 1"
-        )
-        .execute(&mut *tx)
-        .await?;
-        // Batches below the checkpoint are never read again.
-        sqlx::query!("DELETE FROM event_batches WHERE tx < $1", self.watermark)
-            .execute(&mut *tx)
-            .await?;
+        repo::save_checkpoint(&mut tx, &live, &changed, self.watermark).await?;
         tx.commit().await?;
         tracing::debug!(
             watermark = self.watermark,
@@ -469,15 +400,9 @@ impl Leader {
     /// Loads the enabled rules. Unchanged rules keep their state; on the
     /// first load, state saved at the checkpoint is restored.
     async fn load_rules(&mut self, restore: bool) -> anyhow::Result<()> {
-        let rows = sqlx::query!(
-            "SELECT id, version, definition FROM rules
-             WHERE deleted_at IS NULL AND enabled ORDER BY slug"
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = repo::fetch_enabled_rules(&self.pool).await?;
         let mut saved: HashMap<Uuid, (i32, serde_json::Value)> = if restore {
-            sqlx::query!("SELECT rule_id, rule_version, state FROM rule_states")
-                .fetch_all(&mut self.conn)
+            repo::fetch_rule_states(&mut self.conn)
                 .await?
                 .into_iter()
                 .map(|r| (r.rule_id, (r.rule_version, r.state)))
@@ -504,11 +429,9 @@ impl Leader {
                     continue;
                 }
             };
-            let lists = super::watchlists::lists_of(&self.pool, &definition)
+            let lists = repo::lists_of(&self.pool, &definition)
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!("loading the watchlists of {}: {e:?}", definition.slug)
-                })?;
+                .with_context(|| format!("loading the watchlists of {}", definition.slug))?;
             let mut evaluator = match Evaluator::new(&definition, &lists, now) {
                 Ok(evaluator) => evaluator,
                 Err(error) => {
@@ -576,10 +499,7 @@ async fn guarded(
     expected: i64,
 ) -> anyhow::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
     let mut tx = conn.begin().await?;
-    let current =
-        sqlx::query_scalar!("SELECT watermark FROM detection_cursor WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
+    let current = repo::lock_watermark(&mut tx).await?;
     if current != expected {
         bail!(
             "another instance moved the watermark ({current}, expected {expected}): not leading any more"
@@ -588,17 +508,12 @@ async fn guarded(
     Ok(tx)
 }
 
-/// The most value combinations a new new-terms rule is seeded with.
-const MAX_SEEDED: usize = 1_000_000;
-
 /// Seeds a new new-terms rule with what its condition matched in its
 /// history window among events stored below `watermark` (the later ones it
 /// evaluates): values seen there are not new. One row per distinct raw
 /// value combination (its latest), so the work is bounded by the number of
 /// combinations, not of events. Returns the rows read.
 async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyhow::Result<usize> {
-    use crate::search::compile::{Param, compile};
-    use futures_util::TryStreamExt;
     let Some((fields, days)) = evaluator.history() else {
         return Ok(0);
     };
@@ -606,41 +521,14 @@ async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyho
     let query = app::query::parse(&evaluator.rule().query)?;
     let to = Utc::now();
     let from = to - chrono::Duration::days(i64::from(days));
-    // $1 and $2 are the time range; then the watermark, then each field's
-    // path and literal name (as search reads a field), then the condition's.
-    let mut params = vec![Param::Text(watermark.to_string())];
-    let mut keys = Vec::with_capacity(fields.len());
-    for field in &fields {
-        let path = 3 + params.len();
-        params.push(Param::Path(field.split('.').map(str::to_owned).collect()));
-        let literal = 3 + params.len();
-        params.push(Param::Text(field.clone()));
-        keys.push(format!(
-            "coalesce(e.payload #> ${path}, e.payload -> ${literal})"
-        ));
-    }
-    let condition = compile(&query, 3 + params.len());
-    params.extend(condition.params);
-    let keys = keys.join(", ");
-    let sql = format!(
-        "SELECT ts, payload::text AS payload FROM (
-             SELECT DISTINCT ON ({keys}) e.ts, e.payload FROM events e
-             WHERE e.ts >= $1 AND e.ts <= $2 AND (e.tx IS NULL OR e.tx < $3::bigint)
-               AND ({})
-             ORDER BY {keys}, e.ts DESC) AS latest
-         LIMIT {MAX_SEEDED}",
-        condition.sql
-    );
-    let arguments = crate::search::handlers::arguments(from, to, &params)
-        .map_err(|e| anyhow::anyhow!("binding the history query: {e:?}"))?;
-    let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).fetch(pool);
+    // The condition's placeholders follow the range, the watermark and two per field.
+    let condition = crate::search::compile::compile(&query, 4 + 2 * fields.len());
+    let mut rows = repo::stream_history(pool, &fields, &condition, from, to, watermark)?;
     let mut read = 0;
-    while let Some(row) = rows.try_next().await? {
-        use sqlx::Row;
-        let payload: String = row.try_get("payload")?;
+    while let Some((timestamp, payload)) = rows.try_next().await? {
         let record = EventRecord {
             id: Uuid::nil(),
-            timestamp: row.try_get("ts")?,
+            timestamp,
             document: serde_json::from_str(&payload).unwrap_or_default(),
         };
         // The SQL applied the condition; exceptions are the evaluator's.
@@ -655,15 +543,6 @@ async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyho
 /// Whether a notification means the rules must be loaded again.
 fn changes_rules(notification: &PgNotification) -> bool {
     matches!(notification.channel(), "vigil_rules" | "vigil_watchlists")
-}
-
-/// The oldest transaction still running: every one below it has finished.
-async fn horizon(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS "horizon!""#
-    )
-    .fetch_one(conn)
-    .await
 }
 
 /// Runs `rules` over `events` in order, then moves their clock to `now`:
@@ -782,25 +661,7 @@ async fn insert_alerts(
         return Ok(0);
     }
     let rows = serde_json::to_value(rows)?;
-    let inserted = sqlx::query!(
-        "INSERT INTO alerts (id, rule_id, rule_version, rule_slug, rule_name, severity, tactics,
-             techniques, summary, group_key, group_values, window_start, window_end, first_event,
-             event_count, event_ids, event_times, raised_tx)
-         SELECT id, rule_id, rule_version, rule_slug, rule_name, severity, tactics, techniques,
-             summary, group_key, group_values, window_start, window_end, first_event, event_count,
-             event_ids, event_times, $2
-         FROM jsonb_to_recordset($1) AS a(id uuid, rule_id uuid, rule_version integer,
-             rule_slug text, rule_name text, severity text, tactics text[], techniques text[],
-             summary text, group_key text, group_values jsonb, window_start timestamptz,
-             window_end timestamptz, first_event uuid, event_count integer, event_ids uuid[],
-             event_times timestamptz[])
-         ON CONFLICT (rule_id, group_key, window_start, first_event) DO NOTHING",
-        rows,
-        raised_tx
-    )
-    .execute(conn)
-    .await?;
-    Ok(inserted.rows_affected())
+    Ok(repo::insert_alerts(conn, &rows, raised_tx).await?)
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@
 //!   newer place; events without a place are skipped.
 
 use super::matcher::{EventView, Lists, Matcher};
-use crate::ingest::fields::value_lookup;
-use crate::ingest::normalize::{number_of, scalar_text};
+use crate::event::path::{field_text, field_values, value_lookup};
+use crate::event::text::{number_of, scalar_text};
 use app::rules::{RuleDefinition, RuleKind, Severity};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -216,7 +216,7 @@ fn compile_query(field: &str, text: &str, lists: &Lists) -> Result<Matcher, Comp
         message,
     };
     let query = app::query::parse(text).map_err(|e| error(e.to_string()))?;
-    super::matcher::check(&query).map_err(error)?;
+    crate::event::pattern::check(&query).map_err(error)?;
     Ok(Matcher::with_lists(&query, lists))
 }
 
@@ -1010,20 +1010,6 @@ fn combination(values: &BTreeMap<String, String>) -> String {
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join("\u{1f}")
-}
-
-/// The text of a field as columns read it (trimmed, first of an array).
-fn field_text(document: &Value, field: &str) -> Option<String> {
-    scalar_text(value_lookup(document.as_object()?, field)?)
-}
-
-/// Every text of a field: each element of an array, or the one scalar.
-fn field_values(document: &Value, field: &str) -> Vec<String> {
-    match document.as_object().and_then(|o| value_lookup(o, field)) {
-        Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
-        Some(other) => scalar_text(other).into_iter().collect(),
-        None => Vec::new(),
-    }
 }
 
 /// The group key of an event and its values by field; None when a field

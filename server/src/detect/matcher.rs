@@ -14,9 +14,10 @@
 //! Text compares by code point, as the `C.UTF-8` collation of Vigil's
 //! database does.
 
-use crate::ingest::fields::value_lookup;
-use crate::ingest::normalize::{parse_ip, scalar_text};
-use crate::search::compile::{Column, column, network};
+use crate::event::columns::{Column, column};
+use crate::event::path::value_lookup;
+use crate::event::pattern::regex;
+use crate::event::text::{network, parse_ip, scalar_text};
 use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -367,9 +368,6 @@ fn time_part(op: Operator, time: DateTime<Utc>) -> Option<i64> {
     })
 }
 
-/// The largest compiled regular expression a rule may hold.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool, lists: &Lists) -> Node {
     if op.time_part_range().is_some() {
         // The parser allows time parts on @timestamp only, with a number.
@@ -438,36 +436,6 @@ fn compile_compare(field: &str, op: Operator, term: &Term, cased: bool, lists: &
         source,
         test,
     }
-}
-
-/// Returns why the query cannot be run, when one of its regular
-/// expressions does not compile.
-pub fn check(query: &Query) -> Result<(), String> {
-    match query {
-        Query::And(parts) | Query::Or(parts) => parts.iter().try_for_each(check),
-        Query::Not(inner) => check(inner),
-        Query::Field {
-            test:
-                Test::Compare {
-                    op: Operator::Regex,
-                    term,
-                    cased,
-                },
-            ..
-        } => regex(&term.text(), *cased)
-            .map(|_| ())
-            .map_err(|e| format!("not a usable regular expression: {e}")),
-        _ => Ok(()),
-    }
-}
-
-/// Compiles a rule's or query's regular expression: linear-time matching,
-/// bounded size.
-pub fn regex(pattern: &str, cased: bool) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(!cased)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
 }
 
 fn eval_compare(field: &str, source: Source, test: &CompareTest, document: &Value) -> bool {

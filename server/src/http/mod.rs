@@ -1,8 +1,9 @@
 //! The HTTP surface: middleware stack, API router, SPA files, error bodies.
 
+pub mod route;
 pub mod routes;
 
-use crate::auth::access;
+use crate::auth::guard;
 use crate::error::{InternalCause, error_response};
 use crate::state::AppState;
 use app::ErrorCode;
@@ -45,7 +46,7 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
     let timeout = state.settings.http.request_timeout;
 
     let api = api
-        .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         // Unknown API paths answer JSON, never the SPA's index.html.
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

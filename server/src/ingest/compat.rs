@@ -5,10 +5,9 @@
 use super::elastic;
 use super::handlers::{context, ingest_events, record_outcome};
 use super::writer::{EventBatch, WriteError};
-use crate::auth::{Principal, access};
+use crate::auth::{Principal, guard};
 use crate::error::ApiError;
 use crate::state::AppState;
-use app::permissions::Permission;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,6 +16,21 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The Elasticsearch- and MozDef-compatible routes, where shippers expect them.
+pub fn routes() -> Vec<Route> {
+    let ingest = Access::Permission(Permission::IngestEvents);
+    vec![
+        // `GET /` checks a shipper's credentials itself and serves the SPA to browsers.
+        Route::get("/", Access::Public, root),
+        Route::post("/_bulk", ingest, bulk).large_body(),
+        Route::post("/{index}/_bulk", ingest, bulk_with_index).large_body(),
+        Route::post("/events", ingest, mozdef_events).large_body(),
+    ]
+}
 
 /// Elasticsearch clients (7.14 and later) refuse servers without this header.
 fn elastic_json(status: StatusCode, body: Value) -> Response {
@@ -49,7 +63,7 @@ pub async fn root(State(state): State<AppState>, request: Request) -> Response {
             Err(never) => match never {},
         };
     }
-    match access::authenticate(&state, request.headers()).await {
+    match guard::authenticate(&state, request.headers()).await {
         Ok(Some(found)) if found.principal.has(Permission::IngestEvents) => {
             elastic_json(StatusCode::OK, elastic::info_body())
         }

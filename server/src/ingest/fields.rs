@@ -14,6 +14,8 @@
 //! [`super::scan::object_members`], which sends documents with `\u0000`, lone
 //! surrogates, deep nesting or extreme numbers down the fully parsed path.
 
+use crate::event::path::{split_dot, value_lookup};
+use crate::event::text::scalar_str;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -465,19 +467,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A value as the text a column holds: trimmed, the first of an array,
-/// never empty; None for null and objects.
-pub fn scalar_str(value: &Value) -> Option<Cow<'_, str>> {
-    let text = match value {
-        Value::String(s) => Cow::Borrowed(s.trim()),
-        Value::Number(n) => Cow::Owned(n.to_string()),
-        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-        Value::Array(items) => return items.first().and_then(scalar_str),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
-}
-
 /// `a == b`, rejecting most differing keys of one length by their first and
 /// last bytes: normalisation looks up some sixty names per event, and a
 /// library compare per same-length key was 4 % of ingest CPU.
@@ -609,13 +598,6 @@ pub fn string_items(text: &str) -> Option<Vec<Cow<'_, str>>> {
     }
 }
 
-/// `path.split_once('.')` for the short paths of event fields, where a
-/// plain loop beats the searcher's setup.
-pub fn split_dot(path: &str) -> Option<(&str, &str)> {
-    let at = path.bytes().position(|b| b == b'.')?;
-    Some((&path[..at], &path[at + 1..]))
-}
-
 /// Parses text that was validated when the document was read; a number
 /// beyond f64 (let through by [`needs_full_parse`]) reads as null.
 fn parse_valid(text: &str) -> Value {
@@ -641,16 +623,6 @@ fn parse_valid(text: &str) -> Value {
         _ => {}
     }
     serde_json::from_str(text).unwrap_or(Value::Null)
-}
-
-/// Returns the value at a dotted path of a parsed object: a literal key with
-/// dots first, then nested objects, at every level (as [`Fields::get_path`]).
-pub fn value_lookup<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
-    if let Some(value) = object.get(path) {
-        return Some(value);
-    }
-    let (head, rest) = split_dot(path)?;
-    value_lookup(object.get(head)?.as_object()?, rest)
 }
 
 fn write_str(out: &mut Vec<u8>, text: &str) {

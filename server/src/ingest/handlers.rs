@@ -12,20 +12,33 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::value::RawValue;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The event intake routes and the list of sources.
+pub fn routes() -> Vec<Route> {
+    let ingest = Access::Permission(Permission::IngestEvents);
+    vec![
+        Route::post("/api/v1/events", ingest, ingest_events).large_body(),
+        Route::post("/api/v1/events/bulk", ingest, ingest_bulk).large_body(),
+        Route::get(
+            "/api/v1/sources",
+            Access::Permission(Permission::ViewSystem),
+            list_sources,
+        ),
+    ]
+}
 
 /// Returns who sends and when, for events arriving from `principal`.
 pub fn context(principal: &Principal, state: &AppState) -> IngestContext {
-    let (source_id, source_kind, source_name) = match principal {
-        Principal::ApiKey(key) => (Some(key.id.as_uuid()), SourceKind::ApiKey, key.name.clone()),
-        Principal::User(user) => (
-            Some(user.profile.id.as_uuid()),
-            SourceKind::User,
-            format!("user:{}", user.profile.username),
-        ),
+    let (source_kind, source_name) = match principal {
+        Principal::ApiKey(key) => (SourceKind::ApiKey, key.name.clone()),
+        Principal::User(user) => (SourceKind::User, format!("user:{}", user.profile.username)),
     };
     IngestContext {
         geo: state.geo.clone(),
-        source_id,
+        source_id: Some(principal.id()),
         source_kind,
         source_name,
         received_at: Utc::now(),

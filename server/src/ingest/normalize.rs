@@ -15,6 +15,7 @@
 //! uses) and flat form (OTRF recordings: `EventID`, `Channel`, `Image`, …).
 
 use super::fields::Fields;
+use crate::event::text::{number_of, parse_ip, scalar_text};
 use super::timestamp::{parse_timestamp, parse_timestamp_text};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
@@ -516,33 +517,8 @@ fn text_at(fields: &Fields<'_>, path: &str) -> Option<String> {
     fields.text_at(path).map(Cow::into_owned)
 }
 
-/// A number, or a string holding one (shippers send coordinates either way).
-pub(crate) fn number_of(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }
-}
-
-/// A value as the text a column holds: trimmed, the first of an array, never empty.
-pub(crate) fn scalar_text(value: &Value) -> Option<String> {
-    super::fields::scalar_str(value).map(Cow::into_owned)
-}
-
 fn ip_at(fields: &Fields<'_>, path: &str) -> Option<IpAddr> {
     parse_ip(&fields.text_at(path)?)
-}
-
-/// Returns the address in `text`, tolerating IPv6 brackets and an IPv4 port suffix.
-pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
-    let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = trimmed.parse::<IpAddr>() {
-        return Some(ip);
-    }
-    let (host, port) = trimmed.rsplit_once(':')?;
-    port.parse::<u16>().ok()?;
-    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
 /// The event's `tags` as a list (see [`string_list`]), read straight from
@@ -576,7 +552,7 @@ fn path_segments(path: &'static str) -> Option<([&'static str; 8], usize)> {
     let mut count = 0;
     let mut rest = Some(path);
     while let Some(remaining) = rest {
-        let (segment, tail) = match super::fields::split_dot(remaining) {
+        let (segment, tail) = match crate::event::path::split_dot(remaining) {
             Some((segment, tail)) => (segment, Some(tail)),
             None => (remaining, None),
         };

@@ -197,7 +197,8 @@ pub async fn delete_expired_document_ids(db: impl PgExecutor<'_>, days: i32) -> 
 pub fn is_missing_partition(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("23514") && db.message().contains("no partition")
+            crate::error::SqlState::of(error) == Some(crate::error::SqlState::CheckViolation)
+                && db.message().contains("no partition")
         }
         _ => false,
     }

@@ -1,8 +1,7 @@
 //! HTTP handlers for retention: the overview, policy CRUD, and a run on demand.
 
 use super::repo;
-use crate::audit::{AuditRecord, repo as audit_repo};
-use crate::auth::access::context_from_parts;
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::state::AppState;
@@ -10,8 +9,26 @@ use app::ids::RetentionPolicyId;
 use app::retention::{RetentionOverview, RetentionPolicy, RetentionPolicyRequest, RetentionRun};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use uuid::Uuid;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The retention routes.
+pub fn routes() -> Vec<Route> {
+    let manage = Access::Permission(Permission::ManageSettings);
+    vec![
+        Route::get(
+            "/api/v1/retention",
+            Access::Permission(Permission::ViewSystem),
+            overview,
+        ),
+        Route::post("/api/v1/retention/policies", manage, create_policy),
+        Route::put("/api/v1/retention/policies/{id}", manage, update_policy),
+        Route::delete("/api/v1/retention/policies/{id}", manage, delete_policy),
+        Route::post("/api/v1/retention/run", manage, run_now),
+    ]
+}
 
 /// `GET /api/v1/retention`: the default, the policies and what is stored.
 pub async fn overview(
@@ -47,12 +64,7 @@ async fn checked(
 }
 
 fn name_taken(error: sqlx::Error) -> ApiError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            ApiError::conflict("a retention policy with this name exists")
-        }
-        _ => ApiError::from(error),
-    }
+    ApiError::on_duplicate("a retention policy with this name exists")(error)
 }
 
 async fn fetch_one(state: &AppState, id: RetentionPolicyId) -> Result<RetentionPolicy, ApiError> {
@@ -67,13 +79,12 @@ async fn fetch_one(state: &AppState, id: RetentionPolicyId) -> Result<RetentionP
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn create_policy(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<RetentionPolicyRequest>,
 ) -> Result<(StatusCode, AppJson<RetentionPolicy>), ApiError> {
     let policy = checked(&state, &request).await?;
     let id = RetentionPolicyId(Uuid::new_v4());
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     repo::insert_policy(&mut *tx, id, &policy, Some(user.profile.id.as_uuid()))
         .await
@@ -90,13 +101,12 @@ pub async fn create_policy(
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn update_policy(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppPath(id): AppPath<RetentionPolicyId>,
     AppJson(request): AppJson<RetentionPolicyRequest>,
 ) -> Result<AppJson<RetentionPolicy>, ApiError> {
     let policy = checked(&state, &request).await?;
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let Some(previous_days) = repo::update_policy(&mut *tx, id, &policy)
         .await
@@ -116,11 +126,10 @@ pub async fn update_policy(
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn delete_policy(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppPath(id): AppPath<RetentionPolicyId>,
 ) -> Result<StatusCode, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let Some(name) = repo::delete_policy(&mut *tx, id).await? else {
         return Err(ApiError::not_found("no retention policy has this id"));
@@ -138,10 +147,9 @@ pub async fn delete_policy(
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
 pub async fn run_now(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
 ) -> Result<AppJson<RetentionRun>, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let run = super::apply(&state.pool, state.settings.ingest.retention_days)
         .await
         .map_err(ApiError::internal)?;

@@ -13,26 +13,12 @@
 //! which is not what an analyst means. Elsewhere NULL already acts as false
 //! (AND, OR and WHERE are monotone in it).
 
+use crate::event::columns::{Column, column};
+use crate::event::params::Param;
+use crate::event::text::network;
 use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
-
-/// A bound value of the compiled condition.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    /// Text.
-    Text(String),
-    /// A JSON path, as `#>` takes it.
-    Path(Vec<String>),
-    /// An address or network.
-    Net(ipnet::IpNet),
-    /// An instant.
-    Time(DateTime<Utc>),
-    /// A number.
-    Number(f64),
-    /// An event id.
-    Uuid(uuid::Uuid),
-}
 
 /// Returns a compiled condition: SQL over the alias `e`, and its parameters,
 /// numbered from the `first` placeholder given to [`compile`].
@@ -42,51 +28,6 @@ pub struct Condition {
     pub sql: String,
     /// The values of `$first`, `$first + 1`, …
     pub params: Vec<Param>,
-}
-
-/// How a field is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Column {
-    /// A text column compared as is.
-    Text(&'static str),
-    /// A text column holding lower case: values are lower-cased to match.
-    Lower(&'static str),
-    /// The message: contains, case-insensitive.
-    Message,
-    /// An `inet` column.
-    Inet(&'static str),
-    /// `ts`.
-    Time,
-    /// `id`.
-    Id,
-    /// `tags`, a text array.
-    Tags,
-}
-
-/// The column holding `field`, if it has one.
-pub(crate) fn column(field: &str) -> Option<Column> {
-    Some(match field {
-        "@timestamp" => Column::Time,
-        "event.id" => Column::Id,
-        "event.category" => Column::Lower("category"),
-        "event.outcome" => Column::Lower("outcome"),
-        "log.level" => Column::Lower("log_level"),
-        "event.action" => Column::Text("action"),
-        "host.name" => Column::Text("host_name"),
-        "user.name" => Column::Text("user_name"),
-        "process.name" => Column::Text("process_name"),
-        "source.ip" => Column::Inet("source_ip"),
-        "destination.ip" => Column::Inet("destination_ip"),
-        "message" => Column::Message,
-        "tags" => Column::Tags,
-        _ => return None,
-    })
-}
-
-/// Says whether `field` is stored in a column of its own (and indexed or
-/// carried by the time index).
-pub fn is_column(field: &str) -> bool {
-    column(field).is_some()
 }
 
 /// Compiles `query`; its placeholders start at `$first`.
@@ -531,14 +472,6 @@ pub fn field_values(field: &str, first: usize) -> FieldValues {
             })
         }
     }
-}
-
-/// Reads a network (`10.0.0.0/8`) or one address (as its host network), as
-/// Postgres reads `inet` text.
-pub(crate) fn network(text: &str) -> Option<ipnet::IpNet> {
-    text.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 fn comparison(bound: &Bound, below: bool) -> &'static str {

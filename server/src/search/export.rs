@@ -7,16 +7,15 @@
 //! therefore slows the query down instead of letting the server buffer.
 
 use super::compile::{Condition, compile};
-use super::handlers::{bind, parse_query, time_range};
-use crate::audit::{AuditRecord, repo as audit_repo};
+use super::handlers::{parse_query, time_range};
+use crate::event::params::{Param, bind};
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Principal;
-use crate::auth::access::context_from_parts;
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
 use app::search::{DEFAULT_EXPORT_FIELDS, ExportFormat, ExportRequest, SortOrder};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
@@ -24,6 +23,18 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::PgArguments;
 use tokio::io::AsyncWriteExt;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The export routes: a POST for the SPA's button, a GET for shareable links.
+pub fn routes() -> Vec<Route> {
+    let export = Access::Permission(Permission::ExportEvents);
+    vec![
+        Route::post("/api/v1/search/export", export, export_events),
+        Route::get("/api/v1/search/export", export, export_link),
+    ]
+}
 
 /// Bytes buffered between the query and the client.
 const PIPE_BYTES: usize = 256 * 1024;
@@ -34,13 +45,13 @@ const EXPORT_TIMEOUT: &str = "30min";
 
 /// `POST /api/v1/search/export`.
 #[tracing::instrument(skip_all)]
-pub async fn export(
+pub async fn export_events(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     principal: Principal,
     AppJson(request): AppJson<ExportRequest>,
 ) -> Result<Response, ApiError> {
-    stream_export(state, parts, principal, request).await
+    stream_export(state, ctx, principal, request).await
 }
 
 /// The query string of `GET /api/v1/search/export`: what a plain download
@@ -63,7 +74,7 @@ pub struct ExportParams {
 #[tracing::instrument(skip_all)]
 pub async fn export_link(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     principal: Principal,
     axum::extract::Query(params): axum::extract::Query<ExportParams>,
 ) -> Result<Response, ApiError> {
@@ -81,12 +92,12 @@ pub async fn export_link(
             .collect(),
         ..ExportRequest::default()
     };
-    stream_export(state, parts, principal, request).await
+    stream_export(state, ctx, principal, request).await
 }
 
 async fn stream_export(
     state: AppState,
-    parts: Parts,
+    ctx: RequestContext,
     principal: Principal,
     request: ExportRequest,
 ) -> Result<Response, ApiError> {
@@ -119,13 +130,11 @@ async fn stream_export(
          ORDER BY e.ts {order}, e.id {order}"
     );
     let mut arguments = PgArguments::default();
-    bind(&mut arguments, &super::compile::Param::Time(from))?;
-    bind(&mut arguments, &super::compile::Param::Time(to))?;
+    bind(&mut arguments, &Param::Time(from))?;
+    bind(&mut arguments, &Param::Time(to))?;
     for param in &params {
         bind(&mut arguments, param)?;
     }
-
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let record = AuditRecord::by(&principal, "search.export", &ctx).details(serde_json::json!({
         "query": request.query,
         "from": from,
@@ -201,7 +210,7 @@ async fn stream_export(
 fn cell(document: &Value, field: &str) -> String {
     let value = document
         .as_object()
-        .and_then(|object| crate::ingest::fields::value_lookup(object, field));
+        .and_then(|object| crate::event::path::value_lookup(object, field));
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(text)) => text.clone(),

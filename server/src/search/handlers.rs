@@ -2,11 +2,11 @@
 //! default), `/search/histogram` (counts over time) and `/search/top` (the
 //! most frequent values of a field).
 
-use super::compile::{Condition, FieldValues, Param, compile, field_values};
-use crate::audit::{AuditRecord, repo as audit_repo};
+use super::compile::{Condition, FieldValues, compile, field_values};
+use crate::event::params::{Param, arguments};
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Principal;
-use crate::auth::access::context_from_parts;
-use crate::error::{ApiError, AppJson};
+use crate::error::{ApiError, AppJson, SqlState};
 use crate::state::AppState;
 use app::ErrorCode;
 use app::search::{
@@ -15,12 +15,25 @@ use app::search::{
     TopResponse, TopValue, auto_interval, resolve_time,
 };
 use axum::extract::State;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgArguments;
-use sqlx::{Arguments, Row};
+use sqlx::Row;
 use std::time::Instant;
 use uuid::Uuid;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The search routes (saved searches and export have their own modules).
+pub fn routes() -> Vec<Route> {
+    let search = Access::Permission(Permission::SearchEvents);
+    vec![
+        Route::post("/api/v1/search", search, search_events),
+        Route::post("/api/v1/search/histogram", search, histogram),
+        Route::post("/api/v1/search/top", search, top_values),
+        Route::get("/api/v1/fields", search, list_fields),
+        Route::get("/api/v1/events/{id}", search, get_event),
+    ]
+}
 
 /// How long one search statement may run.
 const STATEMENT_TIMEOUT: &str = "15s";
@@ -33,7 +46,7 @@ pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
     };
     let query = app::query::parse(text).map_err(|error| bad(error.message, error.position))?;
     // Regular expressions are checked here, where the regex engine is.
-    if let Err(problem) = crate::detect::matcher::check(&query) {
+    if let Err(problem) = crate::event::pattern::check(&query) {
         let at = text
             .find("|re")
             .map_or(0, |byte| text[..byte].chars().count());
@@ -59,19 +72,6 @@ pub fn time_range(
     Ok((from, to))
 }
 
-/// Binds one parameter.
-pub fn bind(arguments: &mut PgArguments, param: &Param) -> Result<(), ApiError> {
-    let added = match param {
-        Param::Text(text) => arguments.add(text.clone()),
-        Param::Path(path) => arguments.add(path.clone()),
-        Param::Net(net) => arguments.add(*net),
-        Param::Time(time) => arguments.add(*time),
-        Param::Number(number) => arguments.add(*number),
-        Param::Uuid(id) => arguments.add(*id),
-    };
-    added.map_err(|e| ApiError::internal(anyhow::anyhow!("binding a search parameter: {e}")))
-}
-
 /// The keyset cursor: the last hit's time (µs since the epoch) and id.
 fn encode_cursor(ts: DateTime<Utc>, id: Uuid) -> String {
     format!("{}_{}", ts.timestamp_micros(), id.simple())
@@ -90,7 +90,7 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
 }
 
 fn timed_out(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("57014"))
+    SqlState::of(error) == Some(SqlState::QueryCanceled)
 }
 
 fn search_error(error: sqlx::Error) -> ApiError {
@@ -108,9 +108,9 @@ fn search_error(error: sqlx::Error) -> ApiError {
 
 /// `POST /api/v1/search`.
 #[tracing::instrument(skip_all)]
-pub async fn search(
+pub async fn search_events(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     principal: Principal,
     AppJson(request): AppJson<SearchRequest>,
 ) -> Result<AppJson<SearchResponse>, ApiError> {
@@ -183,8 +183,6 @@ pub async fn search(
         .then(|| hits.last().map(|h| encode_cursor(h.timestamp, h.id)))
         .flatten();
     let counted = counted.max(0) as u64;
-
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let record = AuditRecord::by(&principal, "search.run", &ctx).details(serde_json::json!({
         "query": request.query,
         "from": from,
@@ -213,21 +211,6 @@ async fn bounded(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Po
     .execute(&mut *tx)
     .await?;
     Ok(tx)
-}
-
-/// Arguments `$1` (from) and `$2` (to), then the condition's from `$first`.
-pub(crate) fn arguments(
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    extra: &[Param],
-) -> Result<PgArguments, ApiError> {
-    let mut arguments = PgArguments::default();
-    bind(&mut arguments, &Param::Time(from))?;
-    bind(&mut arguments, &Param::Time(to))?;
-    for param in extra {
-        bind(&mut arguments, param)?;
-    }
-    Ok(arguments)
 }
 
 /// The most buckets a histogram may have.
@@ -303,7 +286,7 @@ pub async fn histogram(
 
 /// `POST /api/v1/search/top`.
 #[tracing::instrument(skip_all)]
-pub async fn top(
+pub async fn top_values(
     State(state): State<AppState>,
     AppJson(request): AppJson<TopRequest>,
 ) -> Result<AppJson<TopResponse>, ApiError> {
@@ -388,7 +371,7 @@ pub struct FieldsQuery {
 /// `GET /api/v1/fields?from&to`: the fields of the most recent events of the
 /// range, with their types and hints, for the field list and autocomplete.
 #[tracing::instrument(skip_all)]
-pub async fn fields(
+pub async fn list_fields(
     State(state): State<AppState>,
     axum::extract::Query(range): axum::extract::Query<FieldsQuery>,
 ) -> Result<AppJson<FieldsResponse>, ApiError> {
@@ -426,7 +409,7 @@ pub async fn fields(
     let fields = seen
         .into_iter()
         .map(|(name, entry)| FieldInfo {
-            indexed: super::compile::is_column(&name),
+            indexed: crate::event::columns::is_column(&name),
             types: entry.types.into_iter().map(str::to_owned).collect(),
             coverage: entry.present as f64 / sampled.max(1) as f64,
             distinct: entry.values.len() as u64,
@@ -473,9 +456,9 @@ fn json_type(value: &serde_json::Value) -> &'static str {
 /// `GET /api/v1/events/{id}`: one event. Its id carries its time (see
 /// `ingest::normalize`), so the lookup is one probe of the time index.
 #[tracing::instrument(skip_all)]
-pub async fn event(
+pub async fn get_event(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     principal: Principal,
     crate::error::AppPath(id): crate::error::AppPath<Uuid>,
 ) -> Result<AppJson<Hit>, ApiError> {
@@ -489,7 +472,6 @@ pub async fn event(
             .fetch_optional(&state.pool)
             .await?;
     let (id, timestamp, event) = row.ok_or_else(missing)?;
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let record = AuditRecord::by(&principal, "event.view", &ctx).target(id.to_string());
     audit_repo::insert_audit_record(&state.pool, &record).await?;
     Ok(AppJson(Hit {

@@ -1,16 +1,28 @@
 //! Saved searches: CRUD, private to the owner or shared; only the owner
 //! changes or deletes one. Every change is audited.
 
-use crate::audit::{AuditRecord, repo as audit_repo};
-use crate::auth::access::context_from_parts;
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::state::AppState;
 use app::search::{SavedSearch, SavedSearchRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use uuid::Uuid;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The saved search routes.
+pub fn routes() -> Vec<Route> {
+    let search = Access::Permission(Permission::SearchEvents);
+    vec![
+        Route::get("/api/v1/saved-searches", search, list_saved_searches),
+        Route::post("/api/v1/saved-searches", search, create_saved_search),
+        Route::put("/api/v1/saved-searches/{id}", search, update_saved_search),
+        Route::delete("/api/v1/saved-searches/{id}", search, delete_saved_search),
+    ]
+}
 
 fn checked(request: &SavedSearchRequest) -> Result<SavedSearchRequest, ApiError> {
     request
@@ -19,12 +31,7 @@ fn checked(request: &SavedSearchRequest) -> Result<SavedSearchRequest, ApiError>
 }
 
 fn name_taken(error: sqlx::Error) -> ApiError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            ApiError::conflict("you already have a saved search with this name")
-        }
-        _ => ApiError::from(error),
-    }
+    ApiError::on_duplicate("you already have a saved search with this name")(error)
 }
 
 async fn visible(state: &AppState, user: Uuid) -> Result<Vec<SavedSearch>, ApiError> {
@@ -64,7 +71,7 @@ async fn one(state: &AppState, owner: Uuid, id: Uuid) -> Result<SavedSearch, Api
 }
 
 /// `GET /api/v1/saved-searches`: the caller's own and every shared one.
-pub async fn list(
+pub async fn list_saved_searches(
     State(state): State<AppState>,
     user: AuthedUser,
 ) -> Result<AppJson<Vec<SavedSearch>>, ApiError> {
@@ -73,16 +80,15 @@ pub async fn list(
 
 /// `POST /api/v1/saved-searches`.
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
-pub async fn create(
+pub async fn create_saved_search(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<SavedSearchRequest>,
 ) -> Result<(StatusCode, AppJson<SavedSearch>), ApiError> {
     let saved = checked(&request)?;
     let id = Uuid::new_v4();
     let owner = user.profile.id.as_uuid();
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "INSERT INTO saved_searches (id, owner_id, name, query, time_from, time_to, shared)
@@ -109,16 +115,15 @@ pub async fn create(
 
 /// `PUT /api/v1/saved-searches/{id}`: the owner replaces it.
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
-pub async fn update(
+pub async fn update_saved_search(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppPath(id): AppPath<Uuid>,
     AppJson(request): AppJson<SavedSearchRequest>,
 ) -> Result<AppJson<SavedSearch>, ApiError> {
     let saved = checked(&request)?;
     let owner = user.profile.id.as_uuid();
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let changed = sqlx::query!(
         "UPDATE saved_searches SET name = $3, query = $4, time_from = $5, time_to = $6,
@@ -149,13 +154,12 @@ pub async fn update(
 
 /// `DELETE /api/v1/saved-searches/{id}`: the owner deletes it.
 #[tracing::instrument(skip_all, fields(user = %user.profile.username))]
-pub async fn delete(
+pub async fn delete_saved_search(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     user: AuthedUser,
     AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
     let mut tx = state.pool.begin().await?;
     let name = sqlx::query_scalar!(
         "DELETE FROM saved_searches WHERE id = $1 AND owner_id = $2 RETURNING name",

@@ -8,6 +8,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use std::time::Duration;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The health and status routes.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/health", Access::Public, health),
+        Route::get(
+            "/api/v1/system/status",
+            Access::Permission(Permission::ViewSystem),
+            system_status,
+        ),
+    ]
+}
 
 async fn database_answers(state: &AppState) -> bool {
     let probe = sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(&state.pool);

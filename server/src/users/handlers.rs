@@ -1,8 +1,7 @@
 //! HTTP handlers for user administration.
 
 use super::repo;
-use crate::audit::{AuditRecord, repo as audit_repo};
-use crate::auth::access::context_from_parts;
+use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{AuthedUser, Principal, password};
 use crate::error::{ApiError, AppJson};
 use crate::state::AppState;
@@ -11,9 +10,20 @@ use app::ids::UserId;
 use app::users::{CreateUserError, CreateUserRequest, UserSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use secrecy::SecretString;
 use uuid::Uuid;
+use crate::auth::Access;
+use crate::http::route::Route;
+use app::permissions::Permission;
+
+/// The user administration routes.
+pub fn routes() -> Vec<Route> {
+    let manage = Access::Permission(Permission::ManageUsers);
+    vec![
+        Route::get("/api/v1/users", manage, list_users),
+        Route::post("/api/v1/users", manage, create_user),
+    ]
+}
 
 /// `GET /api/v1/users`: every account.
 pub async fn list_users(
@@ -26,7 +36,7 @@ pub async fn list_users(
 #[tracing::instrument(skip_all, fields(user = %admin.profile.username))]
 pub async fn create_user(
     State(state): State<AppState>,
-    parts: Parts,
+    ctx: RequestContext,
     admin: AuthedUser,
     AppJson(request): AppJson<CreateUserRequest>,
 ) -> Result<(StatusCode, AppJson<UserSummary>), ApiError> {
@@ -47,10 +57,9 @@ pub async fn create_user(
     }
     let hash = password::hash_password(SecretString::from(request.password)).await?;
     let id = UserId(Uuid::new_v4());
-    let ctx = context_from_parts(&parts.headers, &parts.extensions);
 
     let mut tx = state.pool.begin().await?;
-    match repo::insert_user(
+    repo::insert_user(
         &mut *tx,
         id,
         &request.username,
@@ -59,15 +68,10 @@ pub async fn create_user(
         Some(&hash),
     )
     .await
-    {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(ApiError::conflict(format!(
-                "the username {} is taken",
-                request.username
-            )));
-        }
-        other => other?,
-    }
+    .map_err(ApiError::on_duplicate(format!(
+        "the username {} is taken",
+        request.username
+    )))?;
     repo::grant_roles(&mut *tx, id, &roles).await?;
     let record = AuditRecord::by(&Principal::User(admin), "user.create", &ctx)
         .target(request.username.to_string())

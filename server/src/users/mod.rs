@@ -30,9 +30,7 @@ pub async fn bootstrap_admin(
 ) -> anyhow::Result<Bootstrap> {
     // Several nodes may start at once: serialise on a transaction lock and re-check.
     let mut tx = pool.begin().await?;
-    sqlx::query!("SELECT pg_advisory_xact_lock(418581833077)")
-        .execute(&mut *tx)
-        .await?;
+    repo::lock_first_admin(&mut tx).await?;
     if repo::count_users(&mut *tx).await? > 0 {
         return Ok(Bootstrap::AlreadyInitialised);
     }

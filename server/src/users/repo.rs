@@ -130,3 +130,14 @@ pub async fn fetch_users(
     }
     Ok(users)
 }
+
+/// Takes the transaction lock that serialises creating the first admin.
+pub async fn lock_first_admin(tx: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock($1)",
+        crate::db::locks::FIRST_ADMIN
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}

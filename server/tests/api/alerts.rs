@@ -609,7 +609,7 @@ async fn impossible_travel_between_geolocated_logins_is_an_alert() {
         ],
     )
     .await;
-    vigil::detect::packs::install(&app.pool).await.unwrap();
+    vigil::rules::packs::install(&app.pool).await.unwrap();
     let key = ingest_key(&app, "bastion").await;
     let start = chrono::Utc::now() - chrono::Duration::hours(3);
     let login = |minutes: i64, user: &str, ip: &str| {

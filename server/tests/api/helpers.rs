@@ -101,9 +101,9 @@ pub async fn spawn_app_declaring(
         .await
         .unwrap();
     if !extra.is_empty() {
-        let mut routes = vigil::http::routes::ROUTES.to_vec();
+        let mut routes = vigil::http::routes::access_table();
         routes.extend(extra);
-        state.routes = Box::leak(routes.into_boxed_slice());
+        state.routes = routes.into();
     }
     vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
         .await

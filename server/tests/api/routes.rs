@@ -5,7 +5,7 @@ use app::permissions::BuiltinRole;
 use axum::routing::get;
 use reqwest::{Method, StatusCode};
 use vigil::auth::Access;
-use vigil::http::routes::ROUTES;
+
 
 #[tokio::test]
 async fn a_route_without_a_declaration_is_refused_even_to_admins() {
@@ -34,7 +34,8 @@ fn method(spec: &vigil::auth::RouteSpec) -> Method {
 async fn every_guarded_route_exists_and_refuses_anonymous_callers() {
     let app = spawn_app().await;
     let anonymous = new_client();
-    for spec in ROUTES.iter().filter(|s| s.access != Access::Public) {
+    let routes = vigil::http::routes::access_table();
+    for spec in routes.iter().filter(|s| s.access != Access::Public) {
         let response = anonymous
             .request(method(spec), app.url(&sample_path(spec.path)))
             .send()
@@ -56,7 +57,7 @@ async fn every_role_gets_exactly_the_routes_its_permissions_allow() {
     for role in BuiltinRole::ALL {
         let (client, _) = app.client_with_roles(&[role.name()]).await;
         let granted = role.permissions();
-        for spec in ROUTES {
+        for spec in &vigil::http::routes::access_table() {
             let expected_allowed = match spec.access {
                 Access::Public | Access::Session => true,
                 Access::ApiKey => false,

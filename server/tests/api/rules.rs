@@ -456,7 +456,7 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
 async fn built_in_packs_install_once_and_respect_deletions() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let installed = vigil::detect::packs::install(&app.pool)
+    let installed = vigil::rules::packs::install(&app.pool)
         .await
         .unwrap()
         .created;
@@ -480,14 +480,14 @@ async fn built_in_packs_install_once_and_respect_deletions() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        vigil::detect::packs::install(&app.pool).await.unwrap(),
-        vigil::detect::packs::Installed::default()
+        vigil::rules::packs::install(&app.pool).await.unwrap(),
+        vigil::rules::packs::Installed::default()
     );
     let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
     assert_eq!(rules.len(), installed - 1);
 
     // MozDef's brute-force rule finds the brute force in the real loghub sshd log.
-    let packs = vigil::detect::packs::packs().unwrap();
+    let packs = vigil::rules::packs::packs().unwrap();
     let brute = packs[0]
         .1
         .iter()
@@ -522,7 +522,7 @@ async fn built_in_packs_install_once_and_respect_deletions() {
 async fn untouched_pack_rules_follow_the_shipped_definition() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    vigil::detect::packs::install(&app.pool).await.unwrap();
+    vigil::rules::packs::install(&app.pool).await.unwrap();
     // As an older Vigil would have installed them: the pack's own versions
     // with another threshold.
     let outdated = |slug: &'static str| {
@@ -555,16 +555,16 @@ async fn untouched_pack_rules_follow_the_shipped_definition() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
-    let done = vigil::detect::packs::install(&app.pool).await.unwrap();
+    let done = vigil::rules::packs::install(&app.pool).await.unwrap();
     assert_eq!(
         done,
-        vigil::detect::packs::Installed {
+        vigil::rules::packs::Installed {
             created: 0,
             updated: 1
         }
     );
     let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
-    let shipped = vigil::detect::packs::packs().unwrap();
+    let shipped = vigil::rules::packs::packs().unwrap();
     let shipped_brute = shipped[0]
         .1
         .iter()
@@ -591,8 +591,8 @@ async fn untouched_pack_rules_follow_the_shipped_definition() {
     );
     // Up to date now: nothing more to do.
     assert_eq!(
-        vigil::detect::packs::install(&app.pool).await.unwrap(),
-        vigil::detect::packs::Installed::default()
+        vigil::rules::packs::install(&app.pool).await.unwrap(),
+        vigil::rules::packs::Installed::default()
     );
     assert!(
         app.audit_action_names()

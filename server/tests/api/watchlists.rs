@@ -158,7 +158,7 @@ async fn watchlists_hold_values_that_indicator_rules_match() {
 async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    let rules = vigil::detect::packs::install(&app.pool)
+    let rules = vigil::rules::packs::install(&app.pool)
         .await
         .unwrap()
         .created;
@@ -180,8 +180,8 @@ async fn pack_watchlists_are_installed_once_and_pack_rules_name_them() {
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(
-        vigil::detect::packs::install(&app.pool).await.unwrap(),
-        vigil::detect::packs::Installed::default()
+        vigil::rules::packs::install(&app.pool).await.unwrap(),
+        vigil::rules::packs::Installed::default()
     );
     let lists: Vec<Watchlist> = app.get("/api/v1/watchlists").await.json().await.unwrap();
     assert_eq!(lists.len(), 9);

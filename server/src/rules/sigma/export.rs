@@ -192,11 +192,11 @@ fn sigma_value(term: &Term) -> Result<String, String> {
 
 /// The key(s) and value(s) of one field test.
 fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
-    let column = crate::search::compile::column(field);
+    let column = crate::event::columns::column(field);
     Ok(match test {
         Test::Exists => vec![(format!("{field}|exists"), Yaml::Bool(true))],
         Test::Matches { term } => {
-            use crate::search::compile::Column;
+            use crate::event::columns::Column;
             match column {
                 // `message:` searches the message as free text does.
                 Some(Column::Message) => {
@@ -298,7 +298,7 @@ fn leaf(field: &str, test: &Test) -> Result<Vec<(String, Yaml)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::sigma::{Outcome, import};
+    use crate::rules::sigma::{Outcome, import};
 
     fn queries_of(yaml: &str) -> Vec<String> {
         import(yaml)

@@ -28,17 +28,17 @@ enum Source {
 const PACKS: &[(&str, Source)] = &[
     (
         "mozdef",
-        Source::Rules(include_str!("../../packs/mozdef.json")),
+        Source::Rules(include_str!("../../../packs/mozdef.json")),
     ),
     (
         "sigma-starter",
-        Source::Sigma(include_str!("../../packs/sigma-starter.yml")),
+        Source::Sigma(include_str!("../../../packs/sigma-starter.yml")),
     ),
 ];
 
 /// The watchlists of the packs: pack name and the lists as JSON.
 const PACK_WATCHLISTS: &[(&str, &str)] =
-    &[("mozdef", include_str!("../../packs/mozdef-watchlists.json"))];
+    &[("mozdef", include_str!("../../../packs/mozdef-watchlists.json"))];
 
 /// A watchlist a pack installs.
 #[derive(Debug, serde::Deserialize)]
@@ -331,7 +331,7 @@ mod tests {
                     );
                 }
                 for case in &rule.tests {
-                    let answer = super::super::handlers::trial(
+                    let answer = super::super::trial::trial(
                         rule,
                         &lists,
                         None,

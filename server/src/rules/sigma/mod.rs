@@ -9,6 +9,8 @@
 //! add, modifiers become query-language modifiers (`|contains`, `|re`, …) or
 //! are expanded here (`windash`, `base64`, `base64offset`, `wide`).
 
+pub mod export;
+
 use app::query::{Bound, Operator, PatternPart, Query, Term, Test};
 use app::rules::{RuleDefinition, RuleKind, SequenceStep, Severity};
 use rsigma_parser::value::{SigmaString, SigmaValue, SpecialChar, StringPart};
@@ -1323,7 +1325,7 @@ fn check_compiles(definition: &RuleDefinition) -> Result<(), String> {
     if let Some(error) = definition.validate().into_iter().next() {
         return Err(format!("{}: {}", error.field, error.message));
     }
-    super::eval::Evaluator::new(definition, &Default::default(), chrono::Utc::now())
+    crate::detect::eval::Evaluator::new(definition, &Default::default(), chrono::Utc::now())
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -1676,7 +1678,7 @@ mod tests {
             {
                 let value: Value = serde_json::from_str(line).unwrap();
                 let event = normalize(value, &context, policy).unwrap();
-                events.push(super::super::eval::EventRecord {
+                events.push(crate::detect::eval::EventRecord {
                     id: event.id,
                     timestamp: event.ts,
                     document: event.document(),
@@ -1702,11 +1704,11 @@ mod tests {
                     .to_string(),
             );
             evaluators.push(
-                super::super::eval::Evaluator::new(&rule, &Default::default(), chrono::Utc::now())
+                crate::detect::eval::Evaluator::new(&rule, &Default::default(), chrono::Utc::now())
                     .unwrap(),
             );
         }
-        let set = super::super::set::RuleSet::new(evaluators);
+        let set = crate::detect::set::RuleSet::new(evaluators);
         let mut hits = vec![0u64; names.len()];
         for event in &events {
             for index in set.selecting(event) {

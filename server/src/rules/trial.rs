@@ -1,54 +1,18 @@
-//! `POST /api/v1/rules/test`: what a rule raises on given events, evaluated
-//! by the engine's own evaluator, storing nothing.
+//! The rule test: what a rule raises on given events, evaluated by the
+//! engine's own evaluator, storing nothing (`POST /api/v1/rules/test`, and
+//! every pack rule's own test cases).
 
-use super::eval::{Evaluator, EventRecord};
-use super::matcher::Lists;
 use super::sigma::Outcome;
-use crate::error::{ApiError, AppJson};
+use crate::detect::eval::{Evaluator, EventRecord};
+use crate::detect::matcher::Lists;
+use crate::error::ApiError;
 use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
-use crate::state::AppState;
-use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert, limits};
-use axum::extract::State;
+use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert};
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
 
-/// `POST /api/v1/rules/test`.
-#[tracing::instrument(skip_all)]
-pub async fn test_rule(
-    State(state): State<AppState>,
-    AppJson(request): AppJson<RuleTestRequest>,
-) -> Result<AppJson<RuleTestResponse>, ApiError> {
-    let stored = match &request.slug {
-        Some(slug) => Some(
-            super::rules::by_slug(&state, slug)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no rule with the slug {slug}")))?
-                .definition,
-        ),
-        None => None,
-    };
-    if request.events.len() > limits::MAX_TRIAL_EVENTS {
-        return Err(ApiError::validation(
-            "events",
-            format!("at most {} events", limits::MAX_TRIAL_EVENTS),
-        ));
-    }
-    // Conversion (Sigma) and evaluation are CPU work bounded by the limits:
-    // off the async workers.
-    let (rule, request) =
-        tokio::task::spawn_blocking(move || rule_of(&request, stored).map(|rule| (rule, request)))
-            .await
-            .map_err(ApiError::internal)??;
-    let lists = super::watchlists::lists_of(&state.pool, &rule).await?;
-    let geo = state.geo.clone();
-    tokio::task::spawn_blocking(move || trial(&rule, &lists, geo, request.events, request.now))
-        .await
-        .map_err(ApiError::internal)?
-        .map(AppJson)
-}
-
 /// The rule to test: given whole, or the last rule of the Sigma YAML.
-fn rule_of(
+pub fn rule_of(
     request: &RuleTestRequest,
     stored: Option<RuleDefinition>,
 ) -> Result<RuleDefinition, ApiError> {
@@ -75,7 +39,7 @@ fn rule_of(
             ));
         }
     };
-    super::rules::check(&rule)?;
+    super::check(&rule)?;
     Ok(rule)
 }
 

@@ -1,0 +1,52 @@
+//! A field's value as text, a number or an address: how columns, rules and
+//! search all read one.
+
+use serde_json::Value;
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+/// A value as the text a column holds: trimmed, the first of an array,
+/// never empty; None for null and objects.
+pub fn scalar_str(value: &Value) -> Option<Cow<'_, str>> {
+    let text = match value {
+        Value::String(s) => Cow::Borrowed(s.trim()),
+        Value::Number(n) => Cow::Owned(n.to_string()),
+        Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        Value::Array(items) => return items.first().and_then(scalar_str),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// A number, or a string holding one (shippers send coordinates either way).
+pub fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+/// A value as the text a column holds: trimmed, the first of an array, never empty.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    scalar_str(value).map(Cow::into_owned)
+}
+
+/// Returns the address in `text`, tolerating IPv6 brackets and an IPv4 port suffix.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = trimmed.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (host, port) = trimmed.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// Reads a network (`10.0.0.0/8`) or one address (as its host network), as
+/// Postgres reads `inet` text.
+pub fn network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
+}
