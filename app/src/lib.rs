@@ -18,6 +18,7 @@ pub mod query;
 pub mod retention;
 pub mod rules;
 pub mod search;
+pub mod slug;
 pub mod system;
 pub mod users;
 pub mod watchlists;

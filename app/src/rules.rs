@@ -333,7 +333,7 @@ pub struct TestAlert {
 
 /// Limits a rule must keep.
 pub mod limits {
-    pub const MAX_SLUG: usize = 80;
+    pub const MAX_SLUG: usize = crate::slug::MAX_SLUG;
     pub const MAX_NAME: usize = 200;
     pub const MAX_DESCRIPTION: usize = 10_000;
     pub const MAX_GROUP_FIELDS: usize = 10;
@@ -632,15 +632,7 @@ impl Errors {
     }
 }
 
-/// Says whether `text` is a slug: `[a-z0-9][a-z0-9_-]*`, at most 80 characters.
-pub fn is_slug(text: &str) -> bool {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        && text.len() <= limits::MAX_SLUG
-}
+pub use crate::slug::is_slug;
 
 /// `TA0006` (prefix `TA`), `T1110` (prefix `T`), and with `sub`, `T1110.001`.
 pub fn is_attack_id(text: &str, prefix: &str, sub: bool) -> bool {

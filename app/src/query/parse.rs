@@ -772,7 +772,7 @@ fn compared(
                 range.end()
             )));
         }
-        Operator::InList | Operator::ContainsInList if !crate::rules::is_slug(&term.text()) => {
+        Operator::InList | Operator::ContainsInList if !crate::slug::is_slug(&term.text()) => {
             return Err(error(
                 "in needs a watchlist's slug (lower-case letters, digits, _ and -)",
             ));

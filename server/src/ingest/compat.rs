@@ -3,7 +3,7 @@
 //! and MozDef's `POST /events` (its loginput contract, so MozDef clients work).
 
 use super::elastic;
-use super::handlers::{context, ingest_events, record_outcome};
+use super::handlers::{context, ingest_events};
 use super::writer::{EventBatch, WriteError};
 use crate::auth::{Principal, guard};
 use crate::error::ApiError;
@@ -149,7 +149,7 @@ async fn bulk_into(
             }
             let stored = submitted - repeated.len();
             let refused = items.len() - submitted;
-            record_outcome(&state, &ctx, stored, refused, newest);
+            state.sources.record_outcome(&ctx, stored, refused, newest);
             elastic_json(
                 StatusCode::OK,
                 elastic::bulk_response(&items, started.elapsed().as_millis()),

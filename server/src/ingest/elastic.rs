@@ -68,7 +68,7 @@ pub fn parse_bulk(
     policy: TimePolicy,
     mut keep: impl FnMut(Event),
 ) -> Result<Vec<BulkItem>, MalformedBulk> {
-    let mut lines = super::handlers::ndjson_lines(body)
+    let mut lines = super::scan::ndjson_lines(body)
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
     let mut items = Vec::new();

@@ -219,11 +219,26 @@ fn kind_name(kind: app::ingest::SourceKind) -> &'static str {
     }
 }
 
+/// Returns counts for one source since the last flush.
+#[derive(Debug, Clone)]
+pub struct SourceDelta {
+    /// What kind of source.
+    pub kind: app::ingest::SourceKind,
+    /// Its current name.
+    pub name: String,
+    /// Events stored.
+    pub accepted: i64,
+    /// Items refused.
+    pub rejected: i64,
+    /// The newest event time seen.
+    pub last_event_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Adds one flush's counts to a source, rolling the per-minute buckets.
 pub async fn add_source_counts(
     db: impl PgExecutor<'_>,
     id: uuid::Uuid,
-    delta: &super::sources::SourceDelta,
+    delta: &SourceDelta,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO ingest_sources AS s (id, kind, name, accepted, rejected, last_event_at, minute_accepted)

@@ -581,3 +581,16 @@ mod tests {
         }
     }
 }
+
+/// The lines of `body`, found with a vectorised search (a byte-by-byte
+/// split was 2 % of ingest CPU); the last may lack its newline.
+pub(crate) fn ndjson_lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = body.get(start..end)?;
+        start = end + 1;
+        Some(line)
+    })
+}

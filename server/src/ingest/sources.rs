@@ -1,7 +1,8 @@
 //! Per-source ingest statistics: counted in memory per request, added to the
 //! database every few seconds, so a busy shipper costs no extra commit per request.
 
-use super::repo;
+use super::normalize::IngestContext;
+use super::repo::{self, SourceDelta};
 use app::ingest::SourceKind;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -10,21 +11,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Returns counts for one source since the last flush.
-#[derive(Debug, Clone)]
-pub struct SourceDelta {
-    /// What kind of source.
-    pub kind: SourceKind,
-    /// Its current name.
-    pub name: String,
-    /// Events stored.
-    pub accepted: i64,
-    /// Items refused.
-    pub rejected: i64,
-    /// The newest event time seen.
-    pub last_event_at: Option<DateTime<Utc>>,
-}
-
 /// Returns the shared tally; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct SourceTally {
@@ -32,6 +18,26 @@ pub struct SourceTally {
 }
 
 impl SourceTally {
+    /// Adds the outcome of events from the source `ctx` names (if any).
+    pub fn record_outcome(
+        &self,
+        ctx: &IngestContext,
+        accepted: usize,
+        rejected: usize,
+        newest: Option<DateTime<Utc>>,
+    ) {
+        if let Some(source) = ctx.source_id {
+            self.record(
+                source,
+                ctx.source_kind,
+                &ctx.source_name,
+                accepted,
+                rejected,
+                newest,
+            );
+        }
+    }
+
     /// Adds one request's outcome.
     pub fn record(
         &self,

@@ -282,10 +282,10 @@ async fn store_lines(state: &AppState, kind: &str, address: SocketAddr, lines: V
     // Syslog cannot ask the sender to retry: wait for room in the queue instead,
     // which over TCP stops reading and so slows the sender down.
     match state.events.write_waiting(events).await {
-        Ok(()) => super::handlers::record_outcome(state, &ctx, count, 0, newest),
+        Ok(()) => state.sources.record_outcome(&ctx, count, 0, newest),
         Err(error) => {
             tracing::warn!(listener = kind, %error, lost = count, "syslog messages could not be stored");
-            super::handlers::record_outcome(state, &ctx, 0, count, None);
+            state.sources.record_outcome(&ctx, 0, count, None);
         }
     }
 }

@@ -49,7 +49,7 @@ pub async fn load_if_empty(state: &AppState, count: u64) -> anyhow::Result<u64> 
         .await?;
         let (stored, newest) = (events.len(), events.iter().map(|e| e.ts).max());
         state.events.write_waiting(events).await?;
-        crate::ingest::handlers::record_outcome(state, &ctx, stored, 0, newest);
+        state.sources.record_outcome(&ctx, stored, 0, newest);
         loaded += stored as u64;
     }
     Ok(loaded)
