@@ -6,9 +6,7 @@
 //! of fixed size; the response body reads the other end. A slow client
 //! therefore slows the query down instead of letting the server buffer.
 
-use super::compile::{Condition, compile};
-use super::handlers::{parse_query, time_range};
-use crate::event::params::{Param, bind};
+use super::{parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
@@ -20,8 +18,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use serde_json::Value;
-use sqlx::Row;
-use sqlx::postgres::PgArguments;
 use tokio::io::AsyncWriteExt;
 use crate::auth::Access;
 use crate::http::route::Route;
@@ -117,24 +113,7 @@ async fn stream_export(
             "fields must be at most 100 field names",
         ));
     }
-    let order = match request.sort {
-        SortOrder::Asc => "ASC",
-        SortOrder::Desc => "DESC",
-    };
-    let Condition {
-        sql: condition,
-        params,
-    } = compile(&query, 3);
-    let sql = format!(
-        "SELECT e.payload FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {condition} \
-         ORDER BY e.ts {order}, e.id {order}"
-    );
-    let mut arguments = PgArguments::default();
-    bind(&mut arguments, &Param::Time(from))?;
-    bind(&mut arguments, &Param::Time(to))?;
-    for param in &params {
-        bind(&mut arguments, param)?;
-    }
+    let ascending = request.sort == SortOrder::Asc;
     let record = AuditRecord::by(&principal, "search.export", &ctx).details(serde_json::json!({
         "query": request.query,
         "from": from,
@@ -144,12 +123,7 @@ async fn stream_export(
     audit_repo::insert_audit_record(&state.pool, &record).await?;
 
     // Fail before the 200 when the database cannot be reached at all.
-    let mut tx = state.pool.begin().await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SET LOCAL statement_timeout = '{EXPORT_TIMEOUT}'"
-    )))
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = repo::begin_bounded(&state.pool, EXPORT_TIMEOUT).await?;
     let (reader, mut writer) = tokio::io::duplex(PIPE_BYTES);
     let format = request.format;
     tokio::spawn(async move {
@@ -158,9 +132,8 @@ async fn stream_export(
             if format == ExportFormat::Csv {
                 write_csv_row(&mut buffer, fields.iter().map(String::as_str));
             }
-            let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                let document: Value = row.try_get("payload")?;
+            let mut rows = repo::stream_documents(&mut tx, &query, from, to, ascending)?;
+            while let Some(document) = rows.try_next().await? {
                 match format {
                     ExportFormat::Ndjson => {
                         serde_json::to_writer(&mut buffer, &document)?;

@@ -2,8 +2,7 @@
 //! default), `/search/histogram` (counts over time) and `/search/top` (the
 //! most frequent values of a field).
 
-use super::compile::{Condition, FieldValues, compile, field_values};
-use crate::event::params::{Param, arguments};
+use super::{parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson, SqlState};
@@ -12,11 +11,10 @@ use app::ErrorCode;
 use app::search::{
     Bucket, DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, FieldInfo, FieldsResponse, HistogramRequest,
     HistogramResponse, Hit, MAX_LIMIT, SearchRequest, SearchResponse, SortOrder, TopRequest,
-    TopResponse, TopValue, auto_interval, resolve_time,
+    TopResponse, TopValue, auto_interval,
 };
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use std::time::Instant;
 use uuid::Uuid;
 use crate::auth::Access;
@@ -38,40 +36,6 @@ pub fn routes() -> Vec<Route> {
 /// How long one search statement may run.
 const STATEMENT_TIMEOUT: &str = "15s";
 
-/// Returns the query's condition, or a 400 `bad_query` with the position.
-pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
-    let bad = |message: String, position: usize| {
-        ApiError::new(ErrorCode::BadQuery, message)
-            .with_details(serde_json::json!({ "position": position }))
-    };
-    let query = app::query::parse(text).map_err(|error| bad(error.message, error.position))?;
-    // Regular expressions are checked here, where the regex engine is.
-    if let Err(problem) = crate::event::pattern::check(&query) {
-        let at = text
-            .find("|re")
-            .map_or(0, |byte| text[..byte].chars().count());
-        return Err(bad(problem, at));
-    }
-    Ok(query)
-}
-
-/// Returns the request's time range, resolved against now.
-pub fn time_range(
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let now = Utc::now();
-    let resolve = |field: &str, text: &str| {
-        resolve_time(text, now).map_err(|e| ApiError::validation(field, e.to_string()))
-    };
-    let from = resolve("from", from.unwrap_or("now-24h"))?;
-    let to = resolve("to", to.unwrap_or("now"))?;
-    if from >= to {
-        return Err(ApiError::validation("from", "from must be before to"));
-    }
-    Ok((from, to))
-}
-
 /// The keyset cursor: the last hit's time (µs since the epoch) and id.
 fn encode_cursor(ts: DateTime<Utc>, id: Uuid) -> String {
     format!("{}_{}", ts.timestamp_micros(), id.simple())
@@ -89,11 +53,14 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
     Ok((ts, id))
 }
 
-fn timed_out(error: &sqlx::Error) -> bool {
-    SqlState::of(error) == Some(SqlState::QueryCanceled)
+/// Says whether a search failed because its statement timeout fired.
+fn timed_out(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<sqlx::Error>()
+        .is_some_and(|e| SqlState::of(e) == Some(SqlState::QueryCanceled))
 }
 
-fn search_error(error: sqlx::Error) -> ApiError {
+fn search_error(error: anyhow::Error) -> ApiError {
     if timed_out(&error) {
         ApiError::new(
             ErrorCode::Timeout,
@@ -102,7 +69,10 @@ fn search_error(error: sqlx::Error) -> ApiError {
             ),
         )
     } else {
-        ApiError::from(error)
+        match error.downcast::<sqlx::Error>() {
+            Ok(database) => ApiError::from(database),
+            Err(other) => ApiError::from(other),
+        }
     }
 }
 
@@ -126,47 +96,13 @@ pub async fn search_events(
     }
     let cursor = request.cursor.as_deref().map(decode_cursor).transpose()?;
 
-    let (order, before) = match request.sort {
-        SortOrder::Desc => ("DESC", "<"),
-        SortOrder::Asc => ("ASC", ">"),
-    };
-    // One compiled condition serves the page and the total; the cursor's
-    // values follow the condition's parameters.
-    let Condition {
-        sql: condition,
-        params,
-    } = compile(&query, 3);
-    let mut page_params = params.clone();
-    let mut keyset = String::new();
-    if let Some((ts, id)) = cursor {
-        let at = 3 + params.len();
-        keyset = format!(" AND (e.ts, e.id) {before} (${at}, ${})", at + 1);
-        page_params.extend([Param::Time(ts), Param::Uuid(id)]);
-    }
-    let page_sql = format!(
-        "SELECT e.id, e.ts, e.payload FROM events e \
-         WHERE e.ts >= $1 AND e.ts < $2{keyset} AND {condition} \
-         ORDER BY e.ts {order}, e.id {order} LIMIT {}",
-        limit + 1
-    );
-
-    let mut tx = bounded(&state).await?;
-    let rows = sqlx::query_with(
-        sqlx::AssertSqlSafe(page_sql),
-        arguments(from, to, &page_params)?,
-    )
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(search_error)?;
-
+    let ascending = request.sort == SortOrder::Asc;
+    let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
+    let rows = repo::fetch_page(&mut tx, &query, from, to, cursor, ascending, i64::from(limit) + 1)
+        .await
+        .map_err(search_error)?;
     // The total counts the whole range (not only after the cursor), up to a bound.
-    let count_sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {condition} LIMIT {}) AS matched",
-        EXACT_TOTAL_UP_TO + 1
-    );
-    let count_arguments = arguments(from, to, &params)?;
-    let counted: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(count_sql), count_arguments)
-        .fetch_one(&mut *tx)
+    let counted = repo::count_matches(&mut tx, &query, from, to, EXACT_TOTAL_UP_TO)
         .await
         .map_err(search_error)?;
     tx.commit().await?;
@@ -174,9 +110,9 @@ pub async fn search_events(
     let mut hits = Vec::with_capacity(rows.len().min(limit as usize));
     for row in rows.iter().take(limit as usize) {
         hits.push(Hit {
-            id: row.try_get("id")?,
-            timestamp: row.try_get("ts")?,
-            event: row.try_get("payload")?,
+            id: row.id,
+            timestamp: row.ts,
+            event: row.payload.clone(),
         });
     }
     let next_cursor = (rows.len() > limit as usize)
@@ -200,17 +136,6 @@ pub async fn search_events(
         to,
         took_ms: started.elapsed().as_millis() as u64,
     }))
-}
-
-/// A transaction with the search statement timeout set.
-async fn bounded(state: &AppState) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ApiError> {
-    let mut tx = state.pool.begin().await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"
-    )))
-    .execute(&mut *tx)
-    .await?;
-    Ok(tx)
 }
 
 /// The most buckets a histogram may have.
@@ -242,33 +167,15 @@ pub async fn histogram(
         None => auto_interval(span, 60),
     };
     // Buckets are aligned to the epoch, so a range's buckets are stable as it moves.
-    let origin = DateTime::<Utc>::UNIX_EPOCH;
-    let Condition {
-        sql: condition,
-        params,
-    } = compile(&query, 5);
-    let mut all = vec![
-        Param::Text(format!("{interval} seconds")),
-        Param::Time(origin),
-    ];
-    all.extend(params);
-    let sql = format!(
-        "SELECT date_bin($3::interval, e.ts, $4) AS bucket, count(*) AS count FROM events e \
-         WHERE e.ts >= $1 AND e.ts < $2 AND {condition} GROUP BY 1 ORDER BY 1"
-    );
-    let mut tx = bounded(&state).await?;
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(from, to, &all)?)
-        .fetch_all(&mut *tx)
+    let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
+    let rows = repo::fetch_histogram(&mut tx, &query, from, to, interval)
         .await
         .map_err(search_error)?;
     tx.commit().await?;
-
-    let mut counts = std::collections::HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let bucket: DateTime<Utc> = row.try_get("bucket")?;
-        let count: i64 = row.try_get("count")?;
-        counts.insert(bucket.timestamp(), count.max(0) as u64);
-    }
+    let counts: std::collections::HashMap<i64, u64> = rows
+        .into_iter()
+        .map(|(bucket, count)| (bucket.timestamp(), count.max(0) as u64))
+        .collect();
     let width = interval as i64;
     let mut start = from.timestamp().div_euclid(width) * width;
     let mut buckets = Vec::new();
@@ -302,42 +209,14 @@ pub async fn top_values(
             "size must be between 1 and 100",
         ));
     }
-    // One scan: values grouped, totals over all groups by window sums.
-    let (value_sql, mut all, lateral) = match field_values(&request.field, 3) {
-        FieldValues::Scalar(expression) => (expression.sql, expression.params, String::new()),
-        FieldValues::Rows(rows) => (
-            "f.value".to_owned(),
-            rows.params,
-            format!(" CROSS JOIN LATERAL ({}) AS f(value)", rows.sql),
-        ),
-    };
-    let Condition {
-        sql: condition,
-        params,
-    } = compile(&query, 3 + all.len());
-    all.extend(params);
-    let sql = format!(
-        "SELECT value, c AS count, (sum(c) OVER ())::bigint AS occurrences, \
-                coalesce(sum(c) FILTER (WHERE value IS NULL) OVER (), 0)::bigint AS missing \
-         FROM (SELECT {value_sql} AS value, count(*) AS c FROM events e{lateral} \
-               WHERE e.ts >= $1 AND e.ts < $2 AND {condition} GROUP BY 1) AS grouped \
-         ORDER BY value IS NULL, c DESC, value LIMIT {}",
-        size + 1
-    );
-    let mut tx = bounded(&state).await?;
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments(from, to, &all)?)
-        .fetch_all(&mut *tx)
+    let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
+    let rows = repo::fetch_top_values(&mut tx, &query, &request.field, from, to, size)
         .await
         .map_err(search_error)?;
     tx.commit().await?;
-
-    let mut top = Vec::with_capacity(rows.len());
-    let (mut occurrences, mut missing) = (0i64, 0i64);
-    for row in &rows {
-        occurrences = row.try_get("occurrences")?;
-        missing = row.try_get("missing")?;
-        let value: Option<String> = row.try_get("value")?;
-        let count: i64 = row.try_get("count")?;
+    let (occurrences, missing) = (rows.occurrences, rows.missing);
+    let mut top = Vec::with_capacity(rows.values.len());
+    for (value, count) in rows.values {
         if let Some(value) = value
             && top.len() < size as usize
         {
@@ -376,16 +255,10 @@ pub async fn list_fields(
     axum::extract::Query(range): axum::extract::Query<FieldsQuery>,
 ) -> Result<AppJson<FieldsResponse>, ApiError> {
     let (from, to) = time_range(range.from.as_deref(), range.to.as_deref())?;
-    let mut tx = bounded(&state).await?;
-    let documents: Vec<serde_json::Value> = sqlx::query_scalar(
-        "SELECT payload FROM events WHERE ts >= $1 AND ts < $2 ORDER BY ts DESC LIMIT $3",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(FIELD_SAMPLE)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(search_error)?;
+    let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
+    let documents = repo::fetch_recent_documents(&mut tx, from, to, FIELD_SAMPLE)
+        .await
+        .map_err(|e| search_error(e.into()))?;
     tx.commit().await?;
 
     #[derive(Default)]
@@ -464,14 +337,10 @@ pub async fn get_event(
 ) -> Result<AppJson<Hit>, ApiError> {
     let missing = || ApiError::not_found("no stored event has this id");
     let at = crate::ingest::normalize::time_of_id(id).ok_or_else(missing)?;
-    let row: Option<(Uuid, DateTime<Utc>, serde_json::Value)> =
-        sqlx::query_as("SELECT id, ts, payload FROM events WHERE ts >= $1 AND ts < $2 AND id = $3")
-            .bind(at)
-            .bind(at + chrono::Duration::milliseconds(1))
-            .bind(id)
-            .fetch_optional(&state.pool)
-            .await?;
-    let (id, timestamp, event) = row.ok_or_else(missing)?;
+    let row = repo::fetch_event(&state.pool, at, id)
+        .await?
+        .ok_or_else(missing)?;
+    let (id, timestamp, event) = (row.id, row.ts, row.payload);
     let record = AuditRecord::by(&principal, "event.view", &ctx).target(id.to_string());
     audit_repo::insert_audit_record(&state.pool, &record).await?;
     Ok(AppJson(Hit {

@@ -1,6 +1,7 @@
 //! Saved searches: CRUD, private to the owner or shared; only the owner
 //! changes or deletes one. Every change is audited.
 
+use super::repo;
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
@@ -35,30 +36,7 @@ fn name_taken(error: sqlx::Error) -> ApiError {
 }
 
 async fn visible(state: &AppState, user: Uuid) -> Result<Vec<SavedSearch>, ApiError> {
-    let rows = sqlx::query!(
-        r#"SELECT s.id, s.name, s.query, s.time_from, s.time_to, s.shared, s.updated_at,
-                  u.username, s.owner_id = $1 AS "mine!"
-           FROM saved_searches s JOIN users u ON u.id = s.owner_id
-           WHERE s.owner_id = $1 OR s.shared
-           ORDER BY lower(s.name), s.id"#,
-        user
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SavedSearch {
-            id: r.id,
-            name: r.name,
-            query: r.query,
-            from: r.time_from,
-            to: r.time_to,
-            shared: r.shared,
-            owner: r.username,
-            mine: r.mine,
-            updated_at: r.updated_at,
-        })
-        .collect())
+    Ok(repo::fetch_saved_searches(&state.pool, user).await?)
 }
 
 /// Returns one saved search the caller just wrote.
@@ -90,20 +68,9 @@ pub async fn create_saved_search(
     let id = Uuid::new_v4();
     let owner = user.profile.id.as_uuid();
     let mut tx = state.pool.begin().await?;
-    sqlx::query!(
-        "INSERT INTO saved_searches (id, owner_id, name, query, time_from, time_to, shared)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        id,
-        owner,
-        saved.name,
-        saved.query,
-        saved.from,
-        saved.to,
-        saved.shared
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(name_taken)?;
+    repo::insert_saved_search(&mut *tx, id, owner, &saved)
+        .await
+        .map_err(name_taken)?;
     let record = AuditRecord::by(&Principal::User(user), "saved_search.create", &ctx)
         .target(id.to_string())
         .details(serde_json::json!(saved));
@@ -125,22 +92,10 @@ pub async fn update_saved_search(
     let saved = checked(&request)?;
     let owner = user.profile.id.as_uuid();
     let mut tx = state.pool.begin().await?;
-    let changed = sqlx::query!(
-        "UPDATE saved_searches SET name = $3, query = $4, time_from = $5, time_to = $6,
-                shared = $7, updated_at = now()
-         WHERE id = $1 AND owner_id = $2",
-        id,
-        owner,
-        saved.name,
-        saved.query,
-        saved.from,
-        saved.to,
-        saved.shared
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(name_taken)?;
-    if changed.rows_affected() == 0 {
+    let changed = repo::update_saved_search(&mut *tx, id, owner, &saved)
+        .await
+        .map_err(name_taken)?;
+    if !changed {
         return Err(ApiError::not_found("you have no saved search with this id"));
     }
     let record = AuditRecord::by(&Principal::User(user), "saved_search.update", &ctx)
@@ -161,14 +116,9 @@ pub async fn delete_saved_search(
     AppPath(id): AppPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let name = sqlx::query_scalar!(
-        "DELETE FROM saved_searches WHERE id = $1 AND owner_id = $2 RETURNING name",
-        id,
-        user.profile.id.as_uuid()
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("you have no saved search with this id"))?;
+    let name = repo::delete_saved_search(&mut *tx, id, user.profile.id.as_uuid())
+        .await?
+        .ok_or_else(|| ApiError::not_found("you have no saved search with this id"))?;
     let record = AuditRecord::by(&Principal::User(user), "saved_search.delete", &ctx)
         .target(id.to_string())
         .details(serde_json::json!({ "name": name }));

@@ -25,10 +25,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 async fn database_answers(state: &AppState) -> bool {
-    let probe = sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(&state.pool);
+    let probe = super::repo::probe(&state.pool);
     matches!(
         tokio::time::timeout(Duration::from_secs(2), probe).await,
-        Ok(Ok(1))
+        Ok(Ok(true))
     )
 }
 
@@ -54,12 +54,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 /// `GET /api/v1/system/status`: build, uptime and database facts for admins.
 pub async fn system_status(State(state): State<AppState>) -> AppJson<SystemStatus> {
     let now = Utc::now();
-    let facts = sqlx::query!(
-        r#"SELECT current_setting('server_version') AS "version!",
-                  pg_database_size(current_database()) AS "size!",
-                  (SELECT max(version) FROM _sqlx_migrations WHERE success) AS schema_version"#
-    )
-    .fetch_one(&state.pool);
+    let facts = super::repo::fetch_database_facts(&state.pool);
     let facts = tokio::time::timeout(Duration::from_secs(5), facts).await;
     let (status, server_version, size_bytes, schema_version) = match facts {
         Ok(Ok(row)) => (

@@ -1,3 +1,4 @@
 //! Health and system status.
 
 pub mod handlers;
+pub mod repo;

@@ -12,6 +12,8 @@
 //! test runs them all through the rule-test path, so a pack cannot ship a
 //! rule that does not do what its tests say.
 
+pub mod repo;
+
 use crate::audit::{AuditRecord, repo as audit_repo};
 use app::rules::RuleDefinition;
 use sqlx::PgPool;
@@ -70,31 +72,19 @@ async fn install_watchlists(pool: &PgPool) -> anyhow::Result<usize> {
         let mut tx = pool.begin().await?;
         let mut slugs = Vec::new();
         for list in lists {
-            let recorded = sqlx::query!(
-                "INSERT INTO pack_installs (pack, kind, slug) VALUES ($1, 'watchlist', $2)
-                 ON CONFLICT DO NOTHING",
-                pack,
-                list.slug
-            )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if recorded == 0 {
+            if !repo::record_pack_install(&mut tx, pack, &list.slug).await? {
                 continue;
             }
             let id = uuid::Uuid::new_v4();
-            let created = sqlx::query!(
-                "INSERT INTO watchlists (id, slug, name, description) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (slug) DO NOTHING",
+            let created = repo::insert_watchlist_if_absent(
+                &mut tx,
                 id,
-                list.slug,
-                list.name,
-                list.description
+                &list.slug,
+                &list.name,
+                &list.description,
             )
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if created == 0 {
+            .await?;
+            if !created {
                 continue;
             }
             let values = list
@@ -105,15 +95,8 @@ async fn install_watchlists(pool: &PgPool) -> anyhow::Result<usize> {
                         .map_err(|e| anyhow::anyhow!("{}: {v:?}: {e}", list.slug))
                 })
                 .collect::<anyhow::Result<Vec<String>>>()?;
-            sqlx::query!(
-                "INSERT INTO watchlist_entries (watchlist_id, value, note)
-                 SELECT $1, v, $3 FROM unnest($2::text[]) AS t(v) ON CONFLICT DO NOTHING",
-                id,
-                &values,
-                format!("installed with the {pack} pack")
-            )
-            .execute(&mut *tx)
-            .await?;
+            let note = format!("installed with the {pack} pack");
+            repo::insert_watchlist_values(&mut tx, id, &values, &note).await?;
             slugs.push(list.slug);
         }
         if !slugs.is_empty() {
@@ -175,57 +158,24 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<Installed> {
         let (mut created, mut updated) = (Vec::new(), Vec::new());
         for rule in rules {
             let json = serde_json::to_value(&rule)?;
-            let live = sqlx::query!(
-                r#"SELECT r.id, r.version, r.definition, v.by_pack
-                     FROM rules r JOIN rule_versions v ON v.rule_id = r.id AND v.version = r.version
-                    WHERE r.slug = $1 AND r.origin = 'pack' AND r.deleted_at IS NULL
-                      FOR UPDATE OF r"#,
-                rule.slug
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
+            let live = repo::lock_live_pack_rule(&mut tx, &rule.slug).await?;
             if let Some(live) = live {
                 let current: Option<RuleDefinition> = serde_json::from_value(live.definition).ok();
                 if live.by_pack && current.as_ref() != Some(&rule) {
                     let version = live.version + 1;
-                    sqlx::query!(
-                        "UPDATE rules SET version = $2, enabled = $3, definition = $4, updated_at = now()
-                          WHERE id = $1",
-                        live.id,
-                        version,
-                        rule.enabled,
-                        json
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                    pack_version(&mut tx, live.id, version, &json, "update").await?;
+                    repo::update_pack_rule(&mut tx, live.id, version, rule.enabled, &json).await?;
+                    repo::insert_pack_version(&mut tx, live.id, version, &json, "update").await?;
                     updated.push(rule.slug);
                 }
                 continue;
             }
             // Once deleted, or a rule of the same slug not from the pack: left alone.
-            let known = sqlx::query_scalar!(
-                "SELECT EXISTS (SELECT 1 FROM rules WHERE slug = $1 AND (origin = 'pack' OR deleted_at IS NULL))",
-                rule.slug
-            )
-            .fetch_one(&mut *tx)
-            .await?
-            .unwrap_or(true);
-            if known {
+            if repo::rule_slug_known(&mut tx, &rule.slug).await? {
                 continue;
             }
             let id = uuid::Uuid::new_v4();
-            sqlx::query!(
-                "INSERT INTO rules (id, slug, version, enabled, definition, origin)
-                 VALUES ($1, $2, 1, $3, $4, 'pack')",
-                id,
-                rule.slug,
-                rule.enabled,
-                json
-            )
-            .execute(&mut *tx)
-            .await?;
-            pack_version(&mut tx, id, 1, &json, "create").await?;
+            repo::insert_pack_rule(&mut tx, id, &rule.slug, rule.enabled, &json).await?;
+            repo::insert_pack_version(&mut tx, id, 1, &json, "create").await?;
             created.push(rule.slug);
         }
         for (action, slugs) in [
@@ -253,27 +203,6 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<Installed> {
         done.updated += updated.len();
     }
     Ok(done)
-}
-
-/// Records a version of a pack rule as the pack's own.
-async fn pack_version(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    rule: uuid::Uuid,
-    version: i32,
-    definition: &serde_json::Value,
-    change: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "INSERT INTO rule_versions (rule_id, version, definition, change, by_pack)
-         VALUES ($1, $2, $3, $4, true)",
-        rule,
-        version,
-        definition,
-        change
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]
