@@ -8,7 +8,6 @@
 use super::generate::Generator;
 use crate::ingest::copy::encode_events;
 use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
-use anyhow::Context;
 use chrono::Utc;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -68,53 +67,12 @@ pub async fn run(
     })
     .await?;
 
-    // These statements name only constants and the scratch table.
-    sqlx::query("DROP TABLE IF EXISTS events_copy_baseline")
-        .execute(pool)
-        .await?;
-    sqlx::query("CREATE TABLE events_copy_baseline (LIKE events INCLUDING DEFAULTS) PARTITION BY RANGE (ts)")
-        .execute(pool)
-        .await?;
-    sqlx::query(
-        "CREATE INDEX ON events_copy_baseline (ts) \
-         INCLUDE (host_name, source_ip, user_name, category, outcome, action, process_name)",
-    )
-    .execute(pool)
-    .await?;
-    sqlx::query("CREATE INDEX ON events_copy_baseline (host_name, ts)")
-        .execute(pool)
-        .await?;
-    sqlx::query("CREATE INDEX ON events_copy_baseline (source_ip, ts)")
-        .execute(pool)
-        .await?;
-    // The detection engine's index (the transaction id is the column default).
-    sqlx::query(
-        "CREATE INDEX ON events_copy_baseline USING brin (tx) \
-         WITH (pages_per_range = 32, autosummarize = on)",
-    )
-    .execute(pool)
-    .await?;
     let first_day = (end - span).date_naive();
-    let mut day = first_day;
-    while day <= end.date_naive() + chrono::Days::new(1) {
-        let name = format!("events_copy_baseline_p{}", day.format("%Y%m%d"));
-        let lower = day.and_hms_opt(0, 0, 0).context("midnight")?.and_utc();
-        let upper = lower + chrono::Duration::days(1);
-        let statement = format!(
-            "CREATE TABLE {name} PARTITION OF events_copy_baseline FOR VALUES FROM ('{}') TO ('{}')",
-            lower.to_rfc3339(),
-            upper.to_rfc3339()
-        );
-        // Built from a date and constants only: no input reaches this SQL.
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(pool)
-            .await?;
-        day = day + chrono::Days::new(1);
-    }
-    sqlx::query("CHECKPOINT").execute(pool).await?;
+    let last_day = end.date_naive() + chrono::Days::new(1);
+    super::repo::create_baseline_table(pool, first_day, last_day).await?;
 
     let statement =
-        crate::ingest::copy::COPY_EVENTS.replacen("COPY events ", "COPY events_copy_baseline ", 1);
+        crate::ingest::copy::COPY_EVENTS.replacen("COPY events ", &format!("COPY {} ", super::repo::BASELINE_TABLE), 1);
     let statement: &'static str = Box::leak(statement.into_boxed_str());
     let shared = std::sync::Arc::new(tokio::sync::Mutex::new(encoded.into_iter()));
     let started = Instant::now();
@@ -135,16 +93,8 @@ pub async fn run(
         writer.await??;
     }
     let elapsed = started.elapsed();
-    let (rows, bytes): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM events_copy_baseline), \
-                (SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0)::bigint FROM pg_inherits \
-                 WHERE inhparent = 'events_copy_baseline'::regclass)",
-    )
-    .fetch_one(pool)
-    .await?;
-    sqlx::query("DROP TABLE events_copy_baseline")
-        .execute(pool)
-        .await?;
+    let (rows, bytes) = super::repo::baseline_size(pool).await?;
+    super::repo::drop_baseline_table(pool).await?;
     Ok(BaselineReport {
         rows: rows as u64,
         elapsed,

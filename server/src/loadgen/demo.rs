@@ -13,10 +13,7 @@ pub const DEMO_SOURCE: Uuid = Uuid::from_u128(0x5669_6769_6c00_4000_8000_0000_00
 
 /// Loads `count` demo events if no event is stored yet; returns how many were loaded.
 pub async fn load_if_empty(state: &AppState, count: u64) -> anyhow::Result<u64> {
-    let any: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM events) AS "any!""#)
-        .fetch_one(&state.pool)
-        .await?;
-    if any {
+    if super::repo::any_event_stored(&state.pool).await? {
         return Ok(0);
     }
     let ctx = IngestContext {

@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod bulk_load;
 pub mod demo;
 pub mod generate;
+pub mod repo;
 pub mod search_bench;
 
 use anyhow::{Context, bail};
