@@ -120,7 +120,7 @@ fn matcher(c: &mut Criterion) {
     let (otrf, loadgen) = events();
     eprintln!(
         "{} Vigil rules, {} rsigma-eval rules; {} OTRF and {} loadgen events",
-        set.rules().len(),
+        set.len(),
         engine.rule_count(),
         otrf.len(),
         loadgen.len()

@@ -131,11 +131,13 @@ async fn try_lead(
     leader.run().await
 }
 
-/// A loaded rule: its identity and what its alerts copy from it.
-#[derive(Debug, Clone)]
-struct Loaded {
-    id: Uuid,
-    version: i32,
+/// The stored rule an evaluator runs: what its alerts and checkpoints name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleKey {
+    /// The rule's id.
+    pub id: Uuid,
+    /// The version loaded.
+    pub version: i32,
 }
 
 struct Leader {
@@ -146,9 +148,7 @@ struct Leader {
     settings: DetectionSettings,
     status: Arc<EngineStatus>,
     instance: String,
-    rules: RuleSet,
-    /// Per rule of `rules`, in its order.
-    loaded: Vec<Loaded>,
+    rules: RuleSet<RuleKey>,
     watermark: i64,
     last_checkpoint: Instant,
     /// Per rule: the state last saved (to write only what changed).
@@ -186,7 +186,6 @@ impl Leader {
             status,
             instance: instance.to_owned(),
             rules: RuleSet::default(),
-            loaded: Vec::new(),
             watermark,
             last_checkpoint: Instant::now(),
             saved: HashMap::new(),
@@ -258,7 +257,7 @@ impl Leader {
             let round = self.read(at, Some(to)).await?;
             let drafts = self.evaluate(round.events, false).await?;
             let mut tx = self.conn.begin().await?;
-            let rows = drafts_rows(&self.loaded, &self.rules, drafts);
+            let rows = drafts_rows(&self.rules, drafts);
             let stored = insert_alerts(&mut tx, &rows, self.watermark).await?;
             tx.commit().await?;
             if stored > 0 {
@@ -337,7 +336,8 @@ impl Leader {
         .await?;
         self.rules = rules;
         for (index, message) in failed {
-            let rule = self.rules.rules()[index].rule();
+            let (key, evaluator) = self.rules.entry(index);
+            let rule = evaluator.rule();
             tracing::error!(
                 rule = rule.slug,
                 error = message,
@@ -347,7 +347,7 @@ impl Leader {
                 .failed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push((self.loaded[index].id, rule.slug.clone(), message));
+                .push((key.id, rule.slug.clone(), message));
         }
         self.status.events.fetch_add(count, Ordering::Relaxed);
         Ok(drafts)
@@ -356,7 +356,7 @@ impl Leader {
     /// Stores the alerts and moves the watermark to `end`, if this
     /// instance still leads.
     async fn commit(&mut self, end: i64, drafts: Vec<(usize, AlertDraft)>) -> anyhow::Result<()> {
-        let rows = drafts_rows(&self.loaded, &self.rules, drafts);
+        let rows = drafts_rows(&self.rules, drafts);
         let mut tx = guarded(&mut self.conn, self.watermark).await?;
         let stored = insert_alerts(&mut tx, &rows, end).await?;
         repo::set_watermark(&mut tx, end, &self.instance).await?;
@@ -371,16 +371,16 @@ impl Leader {
     /// the current watermark.
     async fn checkpoint(&mut self) -> anyhow::Result<()> {
         let mut changed: Vec<(Uuid, i32, serde_json::Value)> = Vec::new();
-        for (rule, loaded) in self.rules.rules().iter().zip(&self.loaded) {
+        for (key, rule) in self.rules.entries() {
             if !rule.is_stateful() {
                 continue;
             }
             let state = rule.save();
-            if self.saved.get(&loaded.id) != Some(&state) {
-                changed.push((loaded.id, loaded.version, state));
+            if self.saved.get(&key.id) != Some(&state) {
+                changed.push((key.id, key.version, state));
             }
         }
-        let live: Vec<Uuid> = self.loaded.iter().map(|l| l.id).collect();
+        let live: Vec<Uuid> = self.rules.entries().map(|(key, _)| key.id).collect();
         let mut tx = guarded(&mut self.conn, self.watermark).await?;
         repo::save_checkpoint(&mut tx, &live, &changed, self.watermark).await?;
         tx.commit().await?;
@@ -410,14 +410,12 @@ impl Leader {
         } else {
             HashMap::new()
         };
-        let mut previous: HashMap<Uuid, (Loaded, Evaluator)> = std::mem::take(&mut self.rules)
-            .into_rules()
+        let mut previous: HashMap<Uuid, (RuleKey, Evaluator)> = std::mem::take(&mut self.rules)
+            .into_entries()
             .into_iter()
-            .zip(std::mem::take(&mut self.loaded))
-            .map(|(rule, loaded)| (loaded.id, (loaded, rule)))
+            .map(|(key, rule)| (key.id, (key, rule)))
             .collect();
         let mut evaluators = Vec::with_capacity(rows.len());
-        let mut loaded = Vec::with_capacity(rows.len());
         let mut broken = 0;
         let now = Utc::now();
         for row in rows {
@@ -470,11 +468,11 @@ impl Leader {
                     ),
                 }
             }
-            loaded.push(Loaded {
+            let key = RuleKey {
                 id: row.id,
                 version: row.version,
-            });
-            evaluators.push(evaluator);
+            };
+            evaluators.push((key, evaluator));
         }
         tracing::info!(rules = evaluators.len(), broken, "detection rules loaded");
         self.status
@@ -485,8 +483,7 @@ impl Leader {
         self.status
             .rules
             .store(evaluators.len() as u64, Ordering::Relaxed);
-        self.rules = RuleSet::new(evaluators);
-        self.loaded = loaded;
+        self.rules = RuleSet::keyed(evaluators);
         Ok(())
     }
 }
@@ -518,7 +515,7 @@ async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyho
         return Ok(0);
     };
     let fields = fields.to_vec();
-    let query = app::query::parse(&evaluator.rule().query)?;
+    let query = evaluator.parsed().query().clone();
     let to = Utc::now();
     let from = to - chrono::Duration::days(i64::from(days));
     // The condition's placeholders follow the range, the watermark and two per field.
@@ -552,14 +549,14 @@ fn changes_rules(notification: &PgNotification) -> bool {
 /// saved) is stopped and reported in `failed`, with the panic's message;
 /// the other rules go on. The same events would fail it again, so it stays
 /// stopped until the rules are loaded again.
-pub fn evaluate(
-    rules: &mut RuleSet,
+pub fn evaluate<K>(
+    rules: &mut RuleSet<K>,
     events: &[EventRecord],
     now: Option<DateTime<Utc>>,
     failed: &mut Vec<(usize, String)>,
 ) -> Vec<(usize, AlertDraft)> {
     let mut drafts = Vec::new();
-    let mut run = |rules: &mut RuleSet,
+    let mut run = |rules: &mut RuleSet<K>,
                    index: usize,
                    drafts: &mut Vec<(usize, AlertDraft)>,
                    step: &dyn Fn(&mut Evaluator) -> Vec<AlertDraft>| {
@@ -585,7 +582,7 @@ pub fn evaluate(
         }
     }
     if let Some(now) = now {
-        for index in 0..rules.rules().len() {
+        for index in 0..rules.len() {
             if !rules.is_stopped(index) {
                 run(rules, index, &mut drafts, &|rule| rule.tick(now));
             }
@@ -616,21 +613,18 @@ struct AlertRow {
     event_times: Vec<DateTime<Utc>>,
 }
 
-fn drafts_rows(
-    loaded: &[Loaded],
-    rules: &RuleSet,
-    drafts: Vec<(usize, AlertDraft)>,
-) -> Vec<AlertRow> {
+fn drafts_rows(rules: &RuleSet<RuleKey>, drafts: Vec<(usize, AlertDraft)>) -> Vec<AlertRow> {
     drafts
         .into_iter()
         .map(|(index, draft)| {
-            let rule = rules.rules()[index].rule();
+            let (key, evaluator) = rules.entry(index);
+            let rule = evaluator.rule();
             let group_values = serde_json::to_value(&draft.group).unwrap_or_default();
             let kept = &draft.events[..draft.events.len().min(MAX_ALERT_EVENTS)];
             AlertRow {
                 id: Uuid::now_v7(),
-                rule_id: loaded[index].id,
-                rule_version: loaded[index].version,
+                rule_id: key.id,
+                rule_version: key.version,
                 rule_slug: rule.slug.clone(),
                 rule_name: rule.name.clone(),
                 severity: draft.severity,

@@ -18,10 +18,11 @@ use std::collections::HashMap;
 /// The field the index is on.
 const INDEXED_FIELD: &str = "EventID";
 
-/// Rules with an index of the event ids they require.
-#[derive(Debug, Default)]
-pub struct RuleSet {
-    rules: Vec<Evaluator>,
+/// Rules with an index of the event ids they require; each rule carries a
+/// key of the caller's (the engine's: the stored rule and version it runs).
+#[derive(Debug)]
+pub struct RuleSet<K = ()> {
+    entries: Vec<(K, Evaluator)>,
     by_event_id: HashMap<String, Vec<usize>>,
     /// Words (case-insensitive) a rule's message must contain, and the
     /// rule of each word.
@@ -35,18 +36,39 @@ pub struct RuleSet {
     stopped: Vec<bool>,
 }
 
+impl<K> Default for RuleSet<K> {
+    fn default() -> Self {
+        RuleSet {
+            entries: Vec::new(),
+            by_event_id: HashMap::new(),
+            words: None,
+            rule_of_word: Vec::new(),
+            worded: Vec::new(),
+            everywhere: Vec::new(),
+            stopped: Vec::new(),
+        }
+    }
+}
+
 impl RuleSet {
     /// Files `rules` under the event ids their conditions require.
     pub fn new(rules: Vec<Evaluator>) -> RuleSet {
+        RuleSet::keyed(rules.into_iter().map(|rule| ((), rule)).collect())
+    }
+}
+
+impl<K> RuleSet<K> {
+    /// Files keyed rules under the event ids their conditions require.
+    pub fn keyed(entries: Vec<(K, Evaluator)>) -> RuleSet<K> {
         let mut set = RuleSet::default();
         let mut words_of_rules: Vec<String> = Vec::new();
-        for (index, rule) in rules.iter().enumerate() {
-            let query = app::query::parse(&rule.rule().query).ok();
-            if let Some(ids) = query.as_ref().and_then(required_ids) {
+        for (index, (_, rule)) in entries.iter().enumerate() {
+            let query = rule.parsed().query();
+            if let Some(ids) = required_ids(query) {
                 for id in ids {
                     set.by_event_id.entry(id).or_default().push(index);
                 }
-            } else if let Some(words) = query.as_ref().and_then(required_words) {
+            } else if let Some(words) = required_words(query) {
                 for word in words {
                     words_of_rules.push(word);
                     set.rule_of_word.push(index);
@@ -70,8 +92,8 @@ impl RuleSet {
                 }
             }
         }
-        set.stopped = vec![false; rules.len()];
-        set.rules = rules;
+        set.stopped = vec![false; entries.len()];
+        set.entries = entries;
         set
     }
 
@@ -87,19 +109,35 @@ impl RuleSet {
         self.stopped.get(index).copied().unwrap_or(false)
     }
 
-    /// The rules, in the order given.
-    pub fn rules(&self) -> &[Evaluator] {
-        &self.rules
+    /// Returns how many rules the set holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// The rule at `index` of [`RuleSet::rules`], to feed.
+    /// Says whether the set holds no rule.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Returns the rules with their keys, in the order given.
+    pub fn entries(&self) -> impl Iterator<Item = (&K, &Evaluator)> {
+        self.entries.iter().map(|(key, rule)| (key, rule))
+    }
+
+    /// The rule at `index` and its key.
+    pub fn entry(&self, index: usize) -> (&K, &Evaluator) {
+        let (key, rule) = &self.entries[index];
+        (key, rule)
+    }
+
+    /// The rule at `index`, to feed.
     pub fn rule_mut(&mut self, index: usize) -> &mut Evaluator {
-        &mut self.rules[index]
+        &mut self.entries[index].1
     }
 
-    /// The rules back, in the order given.
-    pub fn into_rules(self) -> Vec<Evaluator> {
-        self.rules
+    /// The rules back with their keys, in the order given.
+    pub fn into_entries(self) -> Vec<(K, Evaluator)> {
+        self.entries
     }
 
     /// The rules whose condition `event` satisfies (and no exception), in
@@ -128,7 +166,7 @@ impl RuleSet {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|index| !self.stopped[*index] && self.rules[*index].selects(event));
+        candidates.retain(|index| !self.stopped[*index] && self.entries[*index].1.selects(event));
         candidates
     }
 }
@@ -276,7 +314,7 @@ mod tests {
                 document: json!({"EventID": id, "Image": image, "Channel": channel,
                                  "TargetObject": "HKLM\\Run", "message": message}),
             };
-            let all: Vec<usize> = (0..set.rules().len()).filter(|i| set.rules()[*i].selects(&record)).collect();
+            let all: Vec<usize> = (0..set.len()).filter(|i| set.entry(*i).1.selects(&record)).collect();
             prop_assert_eq!(set.selecting(&record), all);
         }
     }

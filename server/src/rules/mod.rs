@@ -24,15 +24,14 @@ const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 /// Refuses a rule that does not validate or whose regular expressions do
 /// not compile: a 400 listing every mistake.
 pub fn check(definition: &RuleDefinition) -> Result<(), ApiError> {
-    let errors = definition.validate();
-    if let Some(first) = errors.first() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("{}: {}", first.field, first.message),
-        )
-        .with_details(serde_json::json!({ "errors": errors })));
-    }
-    Evaluator::new(definition, &Default::default(), chrono::Utc::now())
+    let parsed = definition.clone().parse().map_err(|errors| {
+        let first = errors
+            .first()
+            .map_or_else(String::new, |e| format!("{}: {}", e.field, e.message));
+        ApiError::new(ErrorCode::ValidationFailed, first)
+            .with_details(serde_json::json!({ "errors": errors }))
+    })?;
+    Evaluator::compile(parsed, &Default::default(), chrono::Utc::now())
         .map(|_| ())
         .map_err(|e| ApiError::validation(&e.field, e.message))
 }
