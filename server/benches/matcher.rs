@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use vigil::detect::eval::{Evaluator, EventRecord};
 use vigil::detect::set::RuleSet;
-use vigil::rules::sigma::{Outcome, import};
 use vigil::ingest::normalize::{IngestContext, TimePolicy, normalize};
+use vigil::rules::sigma::{Outcome, import};
 
 fn shared(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

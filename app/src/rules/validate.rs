@@ -1,9 +1,7 @@
 //! Rule validation: every mistake of a definition, by field, and parsing a
 //! valid one into the form the evaluator takes.
 
-use super::{
-    ParsedRule, RuleDefinition, RuleError, RuleKind, is_attack_id, is_slug, limits,
-};
+use super::{ParsedRule, RuleDefinition, RuleError, RuleKind, is_attack_id, is_slug, limits};
 use crate::query::{self, Query, QueryError};
 use std::collections::HashMap;
 
@@ -337,4 +335,3 @@ fn validate_summary(summary: &str, errors: &mut Errors) {
         }
     }
 }
-

@@ -2,27 +2,43 @@
 
 use super::{EVENT_DOCUMENTS, MAX_BULK, apply, assignee_id, checked, names, repo};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson, AppPath, AppQuery};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::alerts::{
     Alert, AlertBulkResult, AlertBulkUpdate, AlertDetail, AlertEvent, AlertPage, AlertQuery,
     AlertStatus, AlertUpdate,
 };
-use app::rules::Severity;
-use crate::auth::Access;
-use crate::http::route::Route;
 use app::permissions::Permission::{TriageAlerts, ViewAlerts};
+use app::rules::Severity;
 use axum::extract::State;
 use uuid::Uuid;
 
 /// The alert routes.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/api/v1/alerts", Access::Permission(ViewAlerts), list_alerts),
-        Route::patch("/api/v1/alerts", Access::Permission(TriageAlerts), update_alerts),
-        Route::get("/api/v1/alerts/{id}", Access::Permission(ViewAlerts), get_alert),
-        Route::patch("/api/v1/alerts/{id}", Access::Permission(TriageAlerts), update_alert),
+        Route::get(
+            "/api/v1/alerts",
+            Access::Permission(ViewAlerts),
+            list_alerts,
+        ),
+        Route::patch(
+            "/api/v1/alerts",
+            Access::Permission(TriageAlerts),
+            update_alerts,
+        ),
+        Route::get(
+            "/api/v1/alerts/{id}",
+            Access::Permission(ViewAlerts),
+            get_alert,
+        ),
+        Route::patch(
+            "/api/v1/alerts/{id}",
+            Access::Permission(TriageAlerts),
+            update_alert,
+        ),
     ]
 }
 

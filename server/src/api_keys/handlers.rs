@@ -2,17 +2,17 @@
 
 use super::{DISPLAY_PREFIX_LEN, generate_key, hash_key, repo};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::api_keys::{ApiKeySummary, CreateApiKeyRequest, CreatedApiKey};
 use app::ids::ApiKeyId;
+use app::permissions::Permission;
 use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The API key administration routes.
 pub fn routes() -> Vec<Route> {

@@ -1,14 +1,14 @@
 //! HTTP handlers for reading and verifying the audit trail.
 
 use super::repo;
+use crate::auth::Access;
 use crate::error::{ApiError, AppJson, AppQuery};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::audit::{AuditPage, AuditVerification};
+use app::permissions::Permission;
 use axum::extract::State;
 use serde::Deserialize;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The audit log routes.
 pub fn routes() -> Vec<Route> {

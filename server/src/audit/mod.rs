@@ -142,6 +142,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestContext::from_parts(&parts.headers, &parts.extensions))
+        Ok(RequestContext::from_parts(
+            &parts.headers,
+            &parts.extensions,
+        ))
     }
 }

@@ -1,8 +1,10 @@
 //! Login, logout, the current user and key introspection.
 
+use super::access::Access;
 use super::{AuthedKey, AuthedUser, password, repo, token};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::error::{ApiError, AppJson};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::ErrorCode;
 use app::api_keys::ApiKeyIdentity;
@@ -15,8 +17,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use secrecy::SecretString;
 use uuid::Uuid;
-use super::access::Access;
-use crate::http::route::Route;
 
 /// Sign-in, sign-out and who is calling.
 pub fn routes() -> Vec<Route> {

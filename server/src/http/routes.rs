@@ -8,8 +8,8 @@
 use crate::auth::RouteSpec;
 use crate::http::route::{self, Route};
 use crate::state::AppState;
-use crate::{alerts, api_keys, audit, auth, ingest, retention, rules, search, system, users};
 use crate::watchlists;
+use crate::{alerts, api_keys, audit, auth, ingest, retention, rules, search, system, users};
 use axum::Router;
 
 /// Returns every declared route.

@@ -5,9 +5,12 @@
 use super::elastic;
 use super::handlers::{context, ingest_events};
 use super::writer::{EventBatch, WriteError};
+use crate::auth::Access;
 use crate::auth::{Principal, guard};
 use crate::error::ApiError;
+use crate::http::route::Route;
 use crate::state::AppState;
+use app::permissions::Permission;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,9 +19,6 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The Elasticsearch- and MozDef-compatible routes, where shippers expect them.
 pub fn routes() -> Vec<Route> {

@@ -3,19 +3,19 @@
 use super::normalize::{self, IngestContext, Rejection, TimePolicy};
 use super::scan::ndjson_lines;
 use super::writer::{EventBatch, Idempotency, WriteError, Written};
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::ingest::{IngestResponse, RejectedItem, SourceKind};
+use app::permissions::Permission;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::value::RawValue;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The event intake routes and the list of sources.
 pub fn routes() -> Vec<Route> {
@@ -197,7 +197,9 @@ async fn store(
             )
         }
     })?;
-    state.sources.record_outcome(ctx, accepted as usize, answer.rejected.len(), newest);
+    state
+        .sources
+        .record_outcome(ctx, accepted as usize, answer.rejected.len(), newest);
     Ok(AppJson(answer).into_response())
 }
 

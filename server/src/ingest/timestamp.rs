@@ -113,6 +113,20 @@ fn parse_syslog_without_year(text: &str, now: DateTime<Utc>) -> Option<DateTime<
     None
 }
 
+/// Fields that may carry the event time, most specific first.
+pub const TIME_FIELDS: &[&str] = &[
+    "@timestamp",
+    "utctimestamp",
+    "timestamp",
+    "eventtime",
+    "TimeCreated_SystemTime",
+    "UtcTime",
+    "TimeCreated",
+    "EventTime",
+    "date",
+    "time",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

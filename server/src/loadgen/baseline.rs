@@ -71,8 +71,11 @@ pub async fn run(
     let last_day = end.date_naive() + chrono::Days::new(1);
     super::repo::create_baseline_table(pool, first_day, last_day).await?;
 
-    let statement =
-        crate::ingest::copy::COPY_EVENTS.replacen("COPY events ", &format!("COPY {} ", super::repo::BASELINE_TABLE), 1);
+    let statement = crate::ingest::copy::COPY_EVENTS.replacen(
+        "COPY events ",
+        &format!("COPY {} ", super::repo::BASELINE_TABLE),
+        1,
+    );
     let statement: &'static str = Box::leak(statement.into_boxed_str());
     let shared = std::sync::Arc::new(tokio::sync::Mutex::new(encoded.into_iter()));
     let started = Instant::now();

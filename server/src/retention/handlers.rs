@@ -2,17 +2,17 @@
 
 use super::repo;
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::ids::RetentionPolicyId;
+use app::permissions::Permission;
 use app::retention::{RetentionOverview, RetentionPolicy, RetentionPolicyRequest, RetentionRun};
 use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The retention routes.
 pub fn routes() -> Vec<Route> {

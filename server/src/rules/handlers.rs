@@ -234,8 +234,7 @@ async fn store_imported(
     for outcome in outcomes {
         match outcome {
             Outcome::Rule(definition) => {
-                let existing =
-                    repo::fetch_live_rule_id_by_slug(&mut *tx, &definition.slug).await?;
+                let existing = repo::fetch_live_rule_id_by_slug(&mut *tx, &definition.slug).await?;
                 let (id, updated) = match existing {
                     Some(id) => {
                         replace(&mut tx, id, None, &definition, by).await?;
@@ -325,7 +324,6 @@ pub async fn import_mozdef(
     .map(AppJson)
 }
 
-
 /// `POST /api/v1/rules/test`.
 #[tracing::instrument(skip_all)]
 pub async fn test_rule(
@@ -349,16 +347,19 @@ pub async fn test_rule(
     }
     // Conversion (Sigma) and evaluation are CPU work bounded by the limits:
     // off the async workers.
-    let (rule, request) =
-        tokio::task::spawn_blocking(move || super::trial::rule_of(&request, stored).map(|rule| (rule, request)))
-            .await
-            .map_err(ApiError::internal)??;
+    let (rule, request) = tokio::task::spawn_blocking(move || {
+        super::trial::rule_of(&request, stored).map(|rule| (rule, request))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let lists = crate::detect::repo::lists_of(&state.pool, &rule).await?;
     let geo = state.geo.clone();
-    tokio::task::spawn_blocking(move || super::trial::trial(&rule, &lists, geo, request.events, request.now))
-        .await
-        .map_err(ApiError::internal)?
-        .map(AppJson)
+    tokio::task::spawn_blocking(move || {
+        super::trial::trial(&rule, &lists, geo, request.events, request.now)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map(AppJson)
 }
 
 /// `GET /api/v1/detection/status`: the engine's leader, lag and broken

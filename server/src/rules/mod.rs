@@ -63,10 +63,7 @@ pub fn definition_of(value: serde_json::Value) -> Result<RuleDefinition, ApiErro
 }
 
 /// Returns the live rules (all, or the one with `id`), newest change first.
-pub async fn live(
-    db: impl sqlx::PgExecutor<'_>,
-    id: Option<Uuid>,
-) -> Result<Vec<Rule>, ApiError> {
+pub async fn live(db: impl sqlx::PgExecutor<'_>, id: Option<Uuid>) -> Result<Vec<Rule>, ApiError> {
     repo::fetch_live_rules(db, id)
         .await?
         .into_iter()

@@ -8,9 +8,12 @@
 
 use super::{parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson};
+use crate::http::route::Route;
 use crate::state::AppState;
+use app::permissions::Permission;
 use app::search::{DEFAULT_EXPORT_FIELDS, ExportFormat, ExportRequest, SortOrder};
 use axum::body::Body;
 use axum::extract::State;
@@ -19,9 +22,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The export routes: a POST for the SPA's button, a GET for shareable links.
 pub fn routes() -> Vec<Route> {

@@ -4,10 +4,13 @@
 
 use super::{parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::Principal;
 use crate::error::{ApiError, AppJson, SqlState};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::ErrorCode;
+use app::permissions::Permission;
 use app::search::{
     Bucket, DEFAULT_LIMIT, EXACT_TOTAL_UP_TO, FieldInfo, FieldsResponse, HistogramRequest,
     HistogramResponse, Hit, MAX_LIMIT, SearchRequest, SearchResponse, SortOrder, TopRequest,
@@ -17,9 +20,6 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use std::time::Instant;
 use uuid::Uuid;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The search routes (saved searches and export have their own modules).
 pub fn routes() -> Vec<Route> {
@@ -98,9 +98,17 @@ pub async fn search_events(
 
     let ascending = request.sort == SortOrder::Asc;
     let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
-    let rows = repo::fetch_page(&mut tx, &query, from, to, cursor, ascending, i64::from(limit) + 1)
-        .await
-        .map_err(search_error)?;
+    let rows = repo::fetch_page(
+        &mut tx,
+        &query,
+        from,
+        to,
+        cursor,
+        ascending,
+        i64::from(limit) + 1,
+    )
+    .await
+    .map_err(search_error)?;
     // The total counts the whole range (not only after the cursor), up to a bound.
     let counted = repo::count_matches(&mut tx, &query, from, to, EXACT_TOTAL_UP_TO)
         .await

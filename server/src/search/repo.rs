@@ -54,7 +54,11 @@ pub async fn fetch_page(
     ascending: bool,
     limit: i64,
 ) -> anyhow::Result<Vec<EventRow>> {
-    let (order, before) = if ascending { ("ASC", ">") } else { ("DESC", "<") };
+    let (order, before) = if ascending {
+        ("ASC", ">")
+    } else {
+        ("DESC", "<")
+    };
     let Condition { sql, mut params } = compile(query, 3);
     let mut keyset = String::new();
     if let Some((ts, id)) = cursor {
@@ -67,9 +71,12 @@ pub async fn fetch_page(
          WHERE e.ts >= $1 AND e.ts < $2{keyset} AND {sql} \
          ORDER BY e.ts {order}, e.id {order} LIMIT {limit}"
     );
-    let rows = sqlx::query_with(sqlx::AssertSqlSafe(statement), arguments(from, to, &params)?)
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows = sqlx::query_with(
+        sqlx::AssertSqlSafe(statement),
+        arguments(from, to, &params)?,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
         events.push(EventRow {
@@ -95,11 +102,12 @@ pub async fn count_matches(
         "SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.ts >= $1 AND e.ts < $2 AND {sql} LIMIT {}) AS matched",
         up_to + 1
     );
-    Ok(
-        sqlx::query_scalar_with(sqlx::AssertSqlSafe(statement), arguments(from, to, &params)?)
-            .fetch_one(&mut *tx)
-            .await?,
+    Ok(sqlx::query_scalar_with(
+        sqlx::AssertSqlSafe(statement),
+        arguments(from, to, &params)?,
     )
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 /// Returns, per bucket of `interval_secs` aligned to the epoch, how many

@@ -3,16 +3,16 @@
 
 use super::repo;
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::route::Route;
 use crate::state::AppState;
+use app::permissions::Permission;
 use app::search::{SavedSearch, SavedSearchRequest};
 use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The saved search routes.
 pub fn routes() -> Vec<Route> {

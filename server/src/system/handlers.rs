@@ -1,16 +1,16 @@
 //! `GET /api/v1/health` (public, for load balancers) and `GET /api/v1/system/status`.
 
+use crate::auth::Access;
 use crate::error::AppJson;
+use crate::http::route::Route;
 use crate::state::AppState;
+use app::permissions::Permission;
 use app::system::{BuildInfo, ComponentStatus, DatabaseStatus, Health, SystemStatus};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use std::time::Duration;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The health and status routes.
 pub fn routes() -> Vec<Route> {

@@ -4,7 +4,10 @@ use sqlx::PgExecutor;
 
 /// Returns whether the database answers a trivial query.
 pub async fn probe(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(db).await? == 1)
+    Ok(sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
+        .fetch_one(db)
+        .await?
+        == 1)
 }
 
 /// The database's facts for the status page.

@@ -2,19 +2,19 @@
 
 use super::repo;
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
+use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal, password};
 use crate::error::{ApiError, AppJson};
+use crate::http::route::Route;
 use crate::state::AppState;
 use app::auth::AuthSource;
 use app::ids::UserId;
+use app::permissions::Permission;
 use app::users::{CreateUserError, CreateUserRequest, UserSummary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::SecretString;
 use uuid::Uuid;
-use crate::auth::Access;
-use crate::http::route::Route;
-use app::permissions::Permission;
 
 /// The user administration routes.
 pub fn routes() -> Vec<Route> {

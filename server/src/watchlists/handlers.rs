@@ -219,9 +219,17 @@ pub async fn import_entries(
     let (rows, errors) = tokio::task::spawn_blocking(move || parse_csv(&body))
         .await
         .map_err(ApiError::internal)?;
-    add(&state, &ctx, &principal, id, rows, errors, "watchlist.import")
-        .await
-        .map(AppJson)
+    add(
+        &state,
+        &ctx,
+        &principal,
+        id,
+        rows,
+        errors,
+        "watchlist.import",
+    )
+    .await
+    .map(AppJson)
 }
 
 /// `DELETE /api/v1/watchlists/{id}/entries/{value}`.

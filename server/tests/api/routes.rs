@@ -6,7 +6,6 @@ use axum::routing::get;
 use reqwest::{Method, StatusCode};
 use vigil::auth::Access;
 
-
 #[tokio::test]
 async fn a_route_without_a_declaration_is_refused_even_to_admins() {
     let api =

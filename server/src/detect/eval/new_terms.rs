@@ -49,7 +49,11 @@ impl NewTerms {
             Some(last) => event.timestamp - *last > history,
             None => true,
         };
-        let last = self.known.seen.entry(combination).or_insert(event.timestamp);
+        let last = self
+            .known
+            .seen
+            .entry(combination)
+            .or_insert(event.timestamp);
         *last = (*last).max(event.timestamp);
         if new {
             vec![Hit::single(event, values)]

@@ -58,7 +58,14 @@ impl Sequence {
         let view = event.view();
         let matching: Vec<bool> = self.steps.iter().map(|s| s.matches(&view)).collect();
         if !self.ordered {
-            return unordered(&mut self.progress.latest, key, values, &matching, event, span);
+            return unordered(
+                &mut self.progress.latest,
+                key,
+                values,
+                &matching,
+                event,
+                span,
+            );
         }
         let list = self.progress.partials.entry(key).or_default();
         // Partials whose first step is too old can never complete.

@@ -195,9 +195,8 @@ fn an_unordered_sequence_takes_its_steps_in_any_order() {
 
 #[test]
 fn new_terms_alert_on_first_sight_and_after_the_history() {
-    let rule = rule(
-        json!({"kind": "new_terms", "query": "", "fields": ["user.name"], "history_days": 1}),
-    );
+    let rule =
+        rule(json!({"kind": "new_terms", "query": "", "fields": ["user.name"], "history_days": 1}));
     let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
     let login = |m, user: &str| event(m, json!({"user": {"name": user}}));
     let alerts = run(
@@ -341,9 +340,7 @@ fn kinds() -> Vec<RuleDefinition> {
             json!({"query": "*", "kind": "sequence", "by": ["source.ip"], "max_span_secs": 1500, "ordered": false,
                     "steps": [{"query": "event.action:logon"}, {"query": "event.action:whoami"}]}),
         ),
-        rule(
-            json!({"kind": "new_terms", "fields": ["source.ip", "user.name"], "history_days": 1}),
-        ),
+        rule(json!({"kind": "new_terms", "fields": ["source.ip", "user.name"], "history_days": 1})),
         rule(json!({"kind": "absence", "group_by": ["source.ip"], "period_secs": 600})),
         rule(json!({"kind": "impossible_travel", "window_secs": 3600,
                     "suppression": {"group_by": ["user.name"], "duration_secs": 600}})),
@@ -507,8 +504,7 @@ fn geo_points_in_every_form_elasticsearch_takes() {
 #[test]
 fn a_grouped_absence_rule_waits_for_a_group_to_go_silent() {
     let start: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
-    let grouped =
-        rule(json!({"kind": "absence", "group_by": ["host.name"], "period_secs": 600}));
+    let grouped = rule(json!({"kind": "absence", "group_by": ["host.name"], "period_secs": 600}));
     let mut evaluator = Evaluator::new(&grouped, &Lists::new(), start).unwrap();
     // Hours with nothing at all: no host was ever seen, none is silent.
     assert!(evaluator.tick(start + Duration::hours(3)).is_empty());
@@ -581,8 +577,10 @@ fn broken_rules_are_refused_with_the_field() {
 fn checkpoints_saved_before_the_kinds_had_modules_restore() {
     // The checkpoint format rule_states holds: the kind's state under its
     // name, then the common memory.
-    let rule = rule(json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 2,
-                           "window_secs": 600}));
+    let rule = rule(
+        json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 2,
+                           "window_secs": 600}),
+    );
     let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now()).unwrap();
     let first = failure(0, "10.0.0.1");
     let stored = json!({
@@ -592,6 +590,10 @@ fn checkpoints_saved_before_the_kinds_had_modules_restore() {
     evaluator.restore(stored.clone()).unwrap();
     assert_eq!(evaluator.save(), stored);
     let alerts = run(&mut evaluator, &[failure(1, "10.0.0.1")]);
-    assert_eq!(alerts.len(), 1, "the restored window counts the saved event");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "the restored window counts the saved event"
+    );
     assert_eq!(ids(&alerts[0])[0], first.id);
 }

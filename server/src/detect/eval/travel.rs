@@ -223,4 +223,3 @@ fn elapsed_text(seconds: f64) -> String {
         s => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
-

@@ -39,8 +39,10 @@ const PACKS: &[(&str, Source)] = &[
 ];
 
 /// The watchlists of the packs: pack name and the lists as JSON.
-const PACK_WATCHLISTS: &[(&str, &str)] =
-    &[("mozdef", include_str!("../../../packs/mozdef-watchlists.json"))];
+const PACK_WATCHLISTS: &[(&str, &str)] = &[(
+    "mozdef",
+    include_str!("../../../packs/mozdef-watchlists.json"),
+)];
 
 /// A watchlist a pack installs.
 #[derive(Debug, serde::Deserialize)]
