@@ -13,6 +13,9 @@ step() { printf '\n==> %s   [%s]\n' "$*" "$(date +%T)"; }
 step "formatting"
 cargo fmt --all -- --check
 
+step "shape: no import circles, SQL only in repo modules, files within size"
+python3 scripts/check-shape.py
+
 step "clippy (server and shared core, all targets)"
 cargo clippy -p app -p server --all-targets --locked -- -D warnings
 step "clippy (SPA and shared core for wasm32)"

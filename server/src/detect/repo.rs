@@ -331,6 +331,9 @@ pub async fn lists_of(pool: &PgPool, rule: &app::rules::RuleDefinition) -> sqlx:
     Ok(lists)
 }
 
+/// Stored events (time, document text) as a new-terms rule's history reads them.
+pub type HistoryRows<'p> = BoxStream<'p, anyhow::Result<(DateTime<Utc>, String)>>;
+
 /// Streams, for a new new-terms rule, one event (time, document text) per
 /// distinct combination of `fields` (its latest) among the events stored in
 /// `[from, to]` below `watermark` that satisfy `condition` (compiled with
@@ -342,7 +345,7 @@ pub fn stream_history<'p>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     watermark: i64,
-) -> anyhow::Result<BoxStream<'p, anyhow::Result<(DateTime<Utc>, String)>>> {
+) -> anyhow::Result<HistoryRows<'p>> {
     // $1 and $2 are the time range; then the watermark, then each field's
     // path and literal name (as search reads a field), then the condition's.
     let mut params = vec![Param::Text(watermark.to_string())];
