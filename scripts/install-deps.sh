@@ -20,8 +20,15 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [[ "$mode" == test ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-  # A real log shipper for the shipper test.
+  # Real log shippers for the shipper tests: syslog-ng (syslog and its
+  # elasticsearch-http() destination).
   command -v syslog-ng >/dev/null 2>&1 || missing+=(syslog-ng-core)
+  ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1 || missing+=(syslog-ng-mod-http)
+  [[ -d /usr/share/syslog-ng/include/scl/elasticsearch ]] || missing+=(syslog-ng-scl)
+  # What the unpacked rsyslog (below) links against.
+  for lib in libestr0:libestr.so.0 libfastjson4:libfastjson.so.4 libcurl4:libcurl.so.4; do
+    ldconfig -p | grep -qF "${lib#*:} (" || missing+=("${lib%%:*}")
+  done
 fi
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -61,6 +68,32 @@ fi
 
 # --- geo-IP databases (DB-IP Lite City, CC BY 4.0) --------------------------
 scripts/install-geoip.sh
+
+# --- test clients: the Elasticsearch Python client, rsyslog -----------------
+if [[ "$mode" == test ]]; then
+  pytools=target/pytools
+  if [[ ! -x "$pytools/bin/python" ]] || [[ scripts/requirements-test.txt -nt "$pytools/.installed" ]]; then
+    say "installing the Python test clients (scripts/requirements-test.txt)"
+    python3 -m venv "$pytools"
+    "$pytools/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    touch "$pytools/.installed"
+  fi
+  # rsyslog cannot be installed beside syslog-ng (Debian's packages conflict):
+  # its packages are unpacked into target/rsyslog and run from there.
+  if [[ ! -x target/rsyslog/usr/sbin/rsyslogd ]]; then
+    say "unpacking rsyslog and its Elasticsearch output into target/rsyslog"
+    if [[ $(id -u) -ne 0 ]] && ! apt-get download --print-uris rsyslog >/dev/null 2>&1; then
+      echo "cannot fetch rsyslog's packages; as root: apt-get update" >&2
+      exit 1
+    fi
+    debs=$(mktemp -d)
+    (cd "$debs" && { apt-get download rsyslog rsyslog-elasticsearch >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get download rsyslog rsyslog-elasticsearch >/dev/null; }; })
+    mkdir -p target/rsyslog
+    for deb in "$debs"/*.deb; do dpkg -x "$deb" target/rsyslog; done
+    rm -rf "$debs"
+  fi
+fi
 
 # --- npm packages for the browser tests ------------------------------------
 if [[ "$mode" == test ]]; then

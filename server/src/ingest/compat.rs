@@ -1,9 +1,11 @@
-//! Endpoints where existing shippers expect them: Elasticsearch's `GET /` and
-//! `_bulk` (Beats, Logstash, Vector, Fluent Bit with an Elasticsearch output)
-//! and MozDef's `POST /events` (its loginput contract, so MozDef clients work).
+//! Endpoints where existing shippers expect them: the part of Elasticsearch's
+//! API that shippers and clients use (Beats, Logstash, Vector, Fluent Bit,
+//! syslog-ng, rsyslog, the official clients: see `docs/shipping.md`) and
+//! MozDef's `POST /events` (its loginput contract, so MozDef clients work).
 
 use super::elastic;
 use super::handlers::{context, ingest_events};
+use super::normalize::{IngestContext, TimePolicy};
 use super::writer::{EventBatch, WriteError};
 use crate::auth::Access;
 use crate::auth::{Principal, guard};
@@ -26,8 +28,18 @@ pub fn routes() -> Vec<Route> {
     vec![
         // `GET /` checks a shipper's credentials itself and serves the SPA to browsers.
         Route::get("/", Access::Public, root),
+        Route::get("/_license", ingest, license),
+        Route::get("/_cluster/health", ingest, cluster_health),
+        // The official clients send PUT, shippers POST; Elasticsearch takes both.
         Route::post("/_bulk", ingest, bulk).large_body(),
+        Route::put("/_bulk", ingest, bulk).large_body(),
         Route::post("/{index}/_bulk", ingest, bulk_with_index).large_body(),
+        Route::put("/{index}/_bulk", ingest, bulk_with_index).large_body(),
+        Route::post("/{index}/_doc", ingest, index_document).large_body(),
+        Route::post("/{index}/_doc/{id}", ingest, index_document_with_id).large_body(),
+        Route::put("/{index}/_doc/{id}", ingest, index_document_with_id).large_body(),
+        Route::post("/{index}/_create/{id}", ingest, create_document).large_body(),
+        Route::put("/{index}/_create/{id}", ingest, create_document).large_body(),
         Route::post("/events", ingest, mozdef_events).large_body(),
     ]
 }
@@ -88,12 +100,32 @@ pub async fn root(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
-/// `POST /_bulk`.
+/// `GET /_license`: Filebeat and Logstash read it before sending anything.
+pub async fn license() -> Response {
+    elastic_json(StatusCode::OK, elastic::license_body())
+}
+
+/// `GET /_cluster/health`: Vector's health check (and monitoring scripts).
+pub async fn cluster_health(State(state): State<AppState>) -> Response {
+    let probe = crate::system::repo::probe(&state.pool);
+    let answers = matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), probe).await,
+        Ok(Ok(true))
+    );
+    let status = if answers {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    elastic_json(status, elastic::health_body(answers))
+}
+
+/// `POST|PUT /_bulk`.
 pub async fn bulk(State(state): State<AppState>, principal: Principal, body: Bytes) -> Response {
     bulk_into(state, principal, None, body).await
 }
 
-/// `POST /{index}/_bulk`.
+/// `POST|PUT /{index}/_bulk`.
 pub async fn bulk_with_index(
     State(state): State<AppState>,
     principal: Principal,
@@ -110,29 +142,133 @@ async fn bulk_into(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    let ctx = context(&principal, &state);
-    let policy = state.time_policy;
-    let parse_ctx = ctx.clone();
     // Each event is encoded for COPY as soon as it is normalised (see
     // `handlers::parse_ndjson_body`).
+    let stored = store_items(
+        &state,
+        &principal,
+        body.len(),
+        move |ctx, policy, events| {
+            elastic::parse_bulk(&body, index.as_deref(), ctx, policy, |event| {
+                events.push(&event);
+            })
+        },
+    )
+    .await;
+    match stored {
+        Ok(items) => elastic_json(
+            StatusCode::OK,
+            elastic::bulk_response(&items, started.elapsed().as_millis()),
+        ),
+        Err(refused) => refused,
+    }
+}
+
+/// `POST /{index}/_doc`: one document, its `_id` chosen by Vigil.
+pub async fn index_document(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Response {
+    store_document(state, principal, "index", index, None, body).await
+}
+
+/// `PUT|POST /{index}/_doc/{id}`: one document with the shipper's `_id`; a
+/// repeated `_id` is not stored again.
+pub async fn index_document_with_id(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((index, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    store_document(state, principal, "index", index, Some(id), body).await
+}
+
+/// `PUT|POST /{index}/_create/{id}`: one document that must be new (409
+/// when its `_id` was stored before).
+pub async fn create_document(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((index, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    store_document(state, principal, "create", index, Some(id), body).await
+}
+
+async fn store_document(
+    state: AppState,
+    principal: Principal,
+    action: &'static str,
+    index: String,
+    id: Option<String>,
+    body: Bytes,
+) -> Response {
+    let stored = store_items(
+        &state,
+        &principal,
+        body.len(),
+        move |ctx, policy, events| {
+            Ok(vec![elastic::parse_document(
+                &body,
+                action,
+                &index,
+                id,
+                ctx,
+                policy,
+                |event| events.push(&event),
+            )])
+        },
+    )
+    .await;
+    match stored {
+        Ok(items) => match items.first() {
+            Some(item) => {
+                let (status, body) = elastic::document_response(item);
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                elastic_json(status, body)
+            }
+            None => ApiError::internal(anyhow::anyhow!("a document request had no item"))
+                .into_response(),
+        },
+        Err(refused) => refused,
+    }
+}
+
+/// Parses items off the async workers (`parse`, given the body's length to
+/// size the batch, hands each stored item's
+/// event to the batch), stores the batch, and marks the items whose `_id`
+/// was stored before; or the Elasticsearch-shaped refusal.
+async fn store_items(
+    state: &AppState,
+    principal: &Principal,
+    body_len: usize,
+    parse: impl FnOnce(
+        &IngestContext,
+        TimePolicy,
+        &mut EventBatch,
+    ) -> Result<Vec<elastic::BulkItem>, elastic::MalformedBulk>
+    + Send
+    + 'static,
+) -> Result<Vec<elastic::BulkItem>, Response> {
+    let ctx = context(principal, state);
+    let policy = state.time_policy;
+    let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        let mut events = EventBatch::for_body(body.len());
-        elastic::parse_bulk(&body, index.as_deref(), &parse_ctx, policy, |event| {
-            events.push(&event);
-        })
-        .map(|items| (items, events))
+        let mut events = EventBatch::for_body(body_len);
+        parse(&parse_ctx, policy, &mut events).map(|items| (items, events))
     })
     .await;
     let (mut items, events) = match parsed {
         Ok(Ok(parsed)) => parsed,
         Ok(Err(malformed)) => {
-            return elastic_error(
+            return Err(elastic_error(
                 StatusCode::BAD_REQUEST,
                 "illegal_argument_exception",
                 &malformed.0,
-            );
+            ));
         }
-        Err(join) => return ApiError::internal(anyhow::Error::new(join)).into_response(),
+        Err(join) => return Err(ApiError::internal(anyhow::Error::new(join)).into_response()),
     };
     let newest = events.newest();
     let submitted = events.len();
@@ -150,10 +286,7 @@ async fn bulk_into(
             let stored = submitted - repeated.len();
             let refused = items.len() - submitted;
             state.sources.record_outcome(&ctx, stored, refused, newest);
-            elastic_json(
-                StatusCode::OK,
-                elastic::bulk_response(&items, started.elapsed().as_millis()),
-            )
+            Ok(items)
         }
         Err(error) => {
             // Shippers retry a 429 with back-off; nothing of this request was stored.
@@ -170,7 +303,7 @@ async fn bulk_into(
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
+            Err(response)
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Just enough of the Elasticsearch HTTP API for shippers to use Vigil as their
-//! Elasticsearch output: the `GET /` handshake and the `_bulk` API, answered in
+//! Just enough of the Elasticsearch HTTP API for shippers and clients to use
+//! Vigil as their Elasticsearch output: the `GET /` handshake, `_license` and
+//! `_cluster/health` (read at start by Filebeat, Logstash and Vector), the
+//! `_bulk` API and single documents (`_doc`, `_create`), answered in
 //! Elasticsearch's shapes (per-item `status`, `errors`, `items`).
 //!
 //! `index` and `create` actions store their document. A document whose `_id`
@@ -103,34 +105,8 @@ pub fn parse_bulk(
             };
             if action == "update" {
                 unsupported(&action)
-            } else if id
-                .as_ref()
-                .is_some_and(|id| id.len() > MAX_ID_BYTES || id.is_empty())
-            {
-                Err((
-                    "illegal_argument_exception",
-                    format!("an _id must be 1 to {MAX_ID_BYTES} bytes long"),
-                ))
             } else {
-                let mut annotations = vec![("vigil.index", Value::from(index.as_str()))];
-                if let Some(id) = &id {
-                    annotations.push(("vigil.bulk_id", Value::from(id.as_str())));
-                }
-                let normalized = std::str::from_utf8(source)
-                    .map_err(|e| format!("invalid json: {e}"))
-                    .and_then(|text| {
-                        normalize::normalize_text_with(text, ctx, policy, annotations)
-                            .map_err(|rejection| rejection.message)
-                    });
-                match normalized {
-                    Ok(mut event) => {
-                        event.document_id = id.clone();
-                        let event_id = event.id;
-                        keep(event);
-                        Ok(event_id)
-                    }
-                    Err(message) => Err(("document_parsing_exception", message)),
-                }
+                store_source(source, &index, id.as_deref(), ctx, policy, &mut keep)
             }
         };
         items.push(BulkItem {
@@ -167,6 +143,134 @@ fn parse_action(line: &[u8]) -> Result<(String, Map<String, Value>), String> {
         ));
     };
     Ok((action, meta))
+}
+
+/// Normalises one document for `index` (with the shipper's `_id`, if
+/// any) and hands its event to `keep`; returns the event's id or the error.
+fn store_source(
+    source: &[u8],
+    index: &str,
+    id: Option<&str>,
+    ctx: &IngestContext,
+    policy: TimePolicy,
+    keep: &mut impl FnMut(Event),
+) -> Result<uuid::Uuid, (&'static str, String)> {
+    if id.is_some_and(|id| id.len() > MAX_ID_BYTES || id.is_empty()) {
+        return Err((
+            "illegal_argument_exception",
+            format!("an _id must be 1 to {MAX_ID_BYTES} bytes long"),
+        ));
+    }
+    let mut annotations = vec![("vigil.index", Value::from(index))];
+    if let Some(id) = id {
+        annotations.push(("vigil.bulk_id", Value::from(id)));
+    }
+    let normalized = std::str::from_utf8(source)
+        .map_err(|e| format!("invalid json: {e}"))
+        .and_then(|text| {
+            normalize::normalize_text_with(text, ctx, policy, annotations)
+                .map_err(|rejection| rejection.message)
+        });
+    match normalized {
+        Ok(mut event) => {
+            event.document_id = id.map(str::to_owned);
+            let event_id = event.id;
+            keep(event);
+            Ok(event_id)
+        }
+        Err(message) => Err(("document_parsing_exception", message)),
+    }
+}
+
+/// Parses the body of a single-document request (`/{index}/_doc[/{id}]`
+/// is `index`, `/{index}/_create/{id}` is `create`): one item, as the same
+/// document would be in a `_bulk` request.
+pub fn parse_document(
+    body: &[u8],
+    action: &str,
+    index: &str,
+    id: Option<String>,
+    ctx: &IngestContext,
+    policy: TimePolicy,
+    mut keep: impl FnMut(Event),
+) -> BulkItem {
+    let outcome = store_source(body, index, id.as_deref(), ctx, policy, &mut keep);
+    BulkItem {
+        action: action.to_owned(),
+        index: index.to_owned(),
+        id,
+        outcome,
+        repeated: false,
+    }
+}
+
+/// Returns the answer to a single-document request: its HTTP status and
+/// body, as Elasticsearch gives them (201 created; 200 for an `_id` stored
+/// before; 409 when `create` finds it stored; 400 for a bad document).
+pub fn document_response(item: &BulkItem) -> (u16, Value) {
+    let mut answer = bulk_response(std::slice::from_ref(item), 0);
+    let result = answer["items"][0][item.action.as_str()].take();
+    let Value::Object(mut result) = result else {
+        return (500, json!({}));
+    };
+    let status = result
+        .remove("status")
+        .and_then(|s| s.as_u64())
+        .unwrap_or(500) as u16;
+    if let Some(error) = result.remove("error") {
+        let error = match error {
+            Value::Object(mut error) => {
+                let root = json!([{ "type": error.get("type"), "reason": error.get("reason") }]);
+                error.insert("root_cause".to_owned(), root);
+                error.insert("index".to_owned(), Value::from(item.index.as_str()));
+                Value::Object(error)
+            }
+            other => other,
+        };
+        return (status, json!({ "error": error, "status": status }));
+    }
+    (status, Value::Object(result))
+}
+
+/// Returns the body of `GET /_license`: Vigil needs none, and says so in
+/// the shape shippers check (`status: active`).
+pub fn license_body() -> Value {
+    json!({
+        "license": {
+            "status": "active",
+            "uid": "vigil",
+            "type": "basic",
+            "issue_date": "1970-01-01T00:00:00.000Z",
+            "issue_date_in_millis": 0,
+            "max_nodes": 1000,
+            "max_resource_units": null,
+            "issued_to": "vigil",
+            "issuer": "vigil",
+            "start_date_in_millis": -1
+        }
+    })
+}
+
+/// Returns the body of `GET /_cluster/health`: green when the database
+/// answers, red when it does not.
+pub fn health_body(database_answers: bool) -> Value {
+    json!({
+        "cluster_name": "vigil",
+        "status": if database_answers { "green" } else { "red" },
+        "timed_out": false,
+        "number_of_nodes": 1,
+        "number_of_data_nodes": 1,
+        "active_primary_shards": 1,
+        "active_shards": 1,
+        "relocating_shards": 0,
+        "initializing_shards": 0,
+        "unassigned_shards": 0,
+        "delayed_unassigned_shards": 0,
+        "number_of_pending_tasks": 0,
+        "number_of_in_flight_fetch": 0,
+        "task_max_waiting_in_queue_millis": 0,
+        "active_shards_percent_as_number": 100.0
+    })
 }
 
 /// Returns the `_bulk` response for `items`, once the stored ones are committed.

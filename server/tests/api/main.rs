@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod compat;
 mod detect;
+mod elastic_clients;
 mod helpers;
 mod ingest;
 mod retention;
