@@ -6,6 +6,7 @@
 //! `acknowledged` and `closed` (closing says why: a resolution), assigns
 //! it, and comments on it; every change is kept as the alert's activity.
 
+use crate::ids::{AlertId, RuleId};
 use crate::rules::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -87,15 +88,15 @@ impl Resolution {
 /// A user as an alert names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertUser {
-    pub id: uuid::Uuid,
+    pub id: crate::ids::UserId,
     pub username: String,
 }
 
 /// A stored alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
-    pub id: uuid::Uuid,
-    pub rule_id: uuid::Uuid,
+    pub id: AlertId,
+    pub rule_id: RuleId,
     /// The rule's version that raised it.
     pub rule_version: i32,
     pub rule_slug: String,
@@ -176,7 +177,7 @@ pub struct AlertQuery {
     /// Assigned to this user name (`none` for unassigned).
     pub assignee: Option<String>,
     /// Alerts older than this id (the previous page's `next_before`).
-    pub before: Option<uuid::Uuid>,
+    pub before: Option<AlertId>,
     /// Page size, 1–1,000 (default 100).
     pub limit: Option<i64>,
 }
@@ -186,7 +187,7 @@ pub struct AlertQuery {
 pub struct AlertPage {
     pub alerts: Vec<Alert>,
     /// Pass as `before` for the next page; absent on the last.
-    pub next_before: Option<uuid::Uuid>,
+    pub next_before: Option<AlertId>,
 }
 
 /// `PATCH /api/v1/alerts/{id}`: any of the fields.
@@ -206,7 +207,7 @@ pub struct AlertUpdate {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertBulkUpdate {
-    pub ids: Vec<uuid::Uuid>,
+    pub ids: Vec<AlertId>,
     pub status: Option<AlertStatus>,
     pub resolution: Option<Resolution>,
     #[serde(default, with = "double_option")]
@@ -232,13 +233,13 @@ pub struct AlertBulkResult {
     /// Alerts changed.
     pub updated: usize,
     /// Ids given that name no alert.
-    pub missing: Vec<uuid::Uuid>,
+    pub missing: Vec<AlertId>,
 }
 
 /// A rule the engine cannot run, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BrokenRule {
-    pub rule_id: uuid::Uuid,
+    pub rule_id: RuleId,
     pub slug: String,
     pub error: String,
 }

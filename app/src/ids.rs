@@ -50,6 +50,22 @@ typed_id!(
     /// Returns the identity of a retention policy.
     RetentionPolicyId
 );
+typed_id!(
+    /// Returns the identity of a detection rule (the same across its versions).
+    RuleId
+);
+typed_id!(
+    /// Returns the identity of an alert.
+    AlertId
+);
+typed_id!(
+    /// Returns the identity of a watchlist.
+    WatchlistId
+);
+typed_id!(
+    /// Returns the identity of a saved search.
+    SavedSearchId
+);
 
 #[cfg(test)]
 mod tests {

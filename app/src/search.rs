@@ -255,7 +255,7 @@ pub struct FieldsResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedSearch {
     /// Its identity.
-    pub id: Uuid,
+    pub id: crate::ids::SavedSearchId,
     /// Its name, unique per owner.
     pub name: String,
     /// The query.

@@ -20,7 +20,7 @@ pub const MAX_IMPORT: usize = 100_000;
 /// A stored watchlist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watchlist {
-    pub id: uuid::Uuid,
+    pub id: crate::ids::WatchlistId,
     pub slug: String,
     pub name: String,
     pub description: String,

@@ -239,7 +239,7 @@ pub enum RuleOrigin {
 /// A stored rule: its definition, identity and history's head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
-    pub id: uuid::Uuid,
+    pub id: crate::ids::RuleId,
     /// Starts at 1; each change adds one.
     pub version: i32,
     pub origin: RuleOrigin,

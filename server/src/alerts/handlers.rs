@@ -11,10 +11,10 @@ use app::alerts::{
     Alert, AlertBulkResult, AlertBulkUpdate, AlertDetail, AlertEvent, AlertPage, AlertQuery,
     AlertStatus, AlertUpdate,
 };
+use app::ids::AlertId;
 use app::permissions::Permission::{TriageAlerts, ViewAlerts};
 use app::rules::Severity;
 use axum::extract::State;
-use uuid::Uuid;
 
 /// The alert routes.
 pub fn routes() -> Vec<Route> {
@@ -88,7 +88,7 @@ fn no_alert() -> ApiError {
 /// `GET /api/v1/alerts/{id}`: the alert with its events and activity.
 pub async fn get_alert(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<AlertId>,
 ) -> Result<AppJson<AlertDetail>, ApiError> {
     let alert = repo::fetch_alert_by_id(&state.pool, id)
         .await?
@@ -125,7 +125,7 @@ pub async fn update_alert(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<AlertId>,
     AppJson(update): AppJson<AlertUpdate>,
 ) -> Result<AppJson<Alert>, ApiError> {
     checked(&update)?;
@@ -181,7 +181,7 @@ pub async fn update_alerts(
     }
     let record =
         AuditRecord::by(&principal, "alert.update_many", &ctx).details(serde_json::json!({
-            "alerts": updated.iter().map(Uuid::to_string).collect::<Vec<_>>(),
+            "alerts": updated.iter().map(AlertId::to_string).collect::<Vec<_>>(),
             "changes": changes,
         }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;

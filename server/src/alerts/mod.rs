@@ -9,6 +9,7 @@ pub mod repo;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use app::alerts::{AlertUpdate, Resolution};
+use app::ids::AlertId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -70,7 +71,7 @@ pub async fn assignee_id(
 /// alert.
 pub async fn apply(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: AlertId,
     update: &AlertUpdate,
     assignee: Option<Option<Uuid>>,
     principal: &Principal,

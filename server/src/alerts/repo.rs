@@ -3,6 +3,7 @@
 
 use anyhow::anyhow;
 use app::alerts::{Alert, AlertActivity, AlertQuery, AlertStatus, AlertUser, Resolution};
+use app::ids::{AlertId, RuleId, UserId};
 use app::rules::Severity;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -52,9 +53,12 @@ impl AlertRow {
             assignee: self
                 .assignee_id
                 .zip(self.assignee_name.clone())
-                .map(|(id, username)| AlertUser { id, username }),
-            id: self.id,
-            rule_id: self.rule_id,
+                .map(|(id, username)| AlertUser {
+                    id: UserId(id),
+                    username,
+                }),
+            id: AlertId(self.id),
+            rule_id: RuleId(self.rule_id),
             rule_version: self.rule_version,
             rule_slug: self.rule_slug,
             rule_name: self.rule_name,
@@ -107,7 +111,7 @@ pub async fn fetch_alerts(
         query.group,
         query.group_field,
         query.assignee,
-        query.before,
+        query.before.map(|before| before.as_uuid()),
         limit,
     )
     .fetch_all(db)
@@ -116,7 +120,10 @@ pub async fn fetch_alerts(
 }
 
 /// Returns the alert `id`, if there is one.
-pub async fn fetch_alert_by_id(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<Option<Alert>> {
+pub async fn fetch_alert_by_id(
+    db: impl PgExecutor<'_>,
+    id: AlertId,
+) -> anyhow::Result<Option<Alert>> {
     sqlx::query_as!(
         AlertRow,
         r#"SELECT a.id, a.rule_id, a.rule_version, a.rule_slug, a.rule_name, a.severity,
@@ -125,7 +132,7 @@ pub async fn fetch_alert_by_id(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Res
                   a.assignee_id, u.username AS "assignee_name?", a.updated_at
            FROM alerts a LEFT JOIN users u ON u.id = a.assignee_id
            WHERE a.id = $1"#,
-        id
+        id.as_uuid()
     )
     .fetch_optional(db)
     .await?
@@ -136,11 +143,11 @@ pub async fn fetch_alert_by_id(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Res
 /// Returns the ids and times of an alert's contributing events, oldest first.
 pub async fn fetch_alert_event_ids(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: AlertId,
 ) -> sqlx::Result<(Vec<Uuid>, Vec<DateTime<Utc>>)> {
     let row = sqlx::query!(
         "SELECT event_ids, event_times FROM alerts WHERE id = $1",
-        id
+        id.as_uuid()
     )
     .fetch_one(db)
     .await?;
@@ -170,12 +177,12 @@ pub async fn fetch_event_documents(
 /// Returns an alert's activity, oldest first.
 pub async fn fetch_alert_activity(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: AlertId,
 ) -> sqlx::Result<Vec<AlertActivity>> {
     sqlx::query_as!(
         AlertActivity,
         "SELECT at, actor, kind, detail FROM alert_activity WHERE alert_id = $1 ORDER BY id",
-        id
+        id.as_uuid()
     )
     .fetch_all(db)
     .await
@@ -195,19 +202,20 @@ pub async fn fetch_active_user_id(
 }
 
 /// Locks alert `id` for an update; returns its status, or None when there is none.
-pub async fn lock_alert_status(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<String>> {
-    Ok(
-        sqlx::query!("SELECT status FROM alerts WHERE id = $1 FOR UPDATE", id)
-            .fetch_optional(tx)
-            .await?
-            .map(|row| row.status),
+pub async fn lock_alert_status(tx: &mut PgConnection, id: AlertId) -> sqlx::Result<Option<String>> {
+    Ok(sqlx::query!(
+        "SELECT status FROM alerts WHERE id = $1 FOR UPDATE",
+        id.as_uuid()
     )
+    .fetch_optional(tx)
+    .await?
+    .map(|row| row.status))
 }
 
 /// Sets an alert's status and resolution.
 pub async fn set_alert_status(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: AlertId,
     status: &str,
     resolution: Option<&str>,
     actor_id: Option<Uuid>,
@@ -215,7 +223,7 @@ pub async fn set_alert_status(
     sqlx::query!(
         "UPDATE alerts SET status = $2, resolution = $3, updated_at = clock_timestamp(),
              updated_by = $4 WHERE id = $1",
-        id,
+        id.as_uuid(),
         status,
         resolution,
         actor_id
@@ -228,14 +236,14 @@ pub async fn set_alert_status(
 /// Sets (or, with None, clears) an alert's assignee.
 pub async fn set_alert_assignee(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: AlertId,
     assignee: Option<Uuid>,
     actor_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE alerts SET assignee_id = $2, updated_at = clock_timestamp(), updated_by = $3
          WHERE id = $1",
-        id,
+        id.as_uuid(),
         assignee,
         actor_id
     )
@@ -247,12 +255,12 @@ pub async fn set_alert_assignee(
 /// Records that an alert changed (a comment) without changing its fields.
 pub async fn touch_alert(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: AlertId,
     actor_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE alerts SET updated_at = clock_timestamp(), updated_by = $2 WHERE id = $1",
-        id,
+        id.as_uuid(),
         actor_id
     )
     .execute(tx)
@@ -263,7 +271,7 @@ pub async fn touch_alert(
 /// Appends to an alert's activity.
 pub async fn insert_alert_activity(
     tx: &mut PgConnection,
-    alert: Uuid,
+    alert: AlertId,
     actor_id: Option<Uuid>,
     actor: &str,
     kind: &str,
@@ -272,7 +280,7 @@ pub async fn insert_alert_activity(
     sqlx::query!(
         "INSERT INTO alert_activity (alert_id, actor_id, actor, kind, detail)
          VALUES ($1, $2, $3, $4, $5)",
-        alert,
+        alert.as_uuid(),
         actor_id,
         actor,
         kind,

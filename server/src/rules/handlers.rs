@@ -9,6 +9,7 @@ use crate::error::{ApiError, AppJson, AppPath};
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::alerts::{BrokenRule, DetectionStatus};
+use app::ids::RuleId;
 use app::permissions::Permission::{EditRules, ViewRules};
 use app::rules::{
     Rule, RuleDefinition, RuleOrigin, RuleTestRequest, RuleTestResponse, RuleUpdate, RuleVersion,
@@ -20,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use uuid::Uuid;
 
 /// The rule routes.
 pub fn routes() -> Vec<Route> {
@@ -49,7 +49,7 @@ pub async fn list_rules(State(state): State<AppState>) -> Result<AppJson<Vec<Rul
 /// `GET /api/v1/rules/{id}`.
 pub async fn get_rule(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<RuleId>,
 ) -> Result<AppJson<Rule>, ApiError> {
     Ok(AppJson(one(&state.pool, id).await?))
 }
@@ -79,7 +79,7 @@ pub async fn update_rule(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<RuleId>,
     AppJson(request): AppJson<RuleUpdate>,
 ) -> Result<AppJson<Rule>, ApiError> {
     check(&request.definition)?;
@@ -111,15 +111,15 @@ pub async fn delete_rule(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<RuleId>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let row = repo::delete_rule(&mut *tx, id, principal.user_id())
+    let row = repo::delete_rule(&mut *tx, id.as_uuid(), principal.user_id())
         .await?
         .ok_or_else(|| ApiError::not_found("no rule with this id"))?;
     repo::insert_rule_version(
         &mut *tx,
-        id,
+        id.as_uuid(),
         row.version,
         &row.definition,
         "delete",
@@ -138,10 +138,10 @@ pub async fn delete_rule(
 /// has a Sigma form (query, threshold, value count); a 400 says why not.
 pub async fn export_rule_sigma(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<RuleId>,
 ) -> Result<Response, ApiError> {
     let rule = one(&state.pool, id).await?;
-    let yaml = sigma::export::export(&rule.definition, rule.id)
+    let yaml = sigma::export::export(&rule.definition, rule.id.as_uuid())
         .map_err(|reason| ApiError::validation("kind", reason))?;
     Ok((
         [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
@@ -153,9 +153,9 @@ pub async fn export_rule_sigma(
 /// `GET /api/v1/rules/{id}/versions`: newest first.
 pub async fn list_rule_versions(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<RuleId>,
 ) -> Result<AppJson<Vec<RuleVersion>>, ApiError> {
-    let rows = repo::fetch_rule_versions(&state.pool, id).await?;
+    let rows = repo::fetch_rule_versions(&state.pool, id.as_uuid()).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found("no rule with this id"));
     }
@@ -229,12 +229,14 @@ async fn store_imported(
 ) -> Result<SigmaImportResponse, ApiError> {
     let by = principal.user_id();
     let mut tx = state.pool.begin().await?;
-    let mut stored: Vec<(Uuid, bool)> = Vec::new();
+    let mut stored: Vec<(RuleId, bool)> = Vec::new();
     let mut documents = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
         match outcome {
             Outcome::Rule(definition) => {
-                let existing = repo::fetch_live_rule_id_by_slug(&mut *tx, &definition.slug).await?;
+                let existing = repo::fetch_live_rule_id_by_slug(&mut *tx, &definition.slug)
+                    .await?
+                    .map(RuleId);
                 let (id, updated) = match existing {
                     Some(id) => {
                         replace(&mut tx, id, None, &definition, by).await?;
@@ -395,7 +397,7 @@ pub async fn detection_status(
             });
             if let Some(error) = &error {
                 broken.push(BrokenRule {
-                    rule_id: row.id,
+                    rule_id: RuleId(row.id),
                     slug: row.slug,
                     error: error.clone(),
                 });
@@ -416,7 +418,7 @@ pub async fn detection_status(
         let failed = engine.failed.lock().unwrap_or_else(|p| p.into_inner());
         stopped = failed.len() as u64;
         broken.extend(failed.iter().map(|(rule_id, slug, message)| BrokenRule {
-            rule_id: *rule_id,
+            rule_id: RuleId(*rule_id),
             slug: slug.clone(),
             error: format!("stopped after failing while evaluating: {message}"),
         }));

@@ -14,6 +14,7 @@ pub mod trial;
 use crate::detect::eval::Evaluator;
 use crate::error::ApiError;
 use app::error::ErrorCode;
+use app::ids::RuleId;
 use app::rules::{Rule, RuleDefinition, RuleOrigin};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -63,13 +64,16 @@ pub fn definition_of(value: serde_json::Value) -> Result<RuleDefinition, ApiErro
 }
 
 /// Returns the live rules (all, or the one with `id`), newest change first.
-pub async fn live(db: impl sqlx::PgExecutor<'_>, id: Option<Uuid>) -> Result<Vec<Rule>, ApiError> {
-    repo::fetch_live_rules(db, id)
+pub async fn live(
+    db: impl sqlx::PgExecutor<'_>,
+    id: Option<RuleId>,
+) -> Result<Vec<Rule>, ApiError> {
+    repo::fetch_live_rules(db, id.map(|id| id.as_uuid()))
         .await?
         .into_iter()
         .map(|r| {
             Ok(Rule {
-                id: r.id,
+                id: RuleId(r.id),
                 version: r.version,
                 origin: parse_origin(&r.origin),
                 definition: definition_of(r.definition)?,
@@ -83,7 +87,7 @@ pub async fn live(db: impl sqlx::PgExecutor<'_>, id: Option<Uuid>) -> Result<Vec
 }
 
 /// Returns the live rule `id`, or a 404.
-pub async fn one(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Rule, ApiError> {
+pub async fn one(db: impl sqlx::PgExecutor<'_>, id: RuleId) -> Result<Rule, ApiError> {
     live(db, Some(id))
         .await?
         .pop()
@@ -93,7 +97,7 @@ pub async fn one(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Rule, ApiErr
 /// Returns the live rule with `slug`, if any.
 pub async fn by_slug(pool: &sqlx::PgPool, slug: &str) -> Result<Option<Rule>, ApiError> {
     match repo::fetch_live_rule_id_by_slug(pool, slug).await? {
-        Some(id) => Ok(Some(one(pool, id).await?)),
+        Some(id) => Ok(Some(one(pool, RuleId(id)).await?)),
         None => Ok(None),
     }
 }
@@ -104,7 +108,7 @@ pub async fn insert(
     definition: &RuleDefinition,
     origin: RuleOrigin,
     by: Option<Uuid>,
-) -> Result<Uuid, ApiError> {
+) -> Result<RuleId, ApiError> {
     let id = Uuid::new_v4();
     let json = serde_json::to_value(definition).map_err(ApiError::internal)?;
     repo::insert_rule(
@@ -119,19 +123,20 @@ pub async fn insert(
     .await
     .map_err(slug_taken)?;
     repo::insert_rule_version(&mut *tx, id, 1, &json, "create", by).await?;
-    Ok(id)
+    Ok(RuleId(id))
 }
 
 /// Replaces a rule's definition if it is still at `expected` version;
 /// returns the new version.
 pub async fn replace(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: RuleId,
     expected: Option<i32>,
     definition: &RuleDefinition,
     by: Option<Uuid>,
 ) -> Result<i32, ApiError> {
     let json = serde_json::to_value(definition).map_err(ApiError::internal)?;
+    let id = id.as_uuid();
     let current = repo::lock_rule_version(&mut *tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no rule with this id"))?;

@@ -8,6 +8,7 @@
 
 use super::compile::{Condition, FieldValues, compile, field_values};
 use crate::event::params::{Param, arguments};
+use app::ids::SavedSearchId;
 use app::query::Query;
 use app::search::{SavedSearch, SavedSearchRequest};
 use chrono::{DateTime, Utc};
@@ -268,7 +269,7 @@ pub async fn fetch_saved_searches(
     Ok(rows
         .into_iter()
         .map(|r| SavedSearch {
-            id: r.id,
+            id: SavedSearchId(r.id),
             name: r.name,
             query: r.query,
             from: r.time_from,
@@ -284,14 +285,14 @@ pub async fn fetch_saved_searches(
 /// Inserts a saved search.
 pub async fn insert_saved_search(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SavedSearchId,
     owner: Uuid,
     saved: &SavedSearchRequest,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO saved_searches (id, owner_id, name, query, time_from, time_to, shared)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        id,
+        id.as_uuid(),
         owner,
         saved.name,
         saved.query,
@@ -307,7 +308,7 @@ pub async fn insert_saved_search(
 /// Replaces `owner`'s saved search `id`; returns whether there was one.
 pub async fn update_saved_search(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SavedSearchId,
     owner: Uuid,
     saved: &SavedSearchRequest,
 ) -> sqlx::Result<bool> {
@@ -315,7 +316,7 @@ pub async fn update_saved_search(
         "UPDATE saved_searches SET name = $3, query = $4, time_from = $5, time_to = $6,
                 shared = $7, updated_at = now()
          WHERE id = $1 AND owner_id = $2",
-        id,
+        id.as_uuid(),
         owner,
         saved.name,
         saved.query,
@@ -331,12 +332,12 @@ pub async fn update_saved_search(
 /// Deletes `owner`'s saved search `id`; returns its name if there was one.
 pub async fn delete_saved_search(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SavedSearchId,
     owner: Uuid,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "DELETE FROM saved_searches WHERE id = $1 AND owner_id = $2 RETURNING name",
-        id,
+        id.as_uuid(),
         owner
     )
     .fetch_optional(db)

@@ -8,6 +8,7 @@ use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::http::route::Route;
 use crate::state::AppState;
+use app::ids::SavedSearchId;
 use app::permissions::Permission;
 use app::search::{SavedSearch, SavedSearchRequest};
 use axum::extract::State;
@@ -40,7 +41,7 @@ async fn visible(state: &AppState, user: Uuid) -> Result<Vec<SavedSearch>, ApiEr
 }
 
 /// Returns one saved search the caller just wrote.
-async fn one(state: &AppState, owner: Uuid, id: Uuid) -> Result<SavedSearch, ApiError> {
+async fn one(state: &AppState, owner: Uuid, id: SavedSearchId) -> Result<SavedSearch, ApiError> {
     visible(state, owner)
         .await?
         .into_iter()
@@ -65,7 +66,7 @@ pub async fn create_saved_search(
     AppJson(request): AppJson<SavedSearchRequest>,
 ) -> Result<(StatusCode, AppJson<SavedSearch>), ApiError> {
     let saved = checked(&request)?;
-    let id = Uuid::new_v4();
+    let id = SavedSearchId(Uuid::new_v4());
     let owner = user.profile.id.as_uuid();
     let mut tx = state.pool.begin().await?;
     repo::insert_saved_search(&mut *tx, id, owner, &saved)
@@ -86,7 +87,7 @@ pub async fn update_saved_search(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthedUser,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<SavedSearchId>,
     AppJson(request): AppJson<SavedSearchRequest>,
 ) -> Result<AppJson<SavedSearch>, ApiError> {
     let saved = checked(&request)?;
@@ -113,7 +114,7 @@ pub async fn delete_saved_search(
     State(state): State<AppState>,
     ctx: RequestContext,
     user: AuthedUser,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<SavedSearchId>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.pool.begin().await?;
     let name = repo::delete_saved_search(&mut *tx, id, user.profile.id.as_uuid())

@@ -6,6 +6,7 @@ use crate::auth::{Access, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
 use crate::http::route::Route;
 use crate::state::AppState;
+use app::ids::WatchlistId;
 use app::permissions::Permission::{EditRules, ViewRules};
 use app::watchlists::{
     EntriesRequest, ImportResponse, LineError, MAX_IMPORT, Watchlist, WatchlistEntry,
@@ -45,7 +46,7 @@ pub async fn list_watchlists(
 /// `GET /api/v1/watchlists/{id}`.
 pub async fn get_watchlist(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
 ) -> Result<AppJson<Watchlist>, ApiError> {
     Ok(AppJson(one(&state.pool, id).await?))
 }
@@ -59,7 +60,7 @@ pub async fn create_watchlist(
     AppJson(request): AppJson<WatchlistRequest>,
 ) -> Result<(StatusCode, AppJson<Watchlist>), ApiError> {
     checked(&request)?;
-    let id = Uuid::new_v4();
+    let id = WatchlistId(Uuid::new_v4());
     let mut tx = state.pool.begin().await?;
     repo::insert_watchlist(
         &mut *tx,
@@ -85,7 +86,7 @@ pub async fn update_watchlist(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
     AppJson(request): AppJson<WatchlistRequest>,
 ) -> Result<AppJson<Watchlist>, ApiError> {
     checked(&request)?;
@@ -116,7 +117,7 @@ pub async fn delete_watchlist(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.pool.begin().await?;
     let slug = repo::delete_watchlist(&mut *tx, id)
@@ -133,7 +134,7 @@ pub async fn delete_watchlist(
 /// `GET /api/v1/watchlists/{id}/entries`: every value, in order.
 pub async fn list_entries(
     State(state): State<AppState>,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
 ) -> Result<AppJson<Vec<WatchlistEntry>>, ApiError> {
     one(&state.pool, id).await?;
     Ok(AppJson(repo::fetch_entries(&state.pool, id).await?))
@@ -145,7 +146,7 @@ async fn add(
     state: &AppState,
     ctx: &RequestContext,
     principal: &Principal,
-    id: Uuid,
+    id: WatchlistId,
     rows: Vec<(String, String)>,
     errors: Vec<LineError>,
     action: &'static str,
@@ -184,7 +185,7 @@ pub async fn add_entries(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
     AppJson(request): AppJson<EntriesRequest>,
 ) -> Result<AppJson<ImportResponse>, ApiError> {
     if request.note.chars().count() > app::watchlists::MAX_NOTE {
@@ -213,7 +214,7 @@ pub async fn import_entries(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath(id): AppPath<Uuid>,
+    AppPath(id): AppPath<WatchlistId>,
     body: String,
 ) -> Result<AppJson<ImportResponse>, ApiError> {
     let (rows, errors) = tokio::task::spawn_blocking(move || parse_csv(&body))
@@ -238,7 +239,7 @@ pub async fn remove_entry(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    AppPath((id, value)): AppPath<(Uuid, String)>,
+    AppPath((id, value)): AppPath<(WatchlistId, String)>,
 ) -> Result<StatusCode, ApiError> {
     let value = normalize_value(&value).map_err(|m| ApiError::validation("value", m))?;
     let mut tx = state.pool.begin().await?;

@@ -7,8 +7,8 @@ pub mod handlers;
 pub mod repo;
 
 use crate::error::ApiError;
+use app::ids::WatchlistId;
 use app::watchlists::{Watchlist, WatchlistRequest};
-use uuid::Uuid;
 
 /// Refuses a request with its first mistake.
 pub fn checked(request: &WatchlistRequest) -> Result<(), ApiError> {
@@ -23,7 +23,7 @@ pub fn slug_taken(error: sqlx::Error) -> ApiError {
 }
 
 /// Returns the watchlist `id`, or a 404.
-pub async fn one(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Watchlist, ApiError> {
+pub async fn one(db: impl sqlx::PgExecutor<'_>, id: WatchlistId) -> Result<Watchlist, ApiError> {
     repo::fetch_watchlists(db, Some(id))
         .await?
         .pop()

@@ -1,5 +1,6 @@
 //! SQL for watchlists and their entries.
 
+use app::ids::WatchlistId;
 use app::watchlists::{Watchlist, WatchlistEntry};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -7,7 +8,7 @@ use uuid::Uuid;
 /// Returns every watchlist (or only `id`) with its entry count, by slug.
 pub async fn fetch_watchlists(
     db: impl PgExecutor<'_>,
-    id: Option<Uuid>,
+    id: Option<WatchlistId>,
 ) -> sqlx::Result<Vec<Watchlist>> {
     let rows = sqlx::query!(
         r#"SELECT w.id, w.slug, w.name, w.description, w.created_at, w.updated_at,
@@ -16,14 +17,14 @@ pub async fn fetch_watchlists(
            FROM watchlists w LEFT JOIN users u ON u.id = w.created_by
            WHERE $1::uuid IS NULL OR w.id = $1
            ORDER BY w.slug"#,
-        id
+        id.map(|id| id.as_uuid())
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| Watchlist {
-            id: r.id,
+            id: WatchlistId(r.id),
             slug: r.slug,
             name: r.name,
             description: r.description,
@@ -38,7 +39,7 @@ pub async fn fetch_watchlists(
 /// Inserts a watchlist.
 pub async fn insert_watchlist(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: WatchlistId,
     slug: &str,
     name: &str,
     description: &str,
@@ -46,7 +47,7 @@ pub async fn insert_watchlist(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO watchlists (id, slug, name, description, created_by) VALUES ($1, $2, $3, $4, $5)",
-        id,
+        id.as_uuid(),
         slug,
         name,
         description,
@@ -60,14 +61,14 @@ pub async fn insert_watchlist(
 /// Updates a watchlist's slug, name and description; returns whether it exists.
 pub async fn update_watchlist(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: WatchlistId,
     slug: &str,
     name: &str,
     description: &str,
 ) -> sqlx::Result<bool> {
     let changed = sqlx::query!(
         "UPDATE watchlists SET slug = $2, name = $3, description = $4, updated_at = now() WHERE id = $1",
-        id,
+        id.as_uuid(),
         slug,
         name,
         description
@@ -78,19 +79,28 @@ pub async fn update_watchlist(
 }
 
 /// Deletes a watchlist with its entries; returns its slug if it existed.
-pub async fn delete_watchlist(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("DELETE FROM watchlists WHERE id = $1 RETURNING slug", id)
-        .fetch_optional(db)
-        .await
+pub async fn delete_watchlist(
+    db: impl PgExecutor<'_>,
+    id: WatchlistId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "DELETE FROM watchlists WHERE id = $1 RETURNING slug",
+        id.as_uuid()
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Returns a watchlist's entries by value (at most 100,000).
-pub async fn fetch_entries(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<WatchlistEntry>> {
+pub async fn fetch_entries(
+    db: impl PgExecutor<'_>,
+    id: WatchlistId,
+) -> sqlx::Result<Vec<WatchlistEntry>> {
     let rows = sqlx::query!(
         r#"SELECT e.value, e.note, e.added_at, u.username AS "added_by?"
            FROM watchlist_entries e LEFT JOIN users u ON u.id = e.added_by
            WHERE e.watchlist_id = $1 ORDER BY e.value LIMIT 100000"#,
-        id
+        id.as_uuid()
     )
     .fetch_all(db)
     .await?;
@@ -108,7 +118,7 @@ pub async fn fetch_entries(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Ve
 /// Adds (or re-notes) entries; returns, per value, whether it was new.
 pub async fn upsert_entries(
     tx: &mut PgConnection,
-    id: Uuid,
+    id: WatchlistId,
     values: &[String],
     notes: &[String],
     added_by: Option<Uuid>,
@@ -118,24 +128,31 @@ pub async fn upsert_entries(
            SELECT $1, v, n, $4 FROM unnest($2::text[], $3::text[]) AS t(v, n)
            ON CONFLICT (watchlist_id, value) DO UPDATE SET note = EXCLUDED.note
            RETURNING (xmax = 0) AS "inserted!""#,
-        id,
+        id.as_uuid(),
         values,
         notes,
         added_by
     )
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query!("UPDATE watchlists SET updated_at = now() WHERE id = $1", id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE watchlists SET updated_at = now() WHERE id = $1",
+        id.as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(added)
 }
 
 /// Removes one entry; returns whether it was there.
-pub async fn delete_entry(db: impl PgExecutor<'_>, id: Uuid, value: &str) -> sqlx::Result<bool> {
+pub async fn delete_entry(
+    db: impl PgExecutor<'_>,
+    id: WatchlistId,
+    value: &str,
+) -> sqlx::Result<bool> {
     let removed = sqlx::query!(
         "DELETE FROM watchlist_entries WHERE watchlist_id = $1 AND value = $2",
-        id,
+        id.as_uuid(),
         value
     )
     .execute(db)

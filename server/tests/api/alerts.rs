@@ -262,14 +262,14 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     .await;
 
     // Bulk: acknowledge the two still-open alerts and one unknown id.
-    let open: Vec<uuid::Uuid> = alerts(&app, "?status=open")
+    let open: Vec<app::ids::AlertId> = alerts(&app, "?status=open")
         .await
         .alerts
         .iter()
         .map(|a| a.id)
         .collect();
     assert_eq!(open.len(), 2);
-    let unknown = uuid::Uuid::new_v4();
+    let unknown = app::ids::AlertId(uuid::Uuid::new_v4());
     let mut ids = open.clone();
     ids.push(unknown);
     let response = app
@@ -438,7 +438,7 @@ async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
     assert_eq!(status.rules_enabled, 2);
     assert_eq!(status.rules_running, Some(1));
     assert_eq!(status.broken.len(), 1, "{status:?}");
-    assert_eq!(status.broken[0].rule_id, broken);
+    assert_eq!(status.broken[0].rule_id.as_uuid(), broken);
     assert_eq!(status.broken[0].slug, "broken_regex");
     assert!(
         status.broken[0].error.contains("query"),
