@@ -61,6 +61,9 @@ scripts/check-sqlx.sh
 step "SPA build (wasm)"
 scripts/build-spa.sh
 
+step "the published API under generated inputs (schemathesis against the release binary)"
+scripts/schemathesis.sh
+
 step "browser tests (Playwright in /usr/bin/chromium against the release binary)"
 # A fresh data directory, so the server initialises a new embedded Postgres;
 # a cluster relocated out of it (when run as root) is removed too.

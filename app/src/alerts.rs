@@ -17,6 +17,7 @@ pub const MAX_COMMENT: usize = 10_000;
 
 /// Where an alert stands in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     /// Nobody has looked yet.
@@ -50,6 +51,7 @@ impl AlertStatus {
 
 /// Why an alert was closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// Malicious or unwanted activity, handled.
@@ -87,6 +89,7 @@ impl Resolution {
 
 /// A user as an alert names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertUser {
     pub id: crate::ids::UserId,
     pub username: String,
@@ -94,6 +97,7 @@ pub struct AlertUser {
 
 /// A stored alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Alert {
     pub id: AlertId,
     pub rule_id: RuleId,
@@ -125,6 +129,7 @@ pub struct Alert {
 
 /// An event behind an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertEvent {
     pub id: uuid::Uuid,
     pub timestamp: DateTime<Utc>,
@@ -135,6 +140,7 @@ pub struct AlertEvent {
 
 /// One thing that happened to an alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertActivity {
     pub at: DateTime<Utc>,
     /// Who did it (a user name, or an API key's name).
@@ -148,6 +154,7 @@ pub struct AlertActivity {
 
 /// `GET /api/v1/alerts/{id}`: the alert, its events, its activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertDetail {
     pub alert: Alert,
     /// The contributing events, oldest first (documents of the first 100).
@@ -158,6 +165,7 @@ pub struct AlertDetail {
 
 /// `GET /api/v1/alerts` filters; every one optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// Comma-separated statuses (`open,acknowledged`).
@@ -184,6 +192,7 @@ pub struct AlertQuery {
 
 /// A page of alerts, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertPage {
     pub alerts: Vec<Alert>,
     /// Pass as `before` for the next page; absent on the last.
@@ -192,6 +201,7 @@ pub struct AlertPage {
 
 /// `PATCH /api/v1/alerts/{id}`: any of the fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertUpdate {
     pub status: Option<AlertStatus>,
@@ -199,18 +209,21 @@ pub struct AlertUpdate {
     pub resolution: Option<Resolution>,
     /// A user name; `null` unassigns; absent leaves it.
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub assignee: Option<Option<String>>,
     pub comment: Option<String>,
 }
 
 /// `PATCH /api/v1/alerts`: one change to many alerts (at most 1,000).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertBulkUpdate {
     pub ids: Vec<AlertId>,
     pub status: Option<AlertStatus>,
     pub resolution: Option<Resolution>,
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub assignee: Option<Option<String>>,
     pub comment: Option<String>,
 }
@@ -229,6 +242,7 @@ impl AlertBulkUpdate {
 
 /// What a bulk update did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlertBulkResult {
     /// Alerts changed.
     pub updated: usize,
@@ -238,6 +252,7 @@ pub struct AlertBulkResult {
 
 /// A rule the engine cannot run, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BrokenRule {
     pub rule_id: RuleId,
     pub slug: String,
@@ -246,6 +261,7 @@ pub struct BrokenRule {
 
 /// `GET /api/v1/detection/status`: where the engine stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DetectionStatus {
     /// The instance that last led (host:pid), when any has.
     pub leader: Option<String>,

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// Returns what an API key may be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyScope {
     /// Send events to the ingest endpoints.
@@ -38,6 +39,7 @@ impl fmt::Display for ApiKeyScope {
 
 /// Returns the body of `POST /api/v1/api-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateApiKeyRequest {
     /// A name that says which source or tool holds the key.
     pub name: String,
@@ -90,6 +92,7 @@ impl CreateApiKeyRequest {
 
 /// Returns a newly created key. `key` is shown this once and never stored in clear.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreatedApiKey {
     /// The key's public id (the `id` half of `ApiKey base64(id:key)`).
     pub id: ApiKeyId,
@@ -119,6 +122,7 @@ impl fmt::Debug for CreatedApiKey {
 
 /// Returns one key in `GET /api/v1/api-keys`; the secret is never listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiKeySummary {
     /// The key's public id.
     pub id: ApiKeyId,
@@ -140,6 +144,7 @@ pub struct ApiKeySummary {
 
 /// Returns the key that authenticated a request, answered by `GET /api/v1/auth/key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiKeyIdentity {
     /// The key's public id.
     pub id: ApiKeyId,
@@ -151,6 +156,7 @@ pub struct ApiKeyIdentity {
 
 /// Returns a creator's view of a user, for lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserRef {
     /// The account id.
     pub id: UserId,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Returns how an audited action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     /// The action was carried out.
@@ -17,6 +18,7 @@ pub enum AuditOutcome {
 
 /// Returns who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActorKind {
     /// A signed-in user.
@@ -31,6 +33,7 @@ pub enum ActorKind {
 
 /// Returns one audit record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEntry {
     /// Position in the append-only chain; increases with commit order.
     pub seq: i64,
@@ -58,6 +61,7 @@ pub struct AuditEntry {
 
 /// Returns a page of `GET /api/v1/audit`, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditPage {
     /// The records.
     pub entries: Vec<AuditEntry>,
@@ -67,6 +71,7 @@ pub struct AuditPage {
 
 /// Returns the result of checking the audit chain, `GET /api/v1/audit/verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditVerification {
     /// Records checked.
     pub checked: i64,

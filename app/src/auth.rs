@@ -9,6 +9,7 @@ use std::fmt;
 /// Returns a validated login name: 1–64 characters of letters, digits and `. _ - @`,
 /// stored lowercase so `Alice` and `alice` are one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
 
@@ -85,6 +86,7 @@ impl From<Username> for String {
 /// The username is kept as sent: an invalid one must fail exactly like a wrong
 /// password, so validation happens on the server behind the same answer.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
     /// The login name.
     pub username: String,
@@ -103,6 +105,7 @@ impl fmt::Debug for LoginRequest {
 
 /// Returns where an account's credentials live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthSource {
     /// A password stored (hashed) by Vigil.
@@ -135,6 +138,7 @@ impl AuthSource {
 
 /// Returns the signed-in user, answered by `GET /api/v1/auth/me` and by a successful login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CurrentUser {
     /// The account id.
     pub id: UserId,

@@ -8,6 +8,7 @@ use std::fmt;
 /// Codes are part of the API contract: clients branch on them, so a code is
 /// never renamed once released. The HTTP status is derived from the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed: bad JSON, a missing field, a wrong type.
@@ -91,6 +92,7 @@ impl fmt::Display for ErrorCode {
 
 /// Returns the JSON body of every non-2xx API response: `{code, message, details?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     /// The stable code to branch on.
     pub code: ErrorCode,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A 200 means every accepted event is committed to storage; rejected items
 /// are listed by their position in the request and never stop their neighbours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IngestResponse {
     /// How many events were stored.
     pub accepted: u64,
@@ -16,6 +17,7 @@ pub struct IngestResponse {
 
 /// Returns one refused item of an ingest request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RejectedItem {
     /// The item's zero-based position (array index or NDJSON line among non-blank lines).
     pub index: u64,
@@ -27,6 +29,7 @@ pub struct RejectedItem {
 
 /// Returns who delivers events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// A shipper holding an API key.
@@ -39,6 +42,7 @@ pub enum SourceKind {
 
 /// Returns one source in `GET /api/v1/sources`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SourceSummary {
     /// The API key, user or listener id.
     pub id: uuid::Uuid,

@@ -13,6 +13,7 @@ use std::str::FromStr;
 /// The wire form is `area:action` (for example `events:search`); it is stored
 /// in the database as text and must stay stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Permission {
     /// See the system status page: versions, database health, storage.
     #[serde(rename = "system:read")]
@@ -140,6 +141,7 @@ impl FromStr for Permission {
 /// Their permission sets are defined here, in code, and written to the
 /// database at start-up, so an upgrade that adds a permission updates them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BuiltinRole {
     /// Everything, including users, roles, keys, settings and the audit log.

@@ -17,6 +17,7 @@ pub const DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=36_500;
 
 /// Returns one stored retention policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionPolicy {
     /// Its identity.
     pub id: RetentionPolicyId,
@@ -38,6 +39,7 @@ pub struct RetentionPolicy {
 
 /// Returns the body of `POST /api/v1/retention/policies` and of `PUT …/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionPolicyRequest {
     /// A name saying why it exists.
     pub name: String,
@@ -134,6 +136,7 @@ impl RetentionPolicyRequest {
 
 /// Returns `GET /api/v1/retention`: the rules and what is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionOverview {
     /// Days kept when no policy matches (`VIGIL_RETENTION_DAYS`).
     pub default_days: u32,
@@ -147,6 +150,7 @@ pub struct RetentionOverview {
 
 /// Returns what one retention run removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionRun {
     /// Whole days dropped (every event in them was past retention).
     pub dropped_days: Vec<NaiveDate>,
@@ -157,6 +161,7 @@ pub struct RetentionRun {
 
 /// Returns the events deleted from one day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeletedEvents {
     /// The UTC day.
     pub day: NaiveDate,

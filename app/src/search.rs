@@ -14,6 +14,7 @@ pub const EXACT_TOTAL_UP_TO: u64 = 10_000;
 
 /// Returns the body of `POST /api/v1/search`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SearchRequest {
     /// The query (see `app::query`); empty means everything.
     #[serde(default)]
@@ -37,6 +38,7 @@ pub struct SearchRequest {
 
 /// Returns the order of hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// Newest first.
@@ -48,6 +50,7 @@ pub enum SortOrder {
 
 /// Returns one page of `POST /api/v1/search`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SearchResponse {
     /// The matching events of this page.
     pub hits: Vec<Hit>,
@@ -67,6 +70,7 @@ pub struct SearchResponse {
 
 /// Returns one matching event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Hit {
     /// Vigil's event id.
     pub id: Uuid,
@@ -79,6 +83,7 @@ pub struct Hit {
 
 /// Returns the body of `POST /api/v1/search/histogram`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistogramRequest {
     /// The query; empty means everything.
     #[serde(default)]
@@ -96,6 +101,7 @@ pub struct HistogramRequest {
 
 /// Returns `POST /api/v1/search/histogram`: counts per time bucket, empty ones included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistogramResponse {
     /// Bucket width in seconds.
     pub interval: u64,
@@ -105,6 +111,7 @@ pub struct HistogramResponse {
 
 /// Returns one histogram bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bucket {
     /// The bucket's start.
     pub ts: DateTime<Utc>,
@@ -114,6 +121,7 @@ pub struct Bucket {
 
 /// Returns the body of `POST /api/v1/search/top`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TopRequest {
     /// The query; empty means everything.
     #[serde(default)]
@@ -133,6 +141,7 @@ pub struct TopRequest {
 
 /// Returns `POST /api/v1/search/top`: the most frequent values of a field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TopResponse {
     /// The values, most frequent first.
     pub values: Vec<TopValue>,
@@ -144,6 +153,7 @@ pub struct TopResponse {
 
 /// Returns one frequent value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TopValue {
     /// The value, as text.
     pub value: String,
@@ -167,6 +177,7 @@ pub fn auto_interval(span_seconds: u64, buckets: u64) -> u64 {
 
 /// Returns the body of `POST /api/v1/search/export`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ExportRequest {
     /// The query; empty means everything.
     #[serde(default)]
@@ -208,6 +219,7 @@ impl Default for ExportRequest {
 
 /// Returns the format of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// One JSON document per line.
@@ -229,6 +241,7 @@ pub const DEFAULT_EXPORT_FIELDS: [&str; 6] = [
 
 /// Returns one field of `GET /api/v1/fields`: seen in a sample of recent events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldInfo {
     /// The dotted path.
     pub name: String,
@@ -244,6 +257,7 @@ pub struct FieldInfo {
 
 /// Returns `GET /api/v1/fields`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldsResponse {
     /// Events sampled (the most recent of the range).
     pub sampled: u64,
@@ -253,6 +267,7 @@ pub struct FieldsResponse {
 
 /// Returns a saved search as `GET /api/v1/saved-searches` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SavedSearch {
     /// Its identity.
     pub id: crate::ids::SavedSearchId,
@@ -276,6 +291,7 @@ pub struct SavedSearch {
 
 /// Returns the body of `POST /api/v1/saved-searches` and `PUT …/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SavedSearchRequest {
     /// Its name.
     pub name: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Returns whether a component works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentStatus {
     /// Working.
@@ -15,6 +16,7 @@ pub enum ComponentStatus {
 
 /// Returns the answer of the unauthenticated `GET /api/v1/health` (200 when ok, 503 otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Health {
     /// `ok` when every component is `ok`.
     pub status: ComponentStatus,
@@ -26,6 +28,7 @@ pub struct Health {
 
 /// Returns `GET /api/v1/system/status`: what an admin checks first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SystemStatus {
     /// Overall health, as in [`Health`].
     pub status: ComponentStatus,
@@ -43,6 +46,7 @@ pub struct SystemStatus {
 
 /// Returns what was built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuildInfo {
     /// The Vigil version.
     pub version: String,
@@ -56,6 +60,7 @@ pub struct BuildInfo {
 
 /// Returns the database's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DatabaseStatus {
     /// Whether it answered.
     pub status: ComponentStatus,

@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Returns the body of `POST /api/v1/users`: a local account.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreateUserRequest {
     /// The login name.
     pub username: Username,
@@ -88,6 +89,7 @@ impl CreateUserRequest {
 
 /// Returns one account in `GET /api/v1/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// The account id.
     pub id: UserId,

@@ -19,6 +19,7 @@ pub const MAX_IMPORT: usize = 100_000;
 
 /// A stored watchlist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Watchlist {
     pub id: crate::ids::WatchlistId,
     pub slug: String,
@@ -33,6 +34,7 @@ pub struct Watchlist {
 
 /// The body of `POST /api/v1/watchlists` and `PUT …/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WatchlistRequest {
     pub slug: String,
@@ -64,6 +66,7 @@ impl WatchlistRequest {
 
 /// One value of a watchlist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WatchlistEntry {
     pub value: String,
     #[serde(default)]
@@ -74,6 +77,7 @@ pub struct WatchlistEntry {
 
 /// The body of `POST /api/v1/watchlists/{id}/entries`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EntriesRequest {
     pub values: Vec<String>,
@@ -83,6 +87,7 @@ pub struct EntriesRequest {
 
 /// A line of an import that was not taken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LineError {
     /// 1-based.
     pub line: usize,
@@ -91,6 +96,7 @@ pub struct LineError {
 
 /// The answer of an import or of adding entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ImportResponse {
     /// Values new to the list.
     pub added: usize,

@@ -10,6 +10,7 @@ mod components;
 mod contexts;
 mod format;
 mod pages;
+mod url;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -15,6 +15,7 @@ pub mod event;
 pub mod http;
 pub mod ingest;
 pub mod loadgen;
+pub mod maintenance;
 pub mod retention;
 pub mod rules;
 pub mod search;

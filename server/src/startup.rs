@@ -93,7 +93,7 @@ impl Application {
                 let syslog_addresses = syslog.addresses();
                 let mut maintenance = syslog.spawn(&state);
                 maintenance.extend([
-                    tokio::spawn(ingest::run_maintenance(
+                    tokio::spawn(crate::maintenance::run_maintenance(
                         state.pool.clone(),
                         state.settings.ingest.retention_days,
                     )),

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Server, admin_client, socket_dir};
+use common::{Server, admin_client, create_ingest_key, socket_dir};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -19,16 +19,7 @@ const PASSWORD: &str = "crash-test-admin-password";
 async fn ingest_key(url: &str) -> String {
     let (client, login) = admin_client(url, PASSWORD).await;
     assert_eq!(login, 200);
-    let created: serde_json::Value = client
-        .post(format!("{url}/api/v1/api-keys"))
-        .json(&serde_json::json!({"name": "crash-test", "scopes": ["ingest"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["key"].as_str().unwrap().to_owned()
+    create_ingest_key(&client, url, "crash-test").await.key
 }
 
 #[tokio::test]

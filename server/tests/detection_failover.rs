@@ -58,7 +58,7 @@ async fn fresh_database() -> String {
 }
 
 async fn leads(client: &reqwest::Client, url: &str) -> bool {
-    status(client, url).await["this_instance_leads"] == true
+    status(client, url).await.this_instance_leads
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Returns a parsed query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "op", content = "args")]
 pub enum Query {
     /// Everything (the empty query).
@@ -58,6 +59,7 @@ impl Query {
 
 /// Returns what a field must satisfy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Test {
     /// The field is present (`field:*`).
@@ -90,6 +92,7 @@ pub enum Test {
 
 /// Returns how a [`Test::Compare`] compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
     /// The whole value (`|i`: `field:x` without regard to case).
@@ -171,6 +174,7 @@ impl Operator {
 
 /// Returns one end of a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bound {
     /// The bound's value (numbers compare as numbers, anything else as text or time).
     pub value: String,
@@ -180,6 +184,7 @@ pub struct Bound {
 
 /// Returns a value as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Term {
     /// A quoted phrase: exact text, no wildcards.
@@ -192,6 +197,7 @@ pub enum Term {
 
 /// Returns a piece of a wildcard pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum PatternPart {
     /// Literal text.

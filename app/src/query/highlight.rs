@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a span of query text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SpanKind {
     /// Whitespace.
     Space,
@@ -25,6 +26,7 @@ pub enum SpanKind {
 
 /// A run of characters `start..end` (character indexes) of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Span {
     pub start: usize,
     pub end: usize,

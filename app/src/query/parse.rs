@@ -10,6 +10,7 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Returned when query text cannot be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[error("{message} (at character {position})")]
 pub struct QueryError {
     /// Where the problem is: a character index (not a byte offset) into the text.

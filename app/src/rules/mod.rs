@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// How urgent an alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Informational,
@@ -53,6 +54,7 @@ impl Severity {
 
 /// A rule as written: everything but its identity and history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleDefinition {
     /// A stable machine name (`bruteforce_ssh`), unique among rules.
     pub slug: String,
@@ -96,6 +98,7 @@ fn enabled_by_default() -> bool {
 
 /// What a rule does with the events its condition matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RuleKind {
     /// Each matching event is an alert.
@@ -185,6 +188,7 @@ fn default_travel_window_secs() -> u64 {
 
 /// One step of a sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SequenceStep {
     /// A label for the step (shown in the alert).
     #[serde(default)]
@@ -195,6 +199,7 @@ pub struct SequenceStep {
 
 /// At most one alert per group value within `duration_secs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suppression {
     /// The fields whose values form the group; the whole rule when empty.
     #[serde(default)]
@@ -204,6 +209,7 @@ pub struct Suppression {
 
 /// Events in any shape ingest accepts, and how many alerts they must raise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleTestCase {
     pub name: String,
     pub events: Vec<serde_json::Value>,
@@ -216,6 +222,7 @@ pub struct RuleTestCase {
 /// A mistake in a rule: the field at fault (`kind.threshold`,
 /// `exceptions[1]`), what is wrong, and where in a query it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleError {
     pub field: String,
     pub message: String,
@@ -226,6 +233,7 @@ pub struct RuleError {
 
 /// Where a stored rule came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOrigin {
     /// Written in Vigil (the builder or the API).
@@ -238,6 +246,7 @@ pub enum RuleOrigin {
 
 /// A stored rule: its definition, identity and history's head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rule {
     pub id: crate::ids::RuleId,
     /// Starts at 1; each change adds one.
@@ -253,6 +262,7 @@ pub struct Rule {
 /// The body of `PUT /api/v1/rules/{id}`: the new definition, and the
 /// version it replaces (a stale version is a 409, not a lost edit).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleUpdate {
     pub version: i32,
@@ -261,6 +271,7 @@ pub struct RuleUpdate {
 
 /// One version of a rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleVersion {
     pub version: i32,
     /// `create`, `update` or `delete`.
@@ -272,6 +283,7 @@ pub struct RuleVersion {
 
 /// What became of one document of a Sigma import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SigmaImportOutcome {
     /// The rule stored (`updated`: it replaced a rule with the same slug).
@@ -283,6 +295,7 @@ pub enum SigmaImportOutcome {
 /// The answer of `POST /api/v1/rules/import/sigma`: one outcome per YAML
 /// document, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SigmaImportResponse {
     pub documents: Vec<SigmaImportOutcome>,
     pub imported: usize,
@@ -296,6 +309,7 @@ pub struct SigmaImportResponse {
 /// as a correlation follows the rules it relates), or as the `slug` of a
 /// stored rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleTestRequest {
     #[serde(default)]
@@ -312,6 +326,7 @@ pub struct RuleTestRequest {
 
 /// What a rule raised on a test's events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RuleTestResponse {
     /// How many events satisfy the rule's condition (and no exception).
     pub matches: u64,
@@ -322,6 +337,7 @@ pub struct RuleTestResponse {
 
 /// One alert of a rule test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TestAlert {
     pub summary: String,
     pub severity: Severity,

@@ -36,8 +36,8 @@ pub async fn save_search(
 pub async fn fields(from: &str, to: &str) -> ApiResult<app::search::FieldsResponse> {
     super::get_json(&format!(
         "/fields?from={}&to={}",
-        crate::components::search::encode(from),
-        crate::components::search::encode(to)
+        crate::url::encode(from),
+        crate::url::encode(to)
     ))
     .await
 }

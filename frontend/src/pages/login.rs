@@ -1,7 +1,7 @@
 //! The sign-in page.
 
 use crate::api;
-use crate::components::common::Loading;
+use crate::components::common::{FormField, Loading};
 use crate::contexts::session::safe_next;
 use crate::contexts::{AuthState, use_session};
 use app::ErrorBody;
@@ -72,8 +72,7 @@ pub fn LoginPage() -> impl IntoView {
                         </p>
                     </Show>
                     <form class="form" on:submit=on_submit>
-                        <div class="field">
-                            <label for="login-username">"Username"</label>
+                        <FormField id="login-username" label="Username">
                             <input
                                 id="login-username"
                                 name="username"
@@ -85,9 +84,8 @@ pub fn LoginPage() -> impl IntoView {
                                 autofocus
                                 bind:value=username
                             />
-                        </div>
-                        <div class="field">
-                            <label for="login-password">"Password"</label>
+                        </FormField>
+                        <FormField id="login-password" label="Password">
                             <input
                                 id="login-password"
                                 name="password"
@@ -96,7 +94,7 @@ pub fn LoginPage() -> impl IntoView {
                                 required
                                 bind:value=password
                             />
-                        </div>
+                        </FormField>
                         {move || {
                             error()
                                 .map(|e| {

@@ -5,6 +5,7 @@ use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::api_keys::{ApiKeySummary, CreateApiKeyRequest, CreatedApiKey};
@@ -31,7 +32,7 @@ pub async fn create_api_key(
     ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<CreateApiKeyRequest>,
-) -> Result<(StatusCode, AppJson<CreatedApiKey>), ApiError> {
+) -> Result<Created<AppJson<CreatedApiKey>>, ApiError> {
     let (name, scopes) = request.validate().map_err(|e| {
         ApiError::validation(
             if matches!(e, app::api_keys::ApiKeyRequestError::NoScopes) {
@@ -63,17 +64,14 @@ pub async fn create_api_key(
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
 
-    Ok((
-        StatusCode::CREATED,
-        AppJson(CreatedApiKey {
-            id,
-            name,
-            key,
-            prefix,
-            scopes,
-            created_at,
-        }),
-    ))
+    Ok(Created(AppJson(CreatedApiKey {
+        id,
+        name,
+        key,
+        prefix,
+        scopes,
+        created_at,
+    })))
 }
 
 /// `GET /api/v1/api-keys`: every key, without secrets.

@@ -20,7 +20,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Returns the query string of `GET /api/v1/audit`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only records older than this sequence number.

@@ -1,5 +1,6 @@
 //! The HTTP surface: middleware stack, API router, SPA files, error bodies.
 
+pub mod openapi;
 pub mod route;
 pub mod routes;
 

@@ -1,6 +1,7 @@
 //! One API route: method, path, the access it requires and its handler,
 //! declared together in the feature's `handlers.rs` so none can be left out.
 
+use super::openapi::{Documented, OperationDoc, RouteDoc, operation_name};
 use crate::auth::{Access, RouteSpec};
 use crate::state::AppState;
 use axum::Router;
@@ -8,6 +9,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
+use schemars::generate::SchemaGenerator;
 
 /// Returns one declared route.
 #[derive(Debug)]
@@ -16,12 +18,14 @@ pub struct Route {
     pub spec: RouteSpec,
     handler: MethodRouter<AppState>,
     large_body: bool,
+    operation: &'static str,
+    describe: fn(&mut OperationDoc, &mut SchemaGenerator),
 }
 
 impl Route {
     fn new<H, T>(method: Method, path: &'static str, access: Access, handler: H) -> Route
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, AppState> + Documented<T>,
         T: 'static,
     {
         let filter = match method.as_str() {
@@ -39,11 +43,13 @@ impl Route {
             },
             handler: on(filter, handler),
             large_body: false,
+            operation: operation_name(std::any::type_name::<H>()),
+            describe: <H as Documented<T>>::document,
         }
     }
 
     /// Returns a `GET` route (which also answers `HEAD`).
-    pub fn get<H: Handler<T, AppState>, T: 'static>(
+    pub fn get<H: Handler<T, AppState> + Documented<T>, T: 'static>(
         path: &'static str,
         access: Access,
         handler: H,
@@ -52,7 +58,7 @@ impl Route {
     }
 
     /// Returns a `POST` route.
-    pub fn post<H: Handler<T, AppState>, T: 'static>(
+    pub fn post<H: Handler<T, AppState> + Documented<T>, T: 'static>(
         path: &'static str,
         access: Access,
         handler: H,
@@ -61,7 +67,7 @@ impl Route {
     }
 
     /// Returns a `PUT` route.
-    pub fn put<H: Handler<T, AppState>, T: 'static>(
+    pub fn put<H: Handler<T, AppState> + Documented<T>, T: 'static>(
         path: &'static str,
         access: Access,
         handler: H,
@@ -70,7 +76,7 @@ impl Route {
     }
 
     /// Returns a `PATCH` route.
-    pub fn patch<H: Handler<T, AppState>, T: 'static>(
+    pub fn patch<H: Handler<T, AppState> + Documented<T>, T: 'static>(
         path: &'static str,
         access: Access,
         handler: H,
@@ -79,12 +85,29 @@ impl Route {
     }
 
     /// Returns a `DELETE` route.
-    pub fn delete<H: Handler<T, AppState>, T: 'static>(
+    pub fn delete<H: Handler<T, AppState> + Documented<T>, T: 'static>(
         path: &'static str,
         access: Access,
         handler: H,
     ) -> Route {
         Route::new(Method::DELETE, path, access, handler)
+    }
+
+    /// Returns what the OpenAPI document says of this route.
+    pub fn doc(&self) -> RouteDoc {
+        RouteDoc {
+            method: match self.spec.method.as_str() {
+                "GET" => "get",
+                "POST" => "post",
+                "PUT" => "put",
+                "PATCH" => "patch",
+                _ => "delete",
+            },
+            path: self.spec.path,
+            access: self.spec.access,
+            operation: self.operation,
+            describe: self.describe,
+        }
     }
 
     /// Returns this route taking bodies up to the ingest limit rather than

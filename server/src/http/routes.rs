@@ -5,7 +5,9 @@
 //! that has no declaration, and the route-walk test checks every declared
 //! route for every role.
 
-use crate::auth::RouteSpec;
+use crate::auth::{Access, RouteSpec};
+use crate::error::AppJson;
+use crate::http::openapi;
 use crate::http::route::{self, Route};
 use crate::state::AppState;
 use crate::watchlists;
@@ -29,10 +31,26 @@ pub fn declared() -> Vec<Route> {
         api_keys::handlers::routes(),
         users::handlers::routes(),
         audit::handlers::routes(),
+        vec![Route::get(
+            "/api/v1/openapi.json",
+            Access::Public,
+            openapi_document,
+        )],
     ]
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// Returns the OpenAPI 3.1 document of every declared route.
+pub fn openapi() -> serde_json::Value {
+    let docs: Vec<openapi::RouteDoc> = declared().iter().map(Route::doc).collect();
+    openapi::document(&docs)
+}
+
+/// `GET /api/v1/openapi.json`: this document (it names routes and types, no secrets).
+async fn openapi_document() -> AppJson<serde_json::Value> {
+    AppJson(openapi())
 }
 
 /// Returns the access rule of every declared route, as the guard reads it.

@@ -304,29 +304,3 @@ pub async fn fetch_sources(
         })
         .collect())
 }
-
-/// Returns one dropped partition.
-#[derive(Debug)]
-pub struct DroppedPartition {
-    /// The partition's table name.
-    pub partition_name: String,
-    /// The UTC day it held.
-    pub day: NaiveDate,
-    /// The planner's row estimate at drop time.
-    pub estimated_rows: i64,
-}
-
-/// Drops every events partition whose day is before `cutoff`.
-pub async fn drop_partitions_before(
-    db: impl PgExecutor<'_>,
-    cutoff: NaiveDate,
-) -> sqlx::Result<Vec<DroppedPartition>> {
-    sqlx::query_as!(
-        DroppedPartition,
-        r#"SELECT partition_name AS "partition_name!", day AS "day!", estimated_rows AS "estimated_rows!"
-           FROM vigil_drop_event_partitions_before($1)"#,
-        cutoff
-    )
-    .fetch_all(db)
-    .await
-}

@@ -5,6 +5,7 @@ use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::ids::RetentionPolicyId;
@@ -82,7 +83,7 @@ pub async fn create_policy(
     ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<RetentionPolicyRequest>,
-) -> Result<(StatusCode, AppJson<RetentionPolicy>), ApiError> {
+) -> Result<Created<AppJson<RetentionPolicy>>, ApiError> {
     let policy = checked(&state, &request).await?;
     let id = RetentionPolicyId(Uuid::new_v4());
     let mut tx = state.pool.begin().await?;
@@ -94,7 +95,7 @@ pub async fn create_policy(
         .details(serde_json::json!(policy));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, AppJson(fetch_one(&state, id).await?)))
+    Ok(Created(AppJson(fetch_one(&state, id).await?)))
 }
 
 /// `PUT /api/v1/retention/policies/{id}`: replaces a policy's rules.

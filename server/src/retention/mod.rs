@@ -36,7 +36,7 @@ pub async fn apply_as_of(
     // Whole days first: past the longest retention, nothing in them is kept.
     let cutoff = today - chrono::Days::new(u64::from(longest));
     let mut tx = pool.begin().await?;
-    let dropped = crate::ingest::repo::drop_partitions_before(&mut *tx, cutoff).await?;
+    let dropped = repo::drop_partitions_before(&mut *tx, cutoff).await?;
     for partition in &dropped {
         let record = AuditRecord::system("retention.drop_partition")
             .target(partition.partition_name.clone())

@@ -6,6 +6,7 @@ use super::{by_slug, check, definition_of, insert, live, one, replace, repo, wit
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{Access, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::alerts::{BrokenRule, DetectionStatus};
@@ -61,7 +62,7 @@ pub async fn create_rule(
     ctx: RequestContext,
     principal: Principal,
     AppJson(definition): AppJson<RuleDefinition>,
-) -> Result<(StatusCode, AppJson<Rule>), ApiError> {
+) -> Result<Created<AppJson<Rule>>, ApiError> {
     check(&definition)?;
     let mut tx = state.pool.begin().await?;
     let id = insert(&mut tx, &definition, RuleOrigin::Vigil, principal.user_id()).await?;
@@ -70,7 +71,7 @@ pub async fn create_rule(
         .details(serde_json::json!({ "slug": definition.slug, "version": 1 }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, AppJson(one(&state.pool, id).await?)))
+    Ok(Created(AppJson(one(&state.pool, id).await?)))
 }
 
 /// `PUT /api/v1/rules/{id}`: a new version, if `version` is still current.

@@ -53,7 +53,7 @@ pub async fn export_events(
 /// The query string of `GET /api/v1/search/export`: what a plain download
 /// link in the browser can carry (`q`, `from`, `to`, `format`, `fields`
 /// comma-separated).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct ExportParams {
     #[serde(default)]
     q: String,

@@ -247,7 +247,7 @@ pub async fn top_values(
 const FIELD_SAMPLE: i64 = 1_000;
 
 /// The query string of `GET /api/v1/fields`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct FieldsQuery {
     /// Start of the range (default `now-24h`).
     from: Option<String>,

@@ -6,6 +6,7 @@ use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::ids::SavedSearchId;
@@ -64,7 +65,7 @@ pub async fn create_saved_search(
     ctx: RequestContext,
     user: AuthedUser,
     AppJson(request): AppJson<SavedSearchRequest>,
-) -> Result<(StatusCode, AppJson<SavedSearch>), ApiError> {
+) -> Result<Created<AppJson<SavedSearch>>, ApiError> {
     let saved = checked(&request)?;
     let id = SavedSearchId(Uuid::new_v4());
     let owner = user.profile.id.as_uuid();
@@ -78,7 +79,7 @@ pub async fn create_saved_search(
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
     let created = one(&state, owner, id).await?;
-    Ok((StatusCode::CREATED, AppJson(created)))
+    Ok(Created(AppJson(created)))
 }
 
 /// `PUT /api/v1/saved-searches/{id}`: the owner replaces it.

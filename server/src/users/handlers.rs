@@ -5,6 +5,7 @@ use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal, password};
 use crate::error::{ApiError, AppJson};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::auth::AuthSource;
@@ -12,7 +13,6 @@ use app::ids::UserId;
 use app::permissions::Permission;
 use app::users::{CreateUserError, CreateUserRequest, UserSummary};
 use axum::extract::State;
-use axum::http::StatusCode;
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -39,7 +39,7 @@ pub async fn create_user(
     ctx: RequestContext,
     admin: AuthedUser,
     AppJson(request): AppJson<CreateUserRequest>,
-) -> Result<(StatusCode, AppJson<UserSummary>), ApiError> {
+) -> Result<Created<AppJson<UserSummary>>, ApiError> {
     let (display_name, roles) = request.validate().map_err(|e| {
         let field = match e {
             CreateUserError::PasswordTooShort | CreateUserError::PasswordTooLong => "password",
@@ -83,5 +83,5 @@ pub async fn create_user(
         .await?
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("created user not found")))?;
-    Ok((StatusCode::CREATED, AppJson(created)))
+    Ok(Created(AppJson(created)))
 }

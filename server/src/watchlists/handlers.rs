@@ -4,6 +4,7 @@ use super::{checked, one, repo, slug_taken};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::{Access, Principal};
 use crate::error::{ApiError, AppJson, AppPath};
+use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::ids::WatchlistId;
@@ -58,7 +59,7 @@ pub async fn create_watchlist(
     ctx: RequestContext,
     principal: Principal,
     AppJson(request): AppJson<WatchlistRequest>,
-) -> Result<(StatusCode, AppJson<Watchlist>), ApiError> {
+) -> Result<Created<AppJson<Watchlist>>, ApiError> {
     checked(&request)?;
     let id = WatchlistId(Uuid::new_v4());
     let mut tx = state.pool.begin().await?;
@@ -77,7 +78,7 @@ pub async fn create_watchlist(
         .details(serde_json::json!({ "slug": request.slug }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, AppJson(one(&state.pool, id).await?)))
+    Ok(Created(AppJson(one(&state.pool, id).await?)))
 }
 
 /// `PUT /api/v1/watchlists/{id}`: its slug, name and description.

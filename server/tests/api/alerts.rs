@@ -3,7 +3,7 @@
 //! list, read and triage them.
 
 use crate::helpers::{TestApp, assert_error, geoip_databases, ingest_key, spawn_app_with};
-use app::alerts::{AlertDetail, AlertPage, AlertStatus, DetectionStatus};
+use app::alerts::{AlertDetail, AlertStatus};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -16,67 +16,6 @@ async fn detecting_app() -> TestApp {
     .await
 }
 
-async fn create_rule(app: &TestApp, rule: Value) -> Value {
-    let response = app.post_json("/api/v1/rules", &rule).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-async fn post_events(app: &TestApp, key: &str, events: &[Value]) {
-    let response = app
-        .client
-        .post(app.url("/api/v1/events"))
-        .bearer_auth(key)
-        .json(&events)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let answer: Value = response.json().await.unwrap();
-    assert_eq!(answer["accepted"], events.len());
-}
-
-async fn alerts(app: &TestApp, query: &str) -> AlertPage {
-    let response = app.get(&format!("/api/v1/alerts{query}")).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-async fn status(app: &TestApp) -> DetectionStatus {
-    let response = app.get("/api/v1/detection/status").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
-/// Waits until the engine has evaluated every committed event.
-async fn settled(app: &TestApp) {
-    for _ in 0..100 {
-        let status = status(app).await;
-        if status.this_instance_leads && status.pending_events == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the engine did not catch up: {:?}", status(app).await);
-}
-
-/// Waits until `query` lists `count` alerts.
-async fn wait_for_alerts(app: &TestApp, query: &str, count: usize) -> AlertPage {
-    for _ in 0..100 {
-        let page = alerts(app, query).await;
-        if page.alerts.len() >= count {
-            return page;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "fewer than {count} alerts for {query}: {:?}",
-        alerts(app, query).await
-    );
-}
-
 fn failure(ip: &str, user: &str) -> Value {
     json!({"message": format!("Failed password for {user} from {ip}"),
            "event": {"outcome": "failure", "action": "ssh_login"},
@@ -87,8 +26,7 @@ fn failure(ip: &str, user: &str) -> Value {
 async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     let app = detecting_app().await;
     let key = ingest_key(&app, "shipper").await;
-    create_rule(
-        &app,
+    app.create_rule(
         json!({"slug": "ssh_burst", "name": "SSH burst", "severity": "high",
                "tactics": ["TA0006"], "techniques": ["T1110"],
                "query": "event.action:ssh_login AND event.outcome:failure",
@@ -96,8 +34,7 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
                "summary": "{count} failed logins from {source.ip}"}),
     )
     .await;
-    let marker = create_rule(
-        &app,
+    let marker = app.create_rule(
         json!({"slug": "marker", "name": "Marker seen", "severity": "low", "query": "event.action:marker", "kind": "query"}),
     )
     .await;
@@ -109,14 +46,14 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     events.push(
         json!({"message": "marker", "event": {"action": "marker"}, "host": {"name": "web-01"}}),
     );
-    post_events(&app, &key, &events).await;
+    app.post_events(&key, &events).await;
 
-    wait_for_alerts(&app, "?rule=ssh_burst", 2).await;
-    wait_for_alerts(&app, "?rule=marker", 1).await;
-    settled(&app).await;
+    app.wait_for_alerts("?rule=ssh_burst", 2).await;
+    app.wait_for_alerts("?rule=marker", 1).await;
+    app.settled().await;
     // Seven failures from one address are two full windows of three; two
     // from the other are none.
-    let burst = alerts(&app, "?rule=ssh_burst").await.alerts;
+    let burst = app.alerts("?rule=ssh_burst").await.alerts;
     assert_eq!(burst.len(), 2, "{burst:?}");
     for alert in &burst {
         assert_eq!(alert.group["source.ip"], "10.0.0.1");
@@ -207,29 +144,27 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     );
 
     // Filters and pages.
-    assert_eq!(alerts(&app, "?status=closed").await.alerts.len(), 1);
+    assert_eq!(app.alerts("?status=closed").await.alerts.len(), 1);
     assert_eq!(
-        alerts(&app, "?status=open,acknowledged").await.alerts.len(),
+        app.alerts("?status=open,acknowledged").await.alerts.len(),
         2
     );
-    assert_eq!(alerts(&app, "?group=10.0.0.1").await.alerts.len(), 2);
+    assert_eq!(app.alerts("?group=10.0.0.1").await.alerts.len(), 2);
     assert_eq!(
-        alerts(&app, "?group=10.0.0.1&group_field=host.name")
+        app.alerts("?group=10.0.0.1&group_field=host.name")
             .await
             .alerts
             .len(),
         0
     );
-    assert_eq!(alerts(&app, "?severity=low").await.alerts.len(), 1);
-    assert_eq!(alerts(&app, "?assignee=admin").await.alerts.len(), 1);
-    assert_eq!(alerts(&app, "?assignee=none").await.alerts.len(), 2);
-    let page = alerts(&app, "?limit=2").await;
+    assert_eq!(app.alerts("?severity=low").await.alerts.len(), 1);
+    assert_eq!(app.alerts("?assignee=admin").await.alerts.len(), 1);
+    assert_eq!(app.alerts("?assignee=none").await.alerts.len(), 2);
+    let page = app.alerts("?limit=2").await;
     assert_eq!(page.alerts.len(), 2);
-    let rest = alerts(
-        &app,
-        &format!("?limit=2&before={}", page.next_before.unwrap()),
-    )
-    .await;
+    let rest = app
+        .alerts(&format!("?limit=2&before={}", page.next_before.unwrap()))
+        .await;
     assert_eq!(rest.alerts.len(), 1);
     assert!(rest.next_before.is_none());
     for bad in [
@@ -262,7 +197,8 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     .await;
 
     // Bulk: acknowledge the two still-open alerts and one unknown id.
-    let open: Vec<app::ids::AlertId> = alerts(&app, "?status=open")
+    let open: Vec<app::ids::AlertId> = app
+        .alerts("?status=open")
         .await
         .alerts
         .iter()
@@ -283,8 +219,8 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     let result: app::alerts::AlertBulkResult = response.json().await.unwrap();
     assert_eq!(result.updated, 2);
     assert_eq!(result.missing, [unknown]);
-    assert!(alerts(&app, "?status=open").await.alerts.is_empty());
-    assert_eq!(alerts(&app, "?assignee=admin").await.alerts.len(), 3);
+    assert!(app.alerts("?status=open").await.alerts.is_empty());
+    assert_eq!(app.alerts("?assignee=admin").await.alerts.len(), 3);
     assert!(
         app.audit_actions()
             .await
@@ -307,12 +243,12 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
     }
 
     // A rule disabled takes effect without a restart.
-    let mut definition = marker["definition"].clone();
-    definition["enabled"] = json!(false);
+    let mut definition = marker.definition.clone();
+    definition.enabled = false;
     let response = app
         .client
-        .put(app.url(&format!("/api/v1/rules/{}", marker["id"].as_str().unwrap())))
-        .json(&json!({"version": marker["version"], "definition": definition}))
+        .put(app.url(&format!("/api/v1/rules/{}", marker.id)))
+        .json(&json!({"version": marker.version, "definition": definition}))
         .send()
         .await
         .unwrap();
@@ -323,16 +259,15 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
         response.text().await.unwrap()
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    post_events(
-        &app,
+    app.post_events(
         &key,
         &[json!({"message": "marker again", "event": {"action": "marker"}})],
     )
     .await;
-    settled(&app).await;
-    assert_eq!(alerts(&app, "?rule=marker").await.alerts.len(), 1);
+    app.settled().await;
+    assert_eq!(app.alerts("?rule=marker").await.alerts.len(), 1);
 
-    let status = status(&app).await;
+    let status = app.detection_status().await;
     assert!(status.this_instance_leads);
     assert_eq!(status.rules_enabled, 1);
     assert!(status.broken.is_empty());
@@ -342,7 +277,7 @@ async fn rules_raise_alerts_on_ingested_events_and_analysts_triage_them() {
 #[tokio::test]
 async fn viewers_read_alerts_but_cannot_triage_them() {
     let app = detecting_app().await;
-    let (viewer, _) = app.client_with_roles(&["viewer"]).await;
+    let (viewer, _) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     let listed = viewer.get(app.url("/api/v1/alerts")).send().await.unwrap();
     assert_eq!(listed.status(), StatusCode::OK);
     let patched = viewer
@@ -367,10 +302,10 @@ async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
             })
             .collect()
     };
-    post_events(&app, &key, &logins(&["alice", "bob", "alice"])).await;
-    settled(&app).await;
-    create_rule(
-        &app,
+    app.post_events(&key, &logins(&["alice", "bob", "alice"]))
+        .await;
+    app.settled().await;
+    app.create_rule(
         json!({"slug": "first_login", "name": "First login of a user", "severity": "medium",
                "query": "event.action:login", "exceptions": ["user.name:carol"],
                "kind": "new_terms", "fields": ["user.name"], "history_days": 7}),
@@ -378,21 +313,17 @@ async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
     .await;
     // The rule is taken up (with its history) before the next events.
     for _ in 0..100 {
-        let status = status(&app).await;
+        let status = app.detection_status().await;
         if status.rules_running == Some(status.rules_enabled as u64) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    post_events(
-        &app,
-        &key,
-        &logins(&["bob", "dave", "carol", "alice", "dave"]),
-    )
-    .await;
-    wait_for_alerts(&app, "?rule=first_login", 1).await;
-    settled(&app).await;
-    let alerts = alerts(&app, "?rule=first_login").await.alerts;
+    app.post_events(&key, &logins(&["bob", "dave", "carol", "alice", "dave"]))
+        .await;
+    app.wait_for_alerts("?rule=first_login", 1).await;
+    app.settled().await;
+    let alerts = app.alerts("?rule=first_login").await.alerts;
     let users: Vec<&str> = alerts
         .iter()
         .map(|a| a.group["user.name"].as_str())
@@ -405,8 +336,7 @@ async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
 async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
     let app = detecting_app().await;
     let key = ingest_key(&app, "shipper").await;
-    create_rule(
-        &app,
+    app.create_rule(
         json!({"slug": "marker", "name": "Marker seen", "severity": "low",
                "query": "event.action:marker", "kind": "query"}),
     )
@@ -426,15 +356,14 @@ async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
     .execute(&app.pool)
     .await
     .unwrap();
-    post_events(
-        &app,
+    app.post_events(
         &key,
         &[json!({"message": "marker", "event": {"action": "marker"}})],
     )
     .await;
-    wait_for_alerts(&app, "?rule=marker", 1).await;
-    settled(&app).await;
-    let status = status(&app).await;
+    app.wait_for_alerts("?rule=marker", 1).await;
+    app.settled().await;
+    let status = app.detection_status().await;
     assert_eq!(status.rules_enabled, 2);
     assert_eq!(status.rules_running, Some(1));
     assert_eq!(status.broken.len(), 1, "{status:?}");
@@ -446,14 +375,14 @@ async fn a_rule_that_does_not_compile_is_reported_and_the_others_run() {
         status.broken[0].error
     );
     // Asked again, the same answer (each rule version is compiled once) ...
-    assert_eq!(self::status(&app).await.broken, status.broken);
+    assert_eq!(app.detection_status().await.broken, status.broken);
     // ... and a new version of the rule is judged anew.
     sqlx::query("UPDATE rules SET version = 2, definition = jsonb_set(definition, '{query}', '\"message:fixed\"') WHERE id = $1")
         .bind(broken)
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(self::status(&app).await.broken, vec![]);
+    assert_eq!(app.detection_status().await.broken, vec![]);
 }
 
 #[tokio::test]
@@ -477,18 +406,18 @@ async fn a_watchlist_a_rule_names_takes_effect_when_it_changes() {
         .post_json(&entries, &json!({"values": ["10.0.0.9"]}))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    create_rule(
-        &app,
+    app.create_rule(
         json!({"slug": "probe", "name": "Probe", "severity": "low", "kind": "query",
                "query": "event.action:probe", "exceptions": ["source.ip|in:skip-sources"]}),
     )
     .await;
     let probe =
         |ip: &str| json!({"message": "probe", "event": {"action": "probe"}, "source": {"ip": ip}});
-    post_events(&app, &key, &[probe("10.0.0.9"), probe("10.0.0.8")]).await;
-    wait_for_alerts(&app, "?rule=probe", 1).await;
-    settled(&app).await;
-    let alerts_now = alerts(&app, "?rule=probe").await.alerts;
+    app.post_events(&key, &[probe("10.0.0.9"), probe("10.0.0.8")])
+        .await;
+    app.wait_for_alerts("?rule=probe", 1).await;
+    app.settled().await;
+    let alerts_now = app.alerts("?rule=probe").await.alerts;
     assert_eq!(alerts_now.len(), 1);
     assert_eq!(
         alerts_now[0].summary, "Probe",
@@ -501,10 +430,11 @@ async fn a_watchlist_a_rule_names_takes_effect_when_it_changes() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    post_events(&app, &key, &[probe("10.0.0.8"), probe("10.0.0.7")]).await;
-    wait_for_alerts(&app, "?rule=probe", 2).await;
-    settled(&app).await;
-    let page = alerts(&app, "?rule=probe").await;
+    app.post_events(&key, &[probe("10.0.0.8"), probe("10.0.0.7")])
+        .await;
+    app.wait_for_alerts("?rule=probe", 2).await;
+    app.settled().await;
+    let page = app.alerts("?rule=probe").await;
     assert_eq!(
         page.alerts.len(),
         2,
@@ -559,7 +489,7 @@ async fn mozdef_generic_alerts_import_and_fire_on_mozdef_events() {
             .any(|(action, _, _)| action == "rule.import_mozdef")
     );
     for _ in 0..100 {
-        let status = status(&app).await;
+        let status = app.detection_status().await;
         if status.rules_running == Some(status.rules_enabled as u64) && status.rules_enabled == 1 {
             break;
         }
@@ -588,7 +518,7 @@ async fn mozdef_generic_alerts_import_and_fire_on_mozdef_events() {
             .unwrap();
         assert!(response.status().is_success(), "{}", response.status());
     }
-    let page = wait_for_alerts(&app, "?rule=mozdef-unauth_ssh", 1).await;
+    let page = app.wait_for_alerts("?rule=mozdef-unauth_ssh", 1).await;
     assert_eq!(
         page.alerts[0].summary,
         "Invalid SSH users (3): 198.51.100.4 (details.hostname=bastion1)"
@@ -617,8 +547,7 @@ async fn impossible_travel_between_geolocated_logins_is_an_alert() {
         json!({"@timestamp": at.to_rfc3339(), "host": {"name": "bastion-1"}, "process": {"name": "sshd"},
                "message": format!("Accepted publickey for {user} from {ip} port 50022 ssh2")})
     };
-    post_events(
-        &app,
+    app.post_events(
         &key,
         &[
             // London, then Sydney an hour later: impossible.
@@ -631,12 +560,12 @@ async fn impossible_travel_between_geolocated_logins_is_an_alert() {
         ],
     )
     .await;
-    let page = wait_for_alerts(&app, "?rule=geomodel_location", 1).await;
-    settled(&app).await;
+    let page = app.wait_for_alerts("?rule=geomodel_location", 1).await;
+    app.settled().await;
     let page = if page.alerts.len() == 1 {
         page
     } else {
-        alerts(&app, "?rule=geomodel_location").await
+        app.alerts("?rule=geomodel_location").await
     };
     assert_eq!(page.alerts.len(), 1, "{:?}", page.alerts);
     let alert = &page.alerts[0];

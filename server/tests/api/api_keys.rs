@@ -164,7 +164,7 @@ async fn key_requests_are_validated() {
 #[tokio::test]
 async fn only_key_managers_manage_keys() {
     let app = spawn_app().await;
-    let (analyst, _) = app.client_with_roles(&["engineer"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Engineer).await;
     let response = analyst
         .post(app.url("/api/v1/api-keys"))
         .json(&serde_json::json!({"name": "sneaky", "scopes": ["ingest"]}))

@@ -104,7 +104,7 @@ async fn repeated_failures_are_throttled_even_for_the_right_password() {
         &[("VIGIL_LOGIN_MAX_FAILURES_PER_USER", "3")],
     )
     .await;
-    let (viewer, viewer_summary) = app.client_with_roles(&["viewer"]).await;
+    let (viewer, viewer_summary) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     viewer
         .post(app.url("/api/v1/auth/logout"))
         .send()
@@ -190,7 +190,7 @@ async fn a_login_renews_the_session_id_and_ends_the_previous_session() {
 #[tokio::test]
 async fn disabled_accounts_cannot_sign_in_and_lose_their_sessions() {
     let app = spawn_app().await;
-    let (client, user) = app.client_with_roles(&["analyst"]).await;
+    let (client, user) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     sqlx::query("UPDATE users SET disabled = true WHERE id = $1")
         .bind(user.id.as_uuid())
         .execute(&app.pool)
@@ -207,7 +207,7 @@ async fn disabled_accounts_cannot_sign_in_and_lose_their_sessions() {
 #[tokio::test]
 async fn a_viewer_gets_exactly_the_viewer_permissions() {
     let app = spawn_app().await;
-    let (client, _) = app.client_with_roles(&["viewer"]).await;
+    let (client, _) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     let me: CurrentUser = client
         .get(app.url("/api/v1/auth/me"))
         .send()

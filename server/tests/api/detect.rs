@@ -4,7 +4,7 @@
 //! compiled SQL selects in Postgres.
 
 use crate::helpers::{TestApp, ingest_key, new_client, spawn_app};
-use app::search::{Hit, SearchRequest, SearchResponse};
+use app::search::{Hit, SearchRequest};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -293,10 +293,7 @@ async fn search(app: &TestApp, query: &str) -> Vec<Hit> {
         limit: Some(1000),
         ..SearchRequest::default()
     };
-    let response = app.post_json("/api/v1/search", &request).await;
-    assert_eq!(response.status(), StatusCode::OK, "{query}");
-    let answer: SearchResponse = response.json().await.unwrap();
-    answer.hits
+    app.search(&request).await.hits
 }
 
 #[tokio::test]

@@ -1,8 +1,12 @@
 //! Spawns a real Vigil HTTP server over a fresh database and gives tests typed calls.
 
 use app::ErrorBody;
+use app::alerts::{AlertPage, DetectionStatus};
 use app::api_keys::{ApiKeyScope, CreateApiKeyRequest, CreatedApiKey};
 use app::auth::{CurrentUser, LoginRequest, Username};
+use app::ingest::IngestResponse;
+use app::rules::{Rule, RuleTestResponse};
+use app::search::{SearchRequest, SearchResponse};
 use app::users::{CreateUserRequest, UserSummary};
 use axum::Router;
 use reqwest::{Response, StatusCode};
@@ -249,6 +253,95 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         response.json().await.unwrap()
+    }
+
+    /// Posts events (a JSON array) to `/api/v1/events` with an ingest key;
+    /// every one must be accepted.
+    pub async fn post_events(&self, key: &str, events: &[serde_json::Value]) -> IngestResponse {
+        let response = self
+            .client
+            .post(self.url("/api/v1/events"))
+            .bearer_auth(key)
+            .json(&events)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let answer: IngestResponse = response.json().await.unwrap();
+        assert_eq!(answer.accepted, events.len() as u64, "{answer:?}");
+        answer
+    }
+
+    /// Stores a rule as the signed-in user; it must be created.
+    pub async fn create_rule(&self, rule: serde_json::Value) -> Rule {
+        let response = self.post_json("/api/v1/rules", &rule).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Runs a rule test (`POST /api/v1/rules/test`) that must succeed.
+    pub async fn test_rule(&self, body: &serde_json::Value) -> RuleTestResponse {
+        let response = self.post_json("/api/v1/rules/test", body).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Runs a search that must succeed.
+    pub async fn search(&self, request: &SearchRequest) -> SearchResponse {
+        let response = self.post_json("/api/v1/search", request).await;
+        assert_eq!(response.status(), StatusCode::OK, "{:?}", request.query);
+        response.json().await.unwrap()
+    }
+
+    /// Lists alerts (`query` is the query string, `?status=open`).
+    pub async fn alerts(&self, query: &str) -> AlertPage {
+        let response = self.get(&format!("/api/v1/alerts{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Returns the detection engine's status.
+    pub async fn detection_status(&self) -> DetectionStatus {
+        let response = self.get("/api/v1/detection/status").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Waits until this instance leads detection and has evaluated every committed event.
+    pub async fn settled(&self) {
+        for _ in 0..100 {
+            let status = self.detection_status().await;
+            if status.this_instance_leads && status.pending_events == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the engine did not catch up: {:?}",
+            self.detection_status().await
+        );
+    }
+
+    /// Waits until `query` lists at least `count` alerts.
+    pub async fn wait_for_alerts(&self, query: &str, count: usize) -> AlertPage {
+        for _ in 0..100 {
+            let page = self.alerts(query).await;
+            if page.alerts.len() >= count {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "fewer than {count} alerts for {query}: {:?}",
+            self.alerts(query).await
+        );
+    }
+
+    /// Returns a client signed in as a new user holding the built-in `role`.
+    pub async fn sign_in_as(&self, role: app::BuiltinRole) -> (reqwest::Client, UserSummary) {
+        self.client_with_roles(&[role.name()]).await
     }
 
     /// Returns the audit actions written so far, oldest first.

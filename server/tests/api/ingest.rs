@@ -157,7 +157,7 @@ async fn ingest_needs_the_ingest_permission() {
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     let wrong = post_events(&app, "vgl_wrong", "/api/v1/events", body.clone()).await;
     assert_error(wrong, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     let denied = analyst
         .post(app.url("/api/v1/events"))
         .body(body.clone())
@@ -344,7 +344,7 @@ async fn sources_report_counts_rate_and_last_event() {
     assert_eq!((source.accepted, source.rejected), (3, 1));
     assert!(source.last_event_at.is_some());
     assert!(source.events_per_second >= 0.0);
-    let (viewer, _) = app.client_with_roles(&["viewer"]).await;
+    let (viewer, _) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     assert_eq!(
         viewer
             .get(app.url("/api/v1/sources"))

@@ -14,6 +14,7 @@ mod detect;
 mod elastic_clients;
 mod helpers;
 mod ingest;
+mod openapi;
 mod retention;
 mod routes;
 mod rules;

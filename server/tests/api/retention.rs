@@ -194,7 +194,7 @@ async fn policies_are_validated_audited_and_guarded() {
         (60, Some("web"))
     );
 
-    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     let refused = analyst
         .post(app.url("/api/v1/retention/policies"))
         .json(&policy("sneaky", Some(key), None, 1))

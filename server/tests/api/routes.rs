@@ -97,7 +97,7 @@ async fn every_role_gets_exactly_the_routes_its_permissions_allow() {
 #[tokio::test]
 async fn denied_requests_are_audited() {
     let app = spawn_app().await;
-    let (viewer, user) = app.client_with_roles(&["viewer"]).await;
+    let (viewer, user) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     viewer.get(app.url("/api/v1/audit")).send().await.unwrap();
     let row: (String, String, Option<String>) = sqlx::query_as(
         "SELECT outcome, actor_name, target FROM audit_log WHERE action = 'access.denied'",

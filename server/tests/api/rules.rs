@@ -39,13 +39,6 @@ fn sshd_events() -> Vec<Value> {
         .collect()
 }
 
-/// The answer of a rule test that must succeed.
-async fn trial(app: &crate::helpers::TestApp, body: &Value) -> RuleTestResponse {
-    let response = app.post_json("/api/v1/rules/test", body).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
 fn brute_force_rule() -> Value {
     json!({
         "slug": "bruteforce_ssh",
@@ -128,9 +121,12 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     let events = sshd_events();
     let mut rule = brute_force_rule();
     rule["suppression"] = json!({"group_by": ["source.ip"], "duration_secs": 86_400});
-    let with: RuleTestResponse = trial(&app, &json!({"rule": rule, "events": events})).await;
-    let without: RuleTestResponse =
-        trial(&app, &json!({"rule": brute_force_rule(), "events": events})).await;
+    let with: RuleTestResponse = app
+        .test_rule(&json!({"rule": rule, "events": events}))
+        .await;
+    let without: RuleTestResponse = app
+        .test_rule(&json!({"rule": brute_force_rule(), "events": events}))
+        .await;
     let addresses: HashSet<&String> = without
         .alerts
         .iter()
@@ -144,11 +140,11 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     assert!(with.alerts.len() >= addresses.len().min(1));
 
     // The clock before every event: nothing has happened yet.
-    let early: RuleTestResponse = trial(
-        &app,
-        &json!({"rule": brute_force_rule(), "events": events, "now": "2024-01-01T00:00:00Z"}),
-    )
-    .await;
+    let early: RuleTestResponse = app
+        .test_rule(
+            &json!({"rule": brute_force_rule(), "events": events, "now": "2024-01-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(early.matches, 0);
     assert!(early.alerts.is_empty());
 
@@ -156,11 +152,9 @@ async fn suppression_and_the_clock_shape_what_a_test_raises() {
     let absence = json!({"slug": "deadman", "name": "Host went silent", "severity": "medium",
         "query": "process.name:sshd", "kind": "absence", "group_by": ["host.name"], "period_secs": 3600,
         "summary": "no sshd events from {host.name}"});
-    let later: RuleTestResponse = trial(
-        &app,
-        &json!({"rule": absence, "events": events, "now": "2025-12-31T00:00:00Z"}),
-    )
-    .await;
+    let later: RuleTestResponse = app
+        .test_rule(&json!({"rule": absence, "events": events, "now": "2025-12-31T00:00:00Z"}))
+        .await;
     assert_eq!(later.alerts.len(), 1);
     assert_eq!(later.alerts[0].summary, "no sshd events from LabSZ");
 }
@@ -278,11 +272,9 @@ async fn rules_are_stored_with_every_version_and_audited() {
     assert_eq!(error.details.unwrap()["version"], 2);
 
     // A stored rule can be tested by its slug.
-    let tested: RuleTestResponse = trial(
-        &app,
-        &json!({"slug": "bruteforce_ssh", "events": sshd_events()}),
-    )
-    .await;
+    let tested: RuleTestResponse = app
+        .test_rule(&json!({"slug": "bruteforce_ssh", "events": sshd_events()}))
+        .await;
     assert!(
         tested.alerts.iter().all(|a| a.events.len() >= 20),
         "the changed threshold applies"
@@ -332,7 +324,7 @@ async fn rules_are_stored_with_every_version_and_audited() {
     }
 
     // Analysts read rules; only engineers and admins change them.
-    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     let listed = analyst.get(app.url("/api/v1/rules")).send().await.unwrap();
     assert_eq!(listed.status(), StatusCode::OK);
     let refused = analyst
@@ -342,7 +334,7 @@ async fn rules_are_stored_with_every_version_and_audited() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let (engineer, _) = app.client_with_roles(&["engineer"]).await;
+    let (engineer, _) = app.sign_in_as(app::BuiltinRole::Engineer).await;
     let mut other = brute_force_rule();
     other["slug"] = json!("engineers_rule");
     let made = engineer
@@ -417,7 +409,9 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
             .starts_with("application/yaml")
     );
     let exported_yaml = exported.text().await.unwrap();
-    let tested = trial(&app, &json!({"sigma": exported_yaml, "events": []})).await;
+    let tested = app
+        .test_rule(&json!({"sigma": exported_yaml, "events": []}))
+        .await;
     assert_eq!(tested.matches, 0);
     let absence = json!({"slug": "quiet", "name": "Quiet", "severity": "low", "query": "x:1", "kind": "absence", "period_secs": 600});
     let quiet: app::rules::Rule = app
@@ -493,7 +487,9 @@ async fn built_in_packs_install_once_and_respect_deletions() {
         .iter()
         .find(|r| r.slug == "bruteforce_ssh")
         .unwrap();
-    let found = trial(&app, &json!({"rule": brute, "events": sshd_events()})).await;
+    let found = app
+        .test_rule(&json!({"rule": brute, "events": sshd_events()}))
+        .await;
     assert!(!found.alerts.is_empty());
     assert!(
         found
@@ -503,7 +499,7 @@ async fn built_in_packs_install_once_and_respect_deletions() {
     );
 
     // A stored pack rule is tested by its slug.
-    let tested = trial(&app, &json!({"slug": "promisc_kernel", "events": [
+    let tested = app.test_rule(&json!({"slug": "promisc_kernel", "events": [
         {"category": "syslog", "hostname": "h1", "summary": "device eth0 entered promiscuous mode", "utctimestamp": "2026-11-29T10:00:00Z"}
     ]}))
     .await;

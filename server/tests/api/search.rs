@@ -2,7 +2,7 @@
 //! pagination, errors with positions, and the audit record of each search.
 
 use crate::helpers::{TestApp, assert_error, ingest_key, new_client, spawn_app};
-use app::search::{SearchRequest, SearchResponse, SortOrder};
+use app::search::{SearchRequest, SortOrder};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -49,18 +49,13 @@ fn request(query: &str) -> SearchRequest {
     }
 }
 
-async fn search(app: &TestApp, request: &SearchRequest) -> SearchResponse {
-    let response = app.post_json("/api/v1/search", request).await;
-    assert_eq!(response.status(), StatusCode::OK, "{:?}", request.query);
-    response.json().await.unwrap()
-}
-
 /// The minutes (after BASE) of the events `query` finds, oldest first.
 async fn minutes(app: &TestApp, query: &str) -> Vec<i64> {
     let base = chrono::DateTime::parse_from_rfc3339(BASE)
         .unwrap()
         .with_timezone(&chrono::Utc);
-    let mut found: Vec<i64> = search(app, &request(query))
+    let mut found: Vec<i64> = app
+        .search(&request(query))
         .await
         .hits
         .iter()
@@ -134,13 +129,13 @@ async fn ranges_are_inclusive_at_from_and_exclusive_at_to_and_pages_never_repeat
     let mut exact = request("");
     exact.from = Some("2026-11-29T10:01:00Z".into());
     exact.to = Some("2026-11-29T10:03:00Z".into());
-    let page = search(&app, &exact).await;
+    let page = app.search(&exact).await;
     assert_eq!(page.total, 2, "10:01 is in, 10:03 is out");
     assert!(page.total_is_exact);
 
     let mut first = request("");
     first.limit = Some(2);
-    let one = search(&app, &first).await;
+    let one = app.search(&first).await;
     assert_eq!(one.total, 5);
     assert_eq!(one.hits.len(), 2);
     assert!(
@@ -152,7 +147,7 @@ async fn ranges_are_inclusive_at_from_and_exclusive_at_to_and_pages_never_repeat
     while let Some(next) = cursor {
         let mut again = first.clone();
         again.cursor = Some(next);
-        let page = search(&app, &again).await;
+        let page = app.search(&again).await;
         seen.extend(page.hits.iter().map(|h| h.id));
         cursor = page.next_cursor;
     }
@@ -165,16 +160,16 @@ async fn ranges_are_inclusive_at_from_and_exclusive_at_to_and_pages_never_repeat
     let mut oldest = request("");
     oldest.sort = SortOrder::Asc;
     oldest.limit = Some(1);
-    let page = search(&app, &oldest).await;
+    let page = app.search(&oldest).await;
     assert_eq!(
         page.hits[0].timestamp.to_rfc3339(),
         "2026-11-29T10:00:00+00:00"
     );
 
     // Event data comes back as data: the markup is a string in the document.
-    let page = search(&app, &request("db01")).await;
+    let page = app.search(&request("db01")).await;
     assert!(page.hits.is_empty(), "free text is the message only");
-    let page = search(&app, &request("host.name:db01")).await;
+    let page = app.search(&request("host.name:db01")).await;
     assert_eq!(
         page.hits[0].event["message"],
         Value::from("connection from 2001:db8::1 <script>alert(1)</script>")
@@ -214,7 +209,7 @@ async fn bad_queries_and_times_are_400s_that_say_where() {
 async fn searches_are_audited_and_need_the_search_permission() {
     let app = spawn_app().await;
     app.login_as_admin().await;
-    search(&app, &request("user.name:root")).await;
+    app.search(&request("user.name:root")).await;
     let audited: Vec<(String, Value)> =
         sqlx::query_as("SELECT actor_name, details FROM audit_log WHERE action = 'search.run'")
             .fetch_all(&app.pool)
@@ -435,7 +430,7 @@ async fn exports_stream_every_match_as_ndjson_or_safe_csv() {
         "host.name,labels.env\r\ndb01,\r\n"
     );
 
-    let (analyst, _) = app.client_with_roles(&["viewer"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Viewer).await;
     let refused = analyst
         .post(app.url("/api/v1/search/export"))
         .json(&export(ExportFormat::Csv, ""))
@@ -525,7 +520,7 @@ async fn saved_searches_are_private_or_shared_and_only_their_owner_changes_them(
     let body = assert_error(broken, StatusCode::BAD_REQUEST, "validation_failed").await;
     assert_eq!(body.details.unwrap()["field"], "query");
 
-    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     let seen: Vec<SavedSearch> = analyst
         .get(app.url("/api/v1/saved-searches"))
         .send()
@@ -593,10 +588,7 @@ async fn an_event_is_found_by_its_id_alone_and_viewing_it_is_audited() {
     let app = spawn_app().await;
     app.login_as_admin().await;
     load(&app).await;
-    let hit = search(&app, &request("host.name:web02"))
-        .await
-        .hits
-        .remove(0);
+    let hit = app.search(&request("host.name:web02")).await.hits.remove(0);
     let response = app.get(&format!("/api/v1/events/{}", hit.id)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let found: app::search::Hit = response.json().await.unwrap();
@@ -643,7 +635,7 @@ async fn pages_stay_exact_while_new_events_arrive() {
     paged.limit = Some(1);
     let mut seen = Vec::new();
     loop {
-        let page = search(&app, &paged).await;
+        let page = app.search(&paged).await;
         seen.extend(page.hits.iter().map(|h| h.id));
         match page.next_cursor {
             Some(next) => paged.cursor = Some(next),

@@ -135,7 +135,7 @@ async fn watchlists_hold_values_that_indicator_rules_match() {
     }
 
     // Analysts read watchlists; they do not change them.
-    let (analyst, _) = app.client_with_roles(&["analyst"]).await;
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
     assert_eq!(
         analyst
             .get(app.url("/api/v1/watchlists"))

@@ -2,7 +2,7 @@
 //! whose correct alerts follow from the stored events alone, so that any
 //! alert missed or raised twice shows.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgConnection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -30,16 +30,9 @@ pub async fn create_rules(client: &reqwest::Client, url: &str) {
 
 /// Creates an ingest key as the signed-in `client`.
 pub async fn ingest_key(client: &reqwest::Client, url: &str) -> String {
-    let created: Value = client
-        .post(format!("{url}/api/v1/api-keys"))
-        .json(&json!({"name": "exactly-once", "scopes": ["ingest"]}))
-        .send()
+    super::create_ingest_key(client, url, "exactly-once")
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    created["key"].as_str().unwrap().to_owned()
+        .key
 }
 
 /// Posts probe events to `url` in batches of 40 until `stop` is set or a
@@ -166,7 +159,7 @@ pub async fn check_exactly_once(db: &mut PgConnection) -> i64 {
 }
 
 /// The detection status as the instance at `url` reports it.
-pub async fn status(client: &reqwest::Client, url: &str) -> Value {
+pub async fn status(client: &reqwest::Client, url: &str) -> app::alerts::DetectionStatus {
     client
         .get(format!("{url}/api/v1/detection/status"))
         .send()
@@ -181,8 +174,8 @@ pub async fn status(client: &reqwest::Client, url: &str) -> Value {
 pub async fn wait_until_running(client: &reqwest::Client, url: &str) {
     for _ in 0..600 {
         let status = status(client, url).await;
-        if status["this_instance_leads"] == true
-            && status["rules_running"] == status["rules_enabled"]
+        if status.this_instance_leads
+            && status.rules_running == u64::try_from(status.rules_enabled).ok()
         {
             return;
         }

@@ -203,4 +203,23 @@ pub async fn admin_client(url: &str, password: &str) -> (reqwest::Client, reqwes
     (client, status)
 }
 
+/// Creates an ingest key named `name` as the signed-in `client`.
+pub async fn create_ingest_key(
+    client: &reqwest::Client,
+    url: &str,
+    name: &str,
+) -> app::api_keys::CreatedApiKey {
+    let response = client
+        .post(format!("{url}/api/v1/api-keys"))
+        .json(&app::api_keys::CreateApiKeyRequest {
+            name: name.into(),
+            scopes: vec![app::api_keys::ApiKeyScope::Ingest],
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "creating an ingest key");
+    response.json().await.unwrap()
+}
+
 pub mod detection;

@@ -1,7 +1,7 @@
 //! The form that creates an API key, validated with the same rules as the server.
 
 use crate::api::ApiResult;
-use crate::components::common::ErrorPanel;
+use crate::components::common::{ErrorPanel, FormField};
 use app::api_keys::{ApiKeyScope, CreateApiKeyRequest, CreatedApiKey};
 use leptos::prelude::*;
 
@@ -39,8 +39,7 @@ pub fn ApiKeyForm(action: Action<CreateApiKeyRequest, ApiResult<CreatedApiKey>>)
 
     view! {
         <form class="form form-inline" on:submit=on_submit>
-            <div class="field field-grow">
-                <label for="api-key-name">"Name"</label>
+            <FormField id="api-key-name" label="Name" grow=true>
                 <input
                     id="api-key-name"
                     type="text"
@@ -50,7 +49,7 @@ pub fn ApiKeyForm(action: Action<CreateApiKeyRequest, ApiResult<CreatedApiKey>>)
                     required
                     bind:value=name
                 />
-            </div>
+            </FormField>
             <fieldset class="field">
                 <legend>"Scopes"</legend>
                 <label class="check">

@@ -4,7 +4,7 @@
 use crate::api;
 use crate::api::ApiResult;
 use crate::components::common::{
-    AsyncRegion, ConfirmButton, DataTable, EmptyState, ErrorPanel, TimeCell,
+    AsyncRegion, ConfirmButton, DataTable, EmptyState, ErrorPanel, FormField, TimeCell,
 };
 use app::ids::RetentionPolicyId;
 use app::ingest::SourceSummary;
@@ -185,8 +185,7 @@ fn PolicyForm(
 
     view! {
         <form class="form form-grid" on:submit=on_submit>
-            <div class="field">
-                <label for="policy-name">"Name"</label>
+            <FormField id="policy-name" label="Name">
                 <input
                     id="policy-name"
                     type="text"
@@ -196,16 +195,14 @@ fn PolicyForm(
                     required
                     bind:value=name
                 />
-            </div>
-            <div class="field">
-                <label for="policy-source">"Source"</label>
+            </FormField>
+            <FormField id="policy-source" label="Source">
                 <select id="policy-source" bind:value=source>
                     <option value="">"any source"</option>
                     {source_options}
                 </select>
-            </div>
-            <div class="field">
-                <label for="policy-category">"Category"</label>
+            </FormField>
+            <FormField id="policy-category" label="Category">
                 <input
                     id="policy-category"
                     type="text"
@@ -215,11 +212,10 @@ fn PolicyForm(
                     bind:value=category
                 />
                 <datalist id="policy-categories">{category_options}</datalist>
-            </div>
-            <div class="field">
-                <label for="policy-days">"Days"</label>
+            </FormField>
+            <FormField id="policy-days" label="Days">
                 <input id="policy-days" type="number" min="1" max="36500" required bind:value=days />
-            </div>
+            </FormField>
             <div class="field field-actions">
                 <button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Adding…" } else { "Add policy" }}

@@ -1,7 +1,7 @@
 //! The form that creates a local account, checked with the server's own parsers first.
 
 use crate::api::ApiResult;
-use crate::components::common::ErrorPanel;
+use crate::components::common::{ErrorPanel, FormField};
 use app::BuiltinRole;
 use app::auth::Username;
 use app::users::{CreateUserRequest, UserSummary};
@@ -61,8 +61,7 @@ pub fn UserForm(action: Action<CreateUserRequest, ApiResult<UserSummary>>) -> im
 
     view! {
         <form class="form form-grid" on:submit=on_submit>
-            <div class="field">
-                <label for="user-username">"Username"</label>
+            <FormField id="user-username" label="Username">
                 <input
                     id="user-username"
                     type="text"
@@ -73,13 +72,15 @@ pub fn UserForm(action: Action<CreateUserRequest, ApiResult<UserSummary>>) -> im
                     required
                     bind:value=username
                 />
-            </div>
-            <div class="field">
-                <label for="user-display-name">"Display name"</label>
+            </FormField>
+            <FormField id="user-display-name" label="Display name">
                 <input id="user-display-name" type="text" autocomplete="off" bind:value=display_name />
-            </div>
-            <div class="field">
-                <label for="user-password">"Password"</label>
+            </FormField>
+            <FormField
+                id="user-password"
+                label="Password"
+                hint=format!("At least {} characters.", CreateUserRequest::MIN_PASSWORD_LEN)
+            >
                 <input
                     id="user-password"
                     type="password"
@@ -89,16 +90,12 @@ pub fn UserForm(action: Action<CreateUserRequest, ApiResult<UserSummary>>) -> im
                     required
                     bind:value=password
                 />
-                <span id="user-password-hint" class="hint">
-                    {format!("At least {} characters.", CreateUserRequest::MIN_PASSWORD_LEN)}
-                </span>
-            </div>
-            <div class="field">
-                <label for="user-role">"Role"</label>
+            </FormField>
+            <FormField id="user-role" label="Role">
                 <select id="user-role" bind:value=role>
                     {role_options}
                 </select>
-            </div>
+            </FormField>
             <div class="field field-actions">
                 <button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Creating…" } else { "Create user" }}

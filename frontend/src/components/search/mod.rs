@@ -12,4 +12,4 @@ pub use histogram::Histogram;
 pub use query_bar::QueryBar;
 pub use results::Results;
 pub use saved::{SaveSearchForm, SavedSearches, Saving};
-pub use state::{ExplorerState, encode};
+pub use state::ExplorerState;

@@ -2,10 +2,11 @@
 //! whole event as a tree of its fields and as JSON. Event data is always
 //! text, never markup.
 
-use super::state::{ExplorerState, display, encode, event_link, text_at};
+use super::state::{ExplorerState, display, event_link, text_at};
 use crate::api;
 use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
 use crate::contexts::use_session;
+use crate::url::encode;
 use app::Permission;
 use app::search::{Hit, SearchRequest, SearchResponse};
 use leptos::prelude::*;
