@@ -72,9 +72,12 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(make_span))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn(log_internal_errors))
-                .layer(middleware::from_fn(json_error_bodies))
                 .layer(middleware::from_fn(security_headers))
                 .layer(CompressionLayer::new())
+                // Inside compression: it reads and rewrites bodies as the
+                // handler wrote them (outside, it saw gzip bytes and passed a
+                // `content-encoding: gzip` header on to a plain JSON body).
+                .layer(middleware::from_fn(json_error_bodies))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     timeout,

@@ -72,7 +72,7 @@ pub async fn export_link(
     State(state): State<AppState>,
     ctx: RequestContext,
     principal: Principal,
-    axum::extract::Query(params): axum::extract::Query<ExportParams>,
+    crate::error::AppQuery(params): crate::error::AppQuery<ExportParams>,
 ) -> Result<Response, ApiError> {
     let request = ExportRequest {
         query: params.q,

@@ -260,7 +260,7 @@ pub struct FieldsQuery {
 #[tracing::instrument(skip_all)]
 pub async fn list_fields(
     State(state): State<AppState>,
-    axum::extract::Query(range): axum::extract::Query<FieldsQuery>,
+    crate::error::AppQuery(range): crate::error::AppQuery<FieldsQuery>,
 ) -> Result<AppJson<FieldsResponse>, ApiError> {
     let (from, to) = time_range(range.from.as_deref(), range.to.as_deref())?;
     let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;

@@ -231,3 +231,44 @@ async fn a_panicking_handler_yields_a_json_500_without_internals() {
     // The server keeps serving.
     assert_eq!(app.get("/api/v1/health").await.status(), StatusCode::OK);
 }
+
+/// Found by schemathesis: a rejection rewritten into the JSON error body
+/// after compression kept `content-encoding: gzip` on a plain body, which
+/// no client could decode.
+#[tokio::test]
+async fn error_bodies_decode_when_the_client_accepts_gzip() {
+    let app = crate::helpers::spawn_app().await;
+    app.login_as_admin().await;
+    for path in [
+        "/api/v1/search/export?format=bogus",
+        "/api/v1/fields?from=never",
+        "/api/v1/alerts?limit=x",
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let gzipped = response
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|v| v == "gzip");
+        let bytes = response.bytes().await.unwrap();
+        let text = if gzipped {
+            use std::io::Read;
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut out)
+                .unwrap_or_else(|e| panic!("{path}: the body is not gzip: {e}"));
+            out
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let body: app::ErrorBody = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: not an error body ({e}): {text}"));
+        assert!(!body.message.is_empty(), "{path}: {text}");
+    }
+}
