@@ -3,7 +3,7 @@
 //! makes), syslog-ng's `elasticsearch-http()` and rsyslog's
 //! `omelasticsearch`. `make test` installs all three (scripts/install-deps.sh).
 
-use crate::helpers::{TestApp, ingest_key, spawn_app};
+use crate::helpers::{TestApp, ingest_key, spawn_app, spawn_syslog_ng, syslog_ng_config_version};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,10 +11,6 @@ use std::time::Duration;
 const APACHE_LOG: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/data/elastic-examples-apache/apache_logs"
-);
-const SSHD_LOG: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/loghub/OpenSSH/OpenSSH_2k.log"
 );
 
 fn target_dir() -> PathBuf {
@@ -124,23 +120,10 @@ async fn the_official_python_client_stores_every_document_once_and_retries_store
     assert!(parsed >= 9_900, "access-log lines are parsed ({parsed})");
 }
 
-fn syslog_ng_config_version() -> String {
-    let output = std::process::Command::new("syslog-ng")
-        .arg("--version")
-        .output()
-        .expect("syslog-ng is not installed (make test installs it)");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix("Config version: "))
-        .expect("syslog-ng --version names its config version")
-        .trim()
-        .to_owned()
-}
-
 /// Writes the 2,000 sshd lines where a shipper follows them.
 fn sshd_input(dir: &Path) -> PathBuf {
     let input = dir.join("auth.log");
-    let lines = std::fs::read_to_string(SSHD_LOG).unwrap();
+    let lines = std::fs::read_to_string(crate::helpers::SSHD_LOG).unwrap();
     // A file shipper waits for the last line's newline before sending it.
     std::fs::write(&input, format!("{}\n", lines.trim_end())).unwrap();
     input
@@ -176,25 +159,11 @@ async fn syslog_ng_elasticsearch_http_delivers_every_line_once() {
         ),
     )
     .unwrap();
-    let mut shipper = tokio::process::Command::new("syslog-ng")
-        .arg("--foreground")
-        .arg("--no-caps")
-        .arg(format!("--cfgfile={}", config.display()))
-        .arg(format!(
-            "--persist-file={}",
-            dir.path().join("persist").display()
-        ))
-        .arg(format!("--pidfile={}", dir.path().join("pid").display()))
-        .arg(format!("--control={}", dir.path().join("ctl").display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting syslog-ng");
+    let mut shipper = spawn_syslog_ng(&config, dir.path());
     let (stored, distinct) = wait_for(&app, "syslog-ng", 2000, &mut shipper).await;
     shipper.kill().await.unwrap();
     assert_eq!(stored, 2000, "every line once");
-    let lines = std::fs::read_to_string(SSHD_LOG).unwrap();
+    let lines = std::fs::read_to_string(crate::helpers::SSHD_LOG).unwrap();
     let unique: std::collections::HashSet<&str> = lines.lines().collect();
     assert_eq!(distinct, unique.len() as i64, "each line's own text");
 }
@@ -260,7 +229,7 @@ input(type="imfile" File="{input}" Tag="sshd" ruleset="to_vigil")
     let refused = std::fs::read_to_string(&errors).unwrap_or_default();
     assert!(refused.is_empty(), "rsyslog recorded refusals: {refused}");
     assert_eq!(stored, 2000, "every line once");
-    let lines = std::fs::read_to_string(SSHD_LOG).unwrap();
+    let lines = std::fs::read_to_string(crate::helpers::SSHD_LOG).unwrap();
     let unique: std::collections::HashSet<&str> = lines.lines().collect();
     assert_eq!(distinct, unique.len() as i64, "each line's own text");
 }

@@ -408,3 +408,41 @@ pub fn geoip_databases() -> String {
     }
     files.map(|f| f.display().to_string()).join(",")
 }
+
+/// The 2,000 loghub sshd lines the shipper tests send.
+pub const SSHD_LOG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/data/loghub/OpenSSH/OpenSSH_2k.log"
+);
+
+/// Returns the config version the installed syslog-ng speaks (`@version:`).
+pub fn syslog_ng_config_version() -> String {
+    let output = std::process::Command::new("syslog-ng")
+        .arg("--version")
+        .output()
+        .expect(
+            "syslog-ng is not installed: `apt-get install syslog-ng-core` (make test installs it)",
+        );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("Config version: "))
+        .expect("syslog-ng --version names its config version")
+        .trim()
+        .to_owned()
+}
+
+/// Starts syslog-ng in the foreground on `config`, its state files in `dir`.
+pub fn spawn_syslog_ng(config: &std::path::Path, dir: &std::path::Path) -> tokio::process::Child {
+    tokio::process::Command::new("syslog-ng")
+        .arg("--foreground")
+        .arg("--no-caps")
+        .arg(format!("--cfgfile={}", config.display()))
+        .arg(format!("--persist-file={}", dir.join("persist").display()))
+        .arg(format!("--pidfile={}", dir.join("pid").display()))
+        .arg(format!("--control={}", dir.join("ctl").display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting syslog-ng")
+}

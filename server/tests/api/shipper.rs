@@ -1,37 +1,16 @@
 //! A real log shipper from Debian's packages, syslog-ng, forwards the 2,000
 //! loghub sshd lines to Vigil's syslog TCP listener: every line arrives once.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_syslog_ng, syslog_ng_config_version};
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::Duration;
-
-const SSHD_LOG: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/loghub/OpenSSH/OpenSSH_2k.log"
-);
-
-fn syslog_ng_config_version() -> String {
-    let output = std::process::Command::new("syslog-ng")
-        .arg("--version")
-        .output()
-        .expect(
-            "syslog-ng is not installed: `apt-get install syslog-ng-core` (make test installs it)",
-        );
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix("Config version: "))
-        .expect("syslog-ng --version names its config version")
-        .trim()
-        .to_owned()
-}
 
 #[tokio::test]
 async fn syslog_ng_delivers_every_line_exactly_once() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("auth.log");
-    let lines = std::fs::read_to_string(SSHD_LOG).unwrap();
+    let lines = std::fs::read_to_string(crate::helpers::SSHD_LOG).unwrap();
     // The sample lacks a final newline; a file shipper waits for it before
     // sending the last line, as it should.
     std::fs::write(&input, format!("{}\n", lines.trim_end())).unwrap();
@@ -50,21 +29,7 @@ async fn syslog_ng_delivers_every_line_exactly_once() {
         ),
     )
     .unwrap();
-    let mut shipper = tokio::process::Command::new("syslog-ng")
-        .arg("--foreground")
-        .arg("--no-caps")
-        .arg(format!("--cfgfile={}", config.display()))
-        .arg(format!(
-            "--persist-file={}",
-            dir.path().join("persist").display()
-        ))
-        .arg(format!("--pidfile={}", dir.path().join("pid").display()))
-        .arg(format!("--control={}", dir.path().join("ctl").display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting syslog-ng");
+    let mut shipper = spawn_syslog_ng(&config, dir.path());
 
     let mut stored = 0i64;
     for _ in 0..600 {
