@@ -293,3 +293,65 @@ async fn documents_retried_with_their_id_are_stored_once() {
     .unwrap();
     assert_eq!(distinct, 100);
 }
+
+#[tokio::test]
+async fn single_documents_refuse_garbage_and_oversized_bodies_and_store_nothing() {
+    let app =
+        crate::helpers::spawn_app_with(vigil::http::routes::api_routes_with_limits(64 * 1024), &[])
+            .await;
+    let key = ingest_key(&app, "python-app").await;
+    let client = new_client();
+    let big = json!({"message": "x".repeat(100 * 1024)}).to_string();
+    let long_id = "i".repeat(513);
+    let cases: [(reqwest::Method, String, String, StatusCode); 5] = [
+        (
+            reqwest::Method::POST,
+            "/logs/_doc".into(),
+            big.clone(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/logs/_create/a".into(),
+            big,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            reqwest::Method::POST,
+            "/logs/_doc".into(),
+            "{broken".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/logs/_doc/a".into(),
+            "[1, 2]".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/logs/_doc/{long_id}"),
+            "{}".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (method, path, body, expected) in cases {
+        let response = client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            expected,
+            "{method} {}",
+            &path[..path.len().min(40)]
+        );
+        let answer: Value = response.json().await.unwrap();
+        assert!(answer.is_object(), "a JSON answer: {answer}");
+    }
+    assert_eq!(stored_events(&app).await, 0);
+}
