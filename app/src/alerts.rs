@@ -102,7 +102,7 @@ pub struct Alert {
     pub id: AlertId,
     pub rule_id: RuleId,
     /// The rule's version that raised it.
-    pub rule_version: i32,
+    pub rule_version: crate::rules::RuleVersion,
     pub rule_slug: String,
     pub rule_name: String,
     pub severity: Severity,

@@ -244,13 +244,62 @@ pub enum RuleOrigin {
     Pack,
 }
 
+/// A rule's version number: 1 when created, one more with each change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(transparent)]
+pub struct RuleVersion(pub i32);
+
+impl RuleVersion {
+    /// The version a rule is created at.
+    pub const FIRST: RuleVersion = RuleVersion(1);
+
+    /// Returns the version a change to this one makes.
+    pub fn next(self) -> RuleVersion {
+        RuleVersion(self.0 + 1)
+    }
+}
+
+impl std::fmt::Display for RuleVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What made a version of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RuleChange {
+    Create,
+    Update,
+    Delete,
+}
+
+impl RuleChange {
+    /// Returns the name stored and sent.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleChange::Create => "create",
+            RuleChange::Update => "update",
+            RuleChange::Delete => "delete",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(name: &str) -> Option<RuleChange> {
+        [RuleChange::Create, RuleChange::Update, RuleChange::Delete]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
+}
+
 /// A stored rule: its definition, identity and history's head.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rule {
     pub id: crate::ids::RuleId,
-    /// Starts at 1; each change adds one.
-    pub version: i32,
+    pub version: RuleVersion,
     pub origin: RuleOrigin,
     pub definition: RuleDefinition,
     pub created_at: DateTime<Utc>,
@@ -265,17 +314,16 @@ pub struct Rule {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleUpdate {
-    pub version: i32,
+    pub version: RuleVersion,
     pub definition: RuleDefinition,
 }
 
-/// One version of a rule.
+/// One entry of a rule's history: a version and what made it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct RuleVersion {
-    pub version: i32,
-    /// `create`, `update` or `delete`.
-    pub change: String,
+pub struct RuleHistoryEntry {
+    pub version: RuleVersion,
+    pub change: RuleChange,
     pub definition: RuleDefinition,
     pub changed_at: DateTime<Utc>,
     pub changed_by: Option<String>,

@@ -59,7 +59,7 @@ impl AlertRow {
                 }),
             id: AlertId(self.id),
             rule_id: RuleId(self.rule_id),
-            rule_version: self.rule_version,
+            rule_version: app::rules::RuleVersion(self.rule_version),
             rule_slug: self.rule_slug,
             rule_name: self.rule_name,
             tactics: self.tactics,

@@ -9,6 +9,10 @@
 //!   events ordered by (transaction, time, id).
 //! - A round's alerts and the new watermark commit together; alerts are
 //!   unique on (rule, group, window start, first event).
+//! - Every rule or watchlist change moves `detection_generation` in its own
+//!   transaction; a round reads it in the horizon's snapshot and loads the
+//!   rules again when it moved, so an event committed after a rule change is
+//!   always evaluated by the changed rule. Notifications only wake the loop.
 //! - Rule state is saved every `checkpoint_interval` (and whenever the rule
 //!   set changes) with the watermark it belongs to. After a crash the
 //!   leader restores it and evaluates `[checkpoint, watermark)` again: the
@@ -24,10 +28,10 @@ use super::repo;
 use super::set::RuleSet;
 use crate::config::DetectionSettings;
 use anyhow::{Context, bail};
-use app::rules::RuleDefinition;
+use app::rules::{RuleDefinition, RuleVersion};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use sqlx::postgres::{PgListener, PgNotification};
+use sqlx::postgres::PgListener;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -59,7 +63,7 @@ pub struct EngineStatus {
     pub failed: std::sync::Mutex<Vec<(Uuid, String, String)>>,
     /// Whether each stored rule version compiles (the error when not), so
     /// the status API compiles a rule once per version, not per request.
-    pub compiled: std::sync::Mutex<std::collections::HashMap<(Uuid, i32), Option<String>>>,
+    pub compiled: std::sync::Mutex<std::collections::HashMap<(Uuid, RuleVersion), Option<String>>>,
 }
 
 /// Starts the engine's task: it waits for the lead, then leads until its
@@ -137,7 +141,7 @@ pub struct RuleKey {
     /// The rule's id.
     pub id: Uuid,
     /// The version loaded.
-    pub version: i32,
+    pub version: RuleVersion,
 }
 
 struct Leader {
@@ -150,6 +154,8 @@ struct Leader {
     instance: String,
     rules: RuleSet<RuleKey>,
     watermark: i64,
+    /// The detection generation the rules were last loaded at.
+    generation: i64,
     last_checkpoint: Instant,
     /// Per rule: the state last saved (to write only what changed).
     saved: HashMap<Uuid, serde_json::Value>,
@@ -176,7 +182,7 @@ impl Leader {
             .listen_all(["vigil_events", "vigil_rules", "vigil_watchlists"])
             .await?;
         let horizon = repo::horizon(&mut conn).await?;
-        repo::claim_cursor(&mut conn, horizon, instance).await?;
+        repo::claim_cursor(&mut conn, horizon.tx, instance).await?;
         let (watermark, checkpoint) = repo::fetch_cursor_marks(&mut conn).await?;
         let mut leader = Leader {
             pool,
@@ -187,6 +193,7 @@ impl Leader {
             instance: instance.to_owned(),
             rules: RuleSet::default(),
             watermark,
+            generation: horizon.generation,
             last_checkpoint: Instant::now(),
             saved: HashMap::new(),
         };
@@ -208,34 +215,33 @@ impl Leader {
             } else {
                 self.settings.poll_interval
             };
-            let mut reload = false;
+            // Notifications only wake the engine early: whether the rules
+            // changed is the generation's to say (a lost connection loses
+            // notifications, never generations).
             match tokio::time::timeout(wait, self.listener.try_recv()).await {
-                Ok(Ok(Some(notification))) => reload |= changes_rules(&notification),
-                // The listener lost its connection (it reconnects): changes
-                // made meanwhile went unheard, so load the rules again.
-                Ok(Ok(None)) => reload = true,
+                Ok(Ok(_)) | Err(_) => {}
                 Ok(Err(error)) => return Err(error.into()),
-                Err(_) => {}
             }
-            // Take every notification already waiting: one round serves them all.
-            while let Some(notification) = self.listener.next_buffered() {
-                reload |= changes_rules(&notification);
-            }
-            if reload {
-                // The state of the old rule set is saved at the current
-                // watermark first, so evaluating again after a crash never
-                // runs a changed rule over events its old version saw.
-                self.checkpoint().await?;
-                self.load_rules(false).await?;
-                self.checkpoint().await?;
-            }
+            // One round serves every notification already waiting.
+            while self.listener.next_buffered().is_some() {}
         }
     }
 
     /// Evaluates the batches up to the horizon (at most `round_events`
-    /// events); returns whether more are waiting.
+    /// events), with the rules of the horizon's generation; returns whether
+    /// more are waiting.
     async fn round(&mut self) -> anyhow::Result<bool> {
-        let round = self.read(self.watermark, None).await?;
+        let horizon = repo::horizon(&mut self.conn).await?;
+        if horizon.generation != self.generation {
+            // The state of the old rule set is saved at the current
+            // watermark first, so evaluating again after a crash never
+            // runs a changed rule over events its old version saw.
+            self.checkpoint().await?;
+            self.load_rules(false).await?;
+            self.checkpoint().await?;
+            self.generation = horizon.generation;
+        }
+        let round = self.read(self.watermark, horizon.tx).await?;
         let drafts = self.evaluate(round.events, true).await?;
         self.commit(round.end, drafts).await?;
         Ok(round.more)
@@ -254,7 +260,7 @@ impl Leader {
         );
         let mut at = from;
         while at < to {
-            let round = self.read(at, Some(to)).await?;
+            let round = self.read(at, to).await?;
             let drafts = self.evaluate(round.events, false).await?;
             let mut tx = self.conn.begin().await?;
             let rows = drafts_rows(&self.rules, drafts);
@@ -271,13 +277,9 @@ impl Leader {
         Ok(())
     }
 
-    /// Reads the events of the batches from `from` up to the horizon (or
-    /// `to`), at most `round_events` of them unless one batch is larger.
-    async fn read(&mut self, from: i64, to: Option<i64>) -> anyhow::Result<Round> {
-        let horizon = match to {
-            Some(to) => to,
-            None => repo::horizon(&mut self.conn).await?,
-        };
+    /// Reads the events of the batches from `from` up to `horizon`, at
+    /// most `round_events` of them unless one batch is larger.
+    async fn read(&mut self, from: i64, horizon: i64) -> anyhow::Result<Round> {
         let batches = repo::fetch_batches(&mut self.conn, from, horizon, MAX_ROUND_BATCHES).await?;
         let mut taken = 0;
         let mut total = 0usize;
@@ -370,7 +372,7 @@ impl Leader {
     /// Saves the state of every rule that changed since its last save, at
     /// the current watermark.
     async fn checkpoint(&mut self) -> anyhow::Result<()> {
-        let mut changed: Vec<(Uuid, i32, serde_json::Value)> = Vec::new();
+        let mut changed: Vec<(Uuid, RuleVersion, serde_json::Value)> = Vec::new();
         for (key, rule) in self.rules.entries() {
             if !rule.is_stateful() {
                 continue;
@@ -401,11 +403,11 @@ impl Leader {
     /// first load, state saved at the checkpoint is restored.
     async fn load_rules(&mut self, restore: bool) -> anyhow::Result<()> {
         let rows = repo::fetch_enabled_rules(&self.pool).await?;
-        let mut saved: HashMap<Uuid, (i32, serde_json::Value)> = if restore {
+        let mut saved: HashMap<Uuid, (RuleVersion, serde_json::Value)> = if restore {
             repo::fetch_rule_states(&mut self.conn)
                 .await?
                 .into_iter()
-                .map(|r| (r.rule_id, (r.rule_version, r.state)))
+                .map(|r| (r.rule_id, (RuleVersion(r.rule_version), r.state)))
                 .collect()
         } else {
             HashMap::new()
@@ -440,12 +442,12 @@ impl Leader {
             };
             let mut fresh = true;
             if let Some((old, rule)) = previous.remove(&row.id)
-                && old.version == row.version
+                && old.version == RuleVersion(row.version)
             {
                 // Same rule (an indicator's watchlist may have changed): keep its memory.
                 fresh = evaluator.restore(rule.save()).is_err();
             } else if let Some((version, state)) = saved.remove(&row.id)
-                && version == row.version
+                && version == RuleVersion(row.version)
             {
                 match evaluator.restore(state) {
                     Ok(()) => fresh = false,
@@ -470,7 +472,7 @@ impl Leader {
             }
             let key = RuleKey {
                 id: row.id,
-                version: row.version,
+                version: RuleVersion(row.version),
             };
             evaluators.push((key, evaluator));
         }
@@ -537,11 +539,6 @@ async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyho
     Ok(read)
 }
 
-/// Whether a notification means the rules must be loaded again.
-fn changes_rules(notification: &PgNotification) -> bool {
-    matches!(notification.channel(), "vigil_rules" | "vigil_watchlists")
-}
-
 /// Runs `rules` over `events` in order, then moves their clock to `now`:
 /// the alerts raised, with the index of the rule that raised each.
 ///
@@ -596,7 +593,7 @@ pub fn evaluate<K>(
 struct AlertRow {
     id: Uuid,
     rule_id: Uuid,
-    rule_version: i32,
+    rule_version: RuleVersion,
     rule_slug: String,
     rule_name: String,
     severity: app::rules::Severity,

@@ -6,6 +6,7 @@ use super::matcher::Lists;
 use crate::db::locks;
 use crate::event::params::{Param, arguments};
 use crate::search::compile::Condition;
+use app::rules::RuleVersion;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
@@ -192,7 +193,7 @@ pub async fn lock_watermark(conn: &mut PgConnection) -> sqlx::Result<i64> {
 pub async fn save_checkpoint(
     conn: &mut PgConnection,
     live: &[Uuid],
-    changed: &[(Uuid, i32, serde_json::Value)],
+    changed: &[(Uuid, RuleVersion, serde_json::Value)],
     watermark: i64,
 ) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM rule_states WHERE rule_id <> ALL($1)", live)
@@ -204,7 +205,7 @@ pub async fn save_checkpoint(
                  ON CONFLICT (rule_id) DO UPDATE
                  SET rule_version = EXCLUDED.rule_version, state = EXCLUDED.state, saved_at = now()",
             id,
-            version,
+            version.0,
             state
         )
         .execute(&mut *conn)
@@ -266,10 +267,23 @@ pub async fn fetch_rule_states(conn: &mut PgConnection) -> sqlx::Result<Vec<Save
     .await
 }
 
-/// Returns the oldest transaction still running: every one below it has finished.
-pub async fn horizon(conn: &mut PgConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS "horizon!""#
+/// Where the engine may read up to, and which rules it must read with.
+#[derive(Debug, Clone, Copy)]
+pub struct Horizon {
+    /// The oldest transaction still running: every one below it has finished.
+    pub tx: i64,
+    /// The detection generation in the same snapshot: every rule or
+    /// watchlist change committed before those transactions began is in it.
+    pub generation: i64,
+}
+
+/// Returns the horizon of the current snapshot.
+pub async fn horizon(conn: &mut PgConnection) -> sqlx::Result<Horizon> {
+    sqlx::query_as!(
+        Horizon,
+        r#"SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS "tx!",
+                  generation AS "generation!"
+           FROM detection_generation"#
     )
     .fetch_one(conn)
     .await

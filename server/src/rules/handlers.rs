@@ -13,8 +13,8 @@ use app::alerts::{BrokenRule, DetectionStatus};
 use app::ids::RuleId;
 use app::permissions::Permission::{EditRules, ViewRules};
 use app::rules::{
-    Rule, RuleDefinition, RuleOrigin, RuleTestRequest, RuleTestResponse, RuleUpdate, RuleVersion,
-    SigmaImportOutcome, SigmaImportResponse, limits,
+    Rule, RuleChange, RuleDefinition, RuleHistoryEntry, RuleOrigin, RuleTestRequest,
+    RuleTestResponse, RuleUpdate, RuleVersion, SigmaImportOutcome, SigmaImportResponse, limits,
 };
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -121,9 +121,9 @@ pub async fn delete_rule(
     repo::insert_rule_version(
         &mut *tx,
         id.as_uuid(),
-        row.version,
+        RuleVersion(row.version),
         &row.definition,
-        "delete",
+        RuleChange::Delete,
         principal.user_id(),
     )
     .await?;
@@ -155,16 +155,18 @@ pub async fn export_rule_sigma(
 pub async fn list_rule_versions(
     State(state): State<AppState>,
     AppPath(id): AppPath<RuleId>,
-) -> Result<AppJson<Vec<RuleVersion>>, ApiError> {
+) -> Result<AppJson<Vec<RuleHistoryEntry>>, ApiError> {
     let rows = repo::fetch_rule_versions(&state.pool, id.as_uuid()).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found("no rule with this id"));
     }
     rows.into_iter()
         .map(|r| {
-            Ok(RuleVersion {
-                version: r.version,
-                change: r.change,
+            Ok(RuleHistoryEntry {
+                version: RuleVersion(r.version),
+                change: RuleChange::parse(&r.change).ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("unknown rule change {:?}", r.change))
+                })?,
                 definition: definition_of(r.definition)?,
                 changed_at: r.changed_at,
                 changed_by: r.changed_by,
@@ -383,7 +385,7 @@ pub async fn detection_status(
         let mut current = std::collections::HashMap::with_capacity(rules.len());
         let mut broken = Vec::new();
         for row in rules {
-            let key = (row.id, row.version);
+            let key = (row.id, RuleVersion(row.version));
             let error = known.remove(&key).unwrap_or_else(|| {
                 match serde_json::from_value::<RuleDefinition>(row.definition) {
                     Ok(definition) => crate::detect::eval::Evaluator::new(

@@ -1,8 +1,8 @@
 //! Stored rules: each change a new version (with optimistic concurrency),
 //! deletion kept and marked, import from Sigma and MozDef, the built-in
-//! packs, and the rule test. A change notifies the engine through the
-//! `vigil_rules` channel (a trigger in the migration); the engine itself is
-//! `detect`.
+//! packs, and the rule test. A change moves the detection generation and
+//! wakes the engine on the `vigil_rules` channel (triggers in the
+//! migrations); the engine itself is `detect`.
 
 pub mod handlers;
 pub mod mozdef;
@@ -15,7 +15,7 @@ use crate::detect::eval::Evaluator;
 use crate::error::ApiError;
 use app::error::ErrorCode;
 use app::ids::RuleId;
-use app::rules::{Rule, RuleDefinition, RuleOrigin};
+use app::rules::{Rule, RuleChange, RuleDefinition, RuleOrigin, RuleVersion};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -74,7 +74,7 @@ pub async fn live(
         .map(|r| {
             Ok(Rule {
                 id: RuleId(r.id),
-                version: r.version,
+                version: RuleVersion(r.version),
                 origin: parse_origin(&r.origin),
                 definition: definition_of(r.definition)?,
                 created_at: r.created_at,
@@ -122,7 +122,15 @@ pub async fn insert(
     )
     .await
     .map_err(slug_taken)?;
-    repo::insert_rule_version(&mut *tx, id, 1, &json, "create", by).await?;
+    repo::insert_rule_version(
+        &mut *tx,
+        id,
+        RuleVersion::FIRST,
+        &json,
+        RuleChange::Create,
+        by,
+    )
+    .await?;
     Ok(RuleId(id))
 }
 
@@ -131,14 +139,15 @@ pub async fn insert(
 pub async fn replace(
     tx: &mut PgConnection,
     id: RuleId,
-    expected: Option<i32>,
+    expected: Option<RuleVersion>,
     definition: &RuleDefinition,
     by: Option<Uuid>,
-) -> Result<i32, ApiError> {
+) -> Result<RuleVersion, ApiError> {
     let json = serde_json::to_value(definition).map_err(ApiError::internal)?;
     let id = id.as_uuid();
     let current = repo::lock_rule_version(&mut *tx, id)
         .await?
+        .map(RuleVersion)
         .ok_or_else(|| ApiError::not_found("no rule with this id"))?;
     if let Some(expected) = expected
         && expected != current
@@ -148,7 +157,7 @@ pub async fn replace(
         ))
         .with_details(serde_json::json!({ "version": current })));
     }
-    let version = current + 1;
+    let version = current.next();
     repo::update_rule(
         &mut *tx,
         id,
@@ -160,7 +169,7 @@ pub async fn replace(
     )
     .await
     .map_err(slug_taken)?;
-    repo::insert_rule_version(&mut *tx, id, version, &json, "update", by).await?;
+    repo::insert_rule_version(&mut *tx, id, version, &json, RuleChange::Update, by).await?;
     Ok(version)
 }
 

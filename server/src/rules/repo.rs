@@ -1,5 +1,6 @@
 //! SQL for stored rules and their versions.
 
+use app::rules::{RuleChange, RuleVersion};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -82,22 +83,22 @@ pub async fn insert_rule(
     Ok(())
 }
 
-/// Records a version of a rule (`change`: create, update, delete).
+/// Records a version of a rule.
 pub async fn insert_rule_version(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    version: i32,
+    version: RuleVersion,
     definition: &serde_json::Value,
-    change: &str,
+    change: RuleChange,
     by: Option<Uuid>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO rule_versions (rule_id, version, definition, change, changed_by)
          VALUES ($1, $2, $3, $4, $5)",
         id,
-        version,
+        version.0,
         definition,
-        change,
+        change.name(),
         by
     )
     .execute(db)
@@ -120,7 +121,7 @@ pub async fn update_rule(
     db: impl PgExecutor<'_>,
     id: Uuid,
     slug: &str,
-    version: i32,
+    version: RuleVersion,
     enabled: bool,
     definition: &serde_json::Value,
     by: Option<Uuid>,
@@ -131,7 +132,7 @@ pub async fn update_rule(
          WHERE id = $1",
         id,
         slug,
-        version,
+        version.0,
         enabled,
         definition,
         by

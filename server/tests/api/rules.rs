@@ -3,7 +3,7 @@
 //! events are stored), and clear errors for broken rules and events.
 
 use crate::helpers::{assert_error, ingest_key, new_client, spawn_app};
-use app::rules::RuleTestResponse;
+use app::rules::{RuleChange, RuleTestResponse, RuleVersion};
 use app::search::{SearchRequest, SearchResponse};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -226,7 +226,7 @@ async fn rules_are_stored_with_every_version_and_audited() {
     let created = app.post_json("/api/v1/rules", &brute_force_rule()).await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let rule: app::rules::Rule = created.json().await.unwrap();
-    assert_eq!(rule.version, 1);
+    assert_eq!(rule.version, RuleVersion::FIRST);
     assert_eq!(rule.definition.slug, "bruteforce_ssh");
     assert_eq!(rule.created_by.as_deref(), Some("admin"));
 
@@ -261,7 +261,7 @@ async fn rules_are_stored_with_every_version_and_audited() {
         .json()
         .await
         .unwrap();
-    assert_eq!(updated.version, 2);
+    assert_eq!(updated.version, RuleVersion(2));
     let stale = client
         .put(&url)
         .json(&json!({"version": 1, "definition": changed}))
@@ -289,7 +289,7 @@ async fn rules_are_stored_with_every_version_and_audited() {
         client.get(&url).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    let versions: Vec<app::rules::RuleVersion> = client
+    let versions: Vec<app::rules::RuleHistoryEntry> = client
         .get(format!("{url}/versions"))
         .send()
         .await
@@ -297,11 +297,16 @@ async fn rules_are_stored_with_every_version_and_audited() {
         .json()
         .await
         .unwrap();
-    let changes: Vec<(i32, &str)> = versions
-        .iter()
-        .map(|v| (v.version, v.change.as_str()))
-        .collect();
-    assert_eq!(changes, [(3, "delete"), (2, "update"), (1, "create")]);
+    let changes: Vec<(i32, RuleChange)> =
+        versions.iter().map(|v| (v.version.0, v.change)).collect();
+    assert_eq!(
+        changes,
+        [
+            (3, RuleChange::Delete),
+            (2, RuleChange::Update),
+            (1, RuleChange::Create)
+        ]
+    );
     let rules: Vec<app::rules::Rule> = app.get("/api/v1/rules").await.json().await.unwrap();
     assert!(rules.is_empty());
     assert_eq!(
@@ -433,7 +438,7 @@ async fn sigma_yaml_imports_as_rules_or_says_why_not() {
         panic!("{:?}", second.documents[0]);
     };
     assert!(updated);
-    assert_eq!((again.id, again.version), (stored.id, 2));
+    assert_eq!((again.id, again.version), (stored.id, RuleVersion(2)));
 
     // Garbage is a reason, not an error page.
     let garbage = import("title: [unclosed".into()).await;
@@ -571,7 +576,7 @@ async fn untouched_pack_rules_follow_the_shipped_definition() {
         .find(|r| r.definition.slug == "bruteforce_ssh")
         .unwrap();
     assert_eq!(&brute.definition, shipped_brute);
-    assert_eq!(brute.version, 2);
+    assert_eq!(brute.version, RuleVersion(2));
     let promisc = rules
         .iter()
         .find(|r| r.definition.slug == "promisc_kernel")

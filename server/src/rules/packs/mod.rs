@@ -15,7 +15,7 @@
 pub mod repo;
 
 use crate::audit::{AuditRecord, repo as audit_repo};
-use app::rules::RuleDefinition;
+use app::rules::{RuleChange, RuleDefinition, RuleVersion};
 use sqlx::PgPool;
 
 /// How a pack is written.
@@ -164,9 +164,10 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<Installed> {
             if let Some(live) = live {
                 let current: Option<RuleDefinition> = serde_json::from_value(live.definition).ok();
                 if live.by_pack && current.as_ref() != Some(&rule) {
-                    let version = live.version + 1;
+                    let version = RuleVersion(live.version).next();
                     repo::update_pack_rule(&mut tx, live.id, version, rule.enabled, &json).await?;
-                    repo::insert_pack_version(&mut tx, live.id, version, &json, "update").await?;
+                    repo::insert_pack_version(&mut tx, live.id, version, &json, RuleChange::Update)
+                        .await?;
                     updated.push(rule.slug);
                 }
                 continue;
@@ -177,7 +178,8 @@ pub async fn install(pool: &PgPool) -> anyhow::Result<Installed> {
             }
             let id = uuid::Uuid::new_v4();
             repo::insert_pack_rule(&mut tx, id, &rule.slug, rule.enabled, &json).await?;
-            repo::insert_pack_version(&mut tx, id, 1, &json, "create").await?;
+            repo::insert_pack_version(&mut tx, id, RuleVersion::FIRST, &json, RuleChange::Create)
+                .await?;
             created.push(rule.slug);
         }
         for (action, slugs) in [

@@ -1,6 +1,7 @@
 //! SQL of the pack installer: what was installed once, pack watchlists,
 //! and pack rules with the versions the pack wrote.
 
+use app::rules::{RuleChange, RuleVersion};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -97,7 +98,7 @@ pub async fn lock_live_pack_rule(
 pub async fn update_pack_rule(
     tx: &mut PgConnection,
     id: Uuid,
-    version: i32,
+    version: RuleVersion,
     enabled: bool,
     definition: &serde_json::Value,
 ) -> sqlx::Result<()> {
@@ -105,7 +106,7 @@ pub async fn update_pack_rule(
         "UPDATE rules SET version = $2, enabled = $3, definition = $4, updated_at = now()
                           WHERE id = $1",
         id,
-        version,
+        version.0,
         enabled,
         definition
     )
@@ -150,17 +151,17 @@ pub async fn insert_pack_rule(
 pub async fn insert_pack_version(
     tx: &mut PgConnection,
     rule: Uuid,
-    version: i32,
+    version: RuleVersion,
     definition: &serde_json::Value,
-    change: &str,
+    change: RuleChange,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO rule_versions (rule_id, version, definition, change, by_pack)
          VALUES ($1, $2, $3, $4, true)",
         rule,
-        version,
+        version.0,
         definition,
-        change
+        change.name()
     )
     .execute(tx)
     .await?;
