@@ -72,6 +72,17 @@ pub struct LoginSettings {
     pub max_failures_per_user: i64,
     /// Failures allowed per client address within the window, across usernames.
     pub max_failures_per_ip: i64,
+    /// Failures per username, from any address, before each further attempt
+    /// from an address the account never signed in from waits (1 s, doubling).
+    pub account_free_failures: i64,
+    /// The longest such wait.
+    pub account_max_delay: Duration,
+    /// Failures recorded one by one per window; beyond, they are counted.
+    pub max_audited_failures: i64,
+    /// Password verifications running at once.
+    pub max_concurrent_verifications: usize,
+    /// Sign-ins waiting for a verification; beyond, 503.
+    pub verification_queue: usize,
 }
 
 /// Returns HTTP limits.
@@ -81,6 +92,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// The largest accepted request body on ordinary API routes.
     pub body_limit_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Returns how events are accepted and stored.
@@ -225,6 +238,11 @@ struct FileLogin {
     window_secs: Option<u64>,
     max_failures_per_user: Option<i64>,
     max_failures_per_ip: Option<i64>,
+    account_free_failures: Option<i64>,
+    account_max_delay_secs: Option<u64>,
+    max_audited_failures: Option<i64>,
+    max_concurrent_verifications: Option<usize>,
+    verification_queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -232,6 +250,7 @@ struct FileLogin {
 struct FileHttp {
     request_timeout_secs: Option<u64>,
     body_limit_bytes: Option<usize>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -284,6 +303,30 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_LOGIN_MAX_FAILURES_PER_IP",
         "failures per address (default 20)",
+    ),
+    (
+        "VIGIL_LOGIN_ACCOUNT_FREE_FAILURES",
+        "failures per username before new addresses wait (default 5)",
+    ),
+    (
+        "VIGIL_LOGIN_ACCOUNT_MAX_DELAY_SECS",
+        "longest wait per username (default 60)",
+    ),
+    (
+        "VIGIL_LOGIN_MAX_AUDITED_FAILURES",
+        "failed sign-ins recorded one by one per window (default 1000)",
+    ),
+    (
+        "VIGIL_LOGIN_MAX_CONCURRENT_VERIFICATIONS",
+        "password verifications at once (default 4)",
+    ),
+    (
+        "VIGIL_LOGIN_VERIFICATION_QUEUE",
+        "sign-ins waiting to verify before 503 (default 32)",
+    ),
+    (
+        "VIGIL_TRUSTED_PROXIES",
+        "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)",
     ),
     ("VIGIL_REQUEST_TIMEOUT_SECS", "request timeout (default 30)"),
     ("VIGIL_BODY_LIMIT_BYTES", "API body limit (default 1048576)"),
@@ -439,6 +482,26 @@ impl Settings {
                 max_failures_per_ip: parse_env(env, "VIGIL_LOGIN_MAX_FAILURES_PER_IP")?
                     .or(file.login.max_failures_per_ip)
                     .unwrap_or(20),
+                account_free_failures: parse_env(env, "VIGIL_LOGIN_ACCOUNT_FREE_FAILURES")?
+                    .or(file.login.account_free_failures)
+                    .unwrap_or(5),
+                account_max_delay: secs(
+                    parse_env(env, "VIGIL_LOGIN_ACCOUNT_MAX_DELAY_SECS")?
+                        .or(file.login.account_max_delay_secs),
+                    60,
+                ),
+                max_audited_failures: parse_env(env, "VIGIL_LOGIN_MAX_AUDITED_FAILURES")?
+                    .or(file.login.max_audited_failures)
+                    .unwrap_or(1000),
+                max_concurrent_verifications: parse_env(
+                    env,
+                    "VIGIL_LOGIN_MAX_CONCURRENT_VERIFICATIONS",
+                )?
+                .or(file.login.max_concurrent_verifications)
+                .unwrap_or(4),
+                verification_queue: parse_env(env, "VIGIL_LOGIN_VERIFICATION_QUEUE")?
+                    .or(file.login.verification_queue)
+                    .unwrap_or(32),
             },
             http: HttpSettings {
                 request_timeout: secs(
@@ -449,6 +512,17 @@ impl Settings {
                 body_limit_bytes: parse_env(env, "VIGIL_BODY_LIMIT_BYTES")?
                     .or(file.http.body_limit_bytes)
                     .unwrap_or(1024 * 1024),
+                trusted_proxies: match env("VIGIL_TRUSTED_PROXIES") {
+                    Some(list) => cidrs(list.split(','), "VIGIL_TRUSTED_PROXIES")?,
+                    None => cidrs(
+                        file.http
+                            .trusted_proxies
+                            .iter()
+                            .flatten()
+                            .map(String::as_str),
+                        "http.trusted_proxies",
+                    )?,
+                },
             },
             ingest: IngestSettings {
                 body_limit_bytes: parse_env(env, "VIGIL_INGEST_BODY_LIMIT_BYTES")?
@@ -526,8 +600,19 @@ impl Settings {
         if self.database.max_connections < 2 {
             bail!("database max_connections must be at least 2");
         }
-        if self.login.max_failures_per_user < 1 || self.login.max_failures_per_ip < 1 {
+        let login = &self.login;
+        if login.max_failures_per_user < 1
+            || login.max_failures_per_ip < 1
+            || login.account_free_failures < 1
+            || login.max_audited_failures < 1
+        {
             bail!("login failure limits must be at least 1");
+        }
+        if login.max_concurrent_verifications < 1 {
+            bail!("at least one password verification must be able to run");
+        }
+        if login.window.as_secs() < 1 {
+            bail!("the login window must be at least 1 second");
         }
         if self.http.body_limit_bytes < 1024 {
             bail!("http body limit must be at least 1024 bytes");
@@ -578,6 +663,22 @@ fn listen_address(value: Option<String>, name: &str) -> anyhow::Result<Option<So
 
 fn secs(value: Option<u64>, default: u64) -> Duration {
     Duration::from_secs(value.unwrap_or(default))
+}
+
+/// Reads CIDRs (a bare address is a single host).
+fn cidrs<'a>(
+    items: impl Iterator<Item = &'a str>,
+    name: &str,
+) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    items
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| anyhow::anyhow!("{name}: {item:?} is not a CIDR or an address"))
+        })
+        .collect()
 }
 
 fn parse_env<'a, T>(env: impl Fn(&str) -> Option<&'a str>, name: &str) -> anyhow::Result<Option<T>>

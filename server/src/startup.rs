@@ -97,6 +97,10 @@ impl Application {
                         state.pool.clone(),
                         state.settings.ingest.retention_days,
                     )),
+                    tokio::spawn(crate::maintenance::run_login_upkeep(
+                        state.pool.clone(),
+                        crate::auth::throttle::Limits::of(&state.settings.login),
+                    )),
                     tokio::spawn(ingest::sources::run_flusher(
                         state.sources.clone(),
                         state.pool.clone(),
@@ -250,6 +254,10 @@ pub async fn build_state(
         ..TimePolicy::default()
     };
     let geo = open_geoip(&settings.ingest.geoip_databases).await?;
+    let verify_gate = Arc::new(crate::auth::throttle::VerifyGate::new(
+        settings.login.max_concurrent_verifications,
+        settings.login.verification_queue,
+    ));
     let state = AppState {
         pool,
         settings: Arc::new(settings),
@@ -264,6 +272,7 @@ pub async fn build_state(
         sources: SourceTally::default(),
         api_keys: crate::api_keys::KeyCache::default(),
         detection: Arc::default(),
+        verify_gate,
     };
     Ok((state, writers))
 }

@@ -37,4 +37,6 @@ pub struct AppState {
     pub api_keys: crate::api_keys::KeyCache,
     /// What this instance's detection engine is doing.
     pub detection: Arc<crate::detect::engine::EngineStatus>,
+    /// Bounds concurrent password verifications.
+    pub verify_gate: Arc<crate::auth::throttle::VerifyGate>,
 }

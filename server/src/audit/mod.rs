@@ -7,6 +7,7 @@ pub mod handlers;
 pub mod repo;
 
 use crate::auth::Principal;
+use crate::http::client::ClientIp;
 use app::audit::{ActorKind, AuditOutcome};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -106,7 +107,7 @@ impl AuditRecord {
 /// Returns the request facts every audit record carries.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
-    /// The peer address.
+    /// The client address (behind trusted proxies, the one they name).
     pub client_ip: Option<IpAddr>,
     /// The `x-request-id` of the request.
     pub request_id: Option<String>,
@@ -118,11 +119,17 @@ impl RequestContext {
     /// Returns the request facts found in `headers` and `extensions`.
     pub fn from_parts(headers: &HeaderMap, extensions: &Extensions) -> RequestContext {
         let client_ip = extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
+            .get::<ClientIp>()
+            .map(|client| client.0)
+            .or_else(|| {
+                extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|info| info.0.ip().to_canonical())
+            });
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
+            .filter(|id| crate::http::client::plain_request_id(id.as_bytes()))
             .map(str::to_owned);
         let user_agent = headers
             .get(header::USER_AGENT)

@@ -142,52 +142,6 @@ pub async fn verify_audit_chain(db: impl PgExecutor<'_>) -> sqlx::Result<AuditVe
     })
 }
 
-/// Returns how many failed logins match `username` from `client_ip`, and `client_ip`
-/// alone, since `since`, with the oldest of each, for throttling.
-#[tracing::instrument(skip(db, username))]
-pub async fn count_recent_login_failures(
-    db: impl PgExecutor<'_>,
-    username: &str,
-    client_ip: Option<std::net::IpAddr>,
-    since: DateTime<Utc>,
-) -> sqlx::Result<LoginFailureCounts> {
-    let ip = client_ip.map(IpNet::from);
-    let row = sqlx::query!(
-        r#"SELECT
-               count(*) FILTER (WHERE target = $1 AND client_ip IS NOT DISTINCT FROM $2) AS "per_user!",
-               min(ts) FILTER (WHERE target = $1 AND client_ip IS NOT DISTINCT FROM $2) AS oldest_per_user,
-               count(*) FILTER (WHERE $2::inet IS NOT NULL AND client_ip = $2) AS "per_ip!",
-               min(ts) FILTER (WHERE $2::inet IS NOT NULL AND client_ip = $2) AS oldest_per_ip
-           FROM audit_log
-           WHERE action = 'auth.login' AND outcome = 'failure' AND ts >= $3
-             AND (target = $1 OR client_ip = $2)"#,
-        username,
-        ip as Option<IpNet>,
-        since,
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(LoginFailureCounts {
-        per_user: row.per_user,
-        oldest_per_user: row.oldest_per_user,
-        per_ip: row.per_ip,
-        oldest_per_ip: row.oldest_per_ip,
-    })
-}
-
-/// Returns recent failed-login counts.
-#[derive(Debug, Clone, Copy)]
-pub struct LoginFailureCounts {
-    /// Failures for this username from this address.
-    pub per_user: i64,
-    /// The oldest of those.
-    pub oldest_per_user: Option<DateTime<Utc>>,
-    /// Failures from this address, any username.
-    pub per_ip: i64,
-    /// The oldest of those.
-    pub oldest_per_ip: Option<DateTime<Utc>>,
-}
-
 /// Returns the id of the newest record; used by tests and the status page.
 pub async fn fetch_latest_seq(db: impl PgExecutor<'_>) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!("SELECT max(seq) FROM audit_log")

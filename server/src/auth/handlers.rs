@@ -1,7 +1,7 @@
 //! Login, logout, the current user and key introspection.
 
 use super::access::Access;
-use super::{AuthedKey, AuthedUser, password, repo, token};
+use super::{AuthedKey, AuthedUser, password, repo, throttle, token};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::error::{ApiError, AppJson};
 use crate::http::route::Route;
@@ -36,59 +36,62 @@ pub async fn login(
     headers: HeaderMap,
     AppJson(request): AppJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    // Usernames are recorded as typed (bounded) so failed guesses show in the audit log.
-    let typed: String = request.username.trim().chars().take(64).collect();
     let username = Username::parse(&request.username).ok();
-    let throttle_key = username.as_ref().map_or(typed.clone(), |u| u.to_string());
-
-    let since =
-        Utc::now() - chrono::Duration::from_std(state.settings.login.window).unwrap_or_default();
-    let counts =
-        audit_repo::count_recent_login_failures(&state.pool, &throttle_key, ctx.client_ip, since)
-            .await?;
-    let limits = &state.settings.login;
-    let blocked_since = if counts.per_user >= limits.max_failures_per_user {
-        counts.oldest_per_user
-    } else if counts.per_ip >= limits.max_failures_per_ip {
-        counts.oldest_per_ip
-    } else {
-        None
-    };
-    if let Some(oldest) = blocked_since {
-        let window = chrono::Duration::from_std(limits.window).unwrap_or_default();
-        let retry_after = (oldest + window - Utc::now()).num_seconds().max(1) as u64;
-        let record = AuditRecord::anonymous("auth.login", &ctx)
-            .outcome(AuditOutcome::Denied)
-            .target(throttle_key)
-            .details(serde_json::json!({ "reason": "throttled", "retry_after_secs": retry_after }));
-        audit_repo::insert_audit_record(&state.pool, &record).await?;
-        return Err(ApiError::too_many_requests(
-            "too many failed sign-in attempts; wait before trying again",
-            retry_after,
-        ));
-    }
-
     let account = match &username {
         Some(name) => repo::fetch_login_user(&state.pool, name.as_str()).await?,
         None => None,
     };
+    // Failed guesses show in the audit log under the name typed (bounded),
+    // unless it looks like a password typed into the wrong field.
+    let shown = throttle::recorded_username(&request.username, account.is_some());
+    let keys = throttle::Keys::new(
+        &username.as_ref().map_or(shown.clone(), |u| u.to_string()),
+        ctx.client_ip,
+    );
+    let known = match &account {
+        Some(account) => throttle::known_address(&state.pool, account.id, &keys.address).await?,
+        None => false,
+    };
+    let limits = throttle::Limits::of(&state.settings.login);
+    let record = match throttle::reserve(&state.pool, &keys, known, &limits).await? {
+        throttle::Verdict::Proceed { record } => record,
+        throttle::Verdict::Refuse {
+            retry_after_secs, ..
+        } => {
+            return Err(ApiError::too_many_requests(
+                "too many failed sign-in attempts; wait before trying again",
+                retry_after_secs,
+            ));
+        }
+    };
+
     let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let Some(permit) = state.verify_gate.enter().await else {
+        throttle::release(&state.pool, &keys, false).await?;
+        return Err(ApiError::overloaded(
+            "too many sign-ins at once; try again in a moment",
+            1,
+        ));
+    };
     let password_ok = password::verify_password(
         stored_hash,
         state.dummy_hash.to_string(),
         SecretString::from(request.password),
     )
     .await?;
+    drop(permit);
 
+    let failed = |reason| fail_login(&state, &ctx, &shown, reason, record);
     let (Some(account), Some(username)) = (account, username) else {
-        return fail_login(&state, &ctx, &throttle_key, "unknown user").await;
+        return failed("unknown user").await;
     };
     if !password_ok {
-        return fail_login(&state, &ctx, &throttle_key, "wrong password").await;
+        return failed("wrong password").await;
     }
     if account.disabled {
-        return fail_login(&state, &ctx, &throttle_key, "account disabled").await;
+        return failed("account disabled").await;
     }
+    throttle::release(&state.pool, &keys, true).await?;
 
     // A new session id at every login; a session the browser still carried is ended.
     let previous = headers
@@ -117,6 +120,7 @@ pub async fn login(
     )
     .await?;
     repo::set_last_login(&mut *tx, user_id).await?;
+    repo::remember_address(&mut *tx, account.id, &keys.address).await?;
     let record = AuditRecord::anonymous("auth.login", &ctx)
         .target(username.to_string())
         .details(serde_json::json!({ "session_id": session_id }));
@@ -161,12 +165,17 @@ async fn fail_login(
     ctx: &crate::audit::RequestContext,
     target: &str,
     reason: &str,
+    record: bool,
 ) -> Result<Response, ApiError> {
-    let record = AuditRecord::anonymous("auth.login", ctx)
-        .outcome(AuditOutcome::Failure)
-        .target(target)
-        .details(serde_json::json!({ "reason": reason }));
-    audit_repo::insert_audit_record(&state.pool, &record).await?;
+    // Beyond the window's budget the failure is only counted (its window's
+    // summary says how many).
+    if record {
+        let record = AuditRecord::anonymous("auth.login", ctx)
+            .outcome(AuditOutcome::Failure)
+            .target(target)
+            .details(serde_json::json!({ "reason": reason }));
+        audit_repo::insert_audit_record(&state.pool, &record).await?;
+    }
     // One answer for every cause, so the response does not reveal which accounts exist.
     Err(ApiError::new(
         ErrorCode::InvalidCredentials,

@@ -6,6 +6,7 @@ pub mod guard;
 pub mod handlers;
 pub mod password;
 pub mod repo;
+pub mod throttle;
 pub mod token;
 
 use crate::error::ApiError;

@@ -186,3 +186,142 @@ pub async fn fetch_or_insert_secret(
         .fetch_one(&mut *db)
         .await
 }
+
+/// One sign-in throttling counter as stored.
+#[derive(Debug)]
+pub struct ThrottleRow {
+    pub scope: String,
+    pub key: String,
+    pub window_start: DateTime<Utc>,
+    pub failures: i32,
+    pub refused: i32,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+/// Locks the throttling counters named by `scopes` and `keys` (pairwise),
+/// creating missing ones with a window starting at `now`; in a fixed order,
+/// so concurrent attempts never deadlock.
+pub async fn lock_throttle(
+    tx: &mut PgConnection,
+    scopes: &[&str],
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<ThrottleRow>> {
+    sqlx::query!(
+        "INSERT INTO login_throttle (scope, key, window_start)
+         SELECT scope, key, $3 FROM unnest($1::text[], $2::text[]) AS k(scope, key)
+         ORDER BY scope, key
+         ON CONFLICT DO NOTHING",
+        scopes as &[&str],
+        keys,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query_as!(
+        ThrottleRow,
+        "SELECT t.scope, t.key, t.window_start, t.failures, t.refused, t.last_failure
+         FROM login_throttle t JOIN unnest($1::text[], $2::text[]) AS k(scope, key)
+              ON t.scope = k.scope AND t.key = k.key
+         ORDER BY t.scope, t.key
+         FOR UPDATE OF t",
+        scopes as &[&str],
+        keys,
+    )
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// Writes throttling counters (pairwise arrays), inserting any missing.
+#[allow(clippy::too_many_arguments)]
+pub async fn store_throttle(
+    tx: &mut PgConnection,
+    scopes: &[&str],
+    keys: &[&str],
+    window_starts: &[DateTime<Utc>],
+    failures: &[i32],
+    refused: &[i32],
+    last_failures: &[Option<DateTime<Utc>>],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO login_throttle (scope, key, window_start, failures, refused, last_failure)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[],
+                                $6::timestamptz[])
+           ON CONFLICT (scope, key) DO UPDATE
+           SET window_start = EXCLUDED.window_start, failures = EXCLUDED.failures,
+               refused = EXCLUDED.refused, last_failure = EXCLUDED.last_failure"#,
+        scopes as &[&str],
+        keys as &[&str],
+        window_starts,
+        failures,
+        refused,
+        last_failures as &[Option<DateTime<Utc>>],
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes and returns the throttling counters whose window started before `before`.
+pub async fn take_throttles_started_before(
+    tx: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<ThrottleRow>> {
+    sqlx::query_as!(
+        ThrottleRow,
+        "DELETE FROM login_throttle WHERE window_start < $1
+         RETURNING scope, key, window_start, failures, refused, last_failure",
+        before
+    )
+    .fetch_all(tx)
+    .await
+}
+
+/// Says whether `user` signed in from `address` since `since`.
+pub async fn is_known_address(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    address: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM login_known_addresses
+                          WHERE user_id = $1 AND address = $2 AND last_seen >= $3) AS "known!""#,
+        user,
+        address,
+        since
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Records that `user` signed in from `address` now.
+pub async fn remember_address(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    address: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO login_known_addresses (user_id, address, last_seen) VALUES ($1, $2, now())
+         ON CONFLICT (user_id, address) DO UPDATE SET last_seen = now()",
+        user,
+        address
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets addresses not signed in from since `before`.
+pub async fn forget_known_addresses(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM login_known_addresses WHERE last_seen < $1",
+        before
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! The HTTP surface: middleware stack, API router, SPA files, error bodies.
 
+pub mod client;
 pub mod openapi;
 pub mod route;
 pub mod routes;
@@ -61,6 +62,8 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
         .layer(RequestDecompressionLayer::new());
 
     let request_id = HeaderName::from_static("x-request-id");
+    let trusted: std::sync::Arc<[ipnet::IpNet]> =
+        state.settings.http.trusted_proxies.clone().into();
     Router::new()
         .merge(api)
         .fallback_service(spa_files(&static_dir))
@@ -68,6 +71,11 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(panic_response))
+                .layer(middleware::from_fn_with_state(
+                    trusted,
+                    client::resolve_client,
+                ))
+                .layer(middleware::from_fn(client::sanitize_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(make_span))
                 .layer(PropagateRequestIdLayer::new(request_id))

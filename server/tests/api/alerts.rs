@@ -394,20 +394,26 @@ async fn an_event_posted_right_after_a_rule_is_created_is_evaluated_by_it() {
     // event to commit meanwhile, which the loaded set must not miss.
     for chunk in 0..4 {
         let logins: Vec<Value> = (0..5_000)
-            .map(|i| json!({"message": "login", "event": {"action": "login"},
-                            "user": {"name": format!("user{chunk}-{i}")}}))
+            .map(|i| {
+                json!({"message": "login", "event": {"action": "login"},
+                            "user": {"name": format!("user{chunk}-{i}")}})
+            })
             .collect();
         app.post_events(&key, &logins).await;
     }
     app.settled().await;
     for i in 0..5 {
-        app.create_rule(json!({"slug": format!("first_login_{i}"), "name": "First login",
+        app.create_rule(
+            json!({"slug": format!("first_login_{i}"), "name": "First login",
                                "severity": "low", "kind": "new_terms", "fields": ["user.name"],
-                               "query": "event.action:login", "history_days": 7}))
-            .await;
-        app.create_rule(json!({"slug": format!("fresh_{i}"), "name": "Fresh", "severity": "low",
-                               "kind": "query", "query": format!("event.action:fresh_{i}")}))
-            .await;
+                               "query": "event.action:login", "history_days": 7}),
+        )
+        .await;
+        app.create_rule(
+            json!({"slug": format!("fresh_{i}"), "name": "Fresh", "severity": "low",
+                               "kind": "query", "query": format!("event.action:fresh_{i}")}),
+        )
+        .await;
         app.post_events(
             &key,
             &[json!({"message": "fresh", "event": {"action": format!("fresh_{i}")}})],

@@ -13,6 +13,7 @@ mod compat;
 mod detect;
 mod elastic_clients;
 mod helpers;
+mod hostile;
 mod ingest;
 mod openapi;
 mod retention;
