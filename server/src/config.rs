@@ -94,6 +94,13 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Open HTTP connections at most.
+    pub max_connections: usize,
+    /// Request headers must arrive within this (and an idle keep-alive
+    /// connection's next request must begin within it).
+    pub header_timeout: Duration,
+    /// The largest request head accepted.
+    pub max_header_bytes: usize,
 }
 
 /// Returns how events are accepted and stored.
@@ -139,12 +146,18 @@ impl Default for DetectionSettings {
 }
 
 /// Returns which syslog listeners run; each is off unless given an address.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SyslogSettings {
     /// Address for RFC 5424/3164 over UDP, for example `0.0.0.0:5514`.
     pub udp: Option<SocketAddr>,
     /// Address for syslog over TCP (octet-counting or newline framing).
     pub tcp: Option<SocketAddr>,
+    /// Open TCP connections at most.
+    pub max_connections: usize,
+    /// Open TCP connections per peer address at most.
+    pub max_connections_per_peer: usize,
+    /// A TCP connection that delivers no complete frame for this long is closed.
+    pub idle_timeout: Duration,
 }
 
 /// Returns the log output format.
@@ -204,6 +217,9 @@ struct FileDetection {
 struct FileSyslog {
     udp: Option<String>,
     tcp: Option<String>,
+    max_connections: Option<usize>,
+    max_connections_per_peer: Option<usize>,
+    idle_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +267,9 @@ struct FileHttp {
     request_timeout_secs: Option<u64>,
     body_limit_bytes: Option<usize>,
     trusted_proxies: Option<Vec<String>>,
+    max_connections: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    max_header_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -329,6 +348,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)",
     ),
     ("VIGIL_REQUEST_TIMEOUT_SECS", "request timeout (default 30)"),
+    (
+        "VIGIL_HTTP_MAX_CONNECTIONS",
+        "open HTTP connections at most (default 4096)",
+    ),
+    (
+        "VIGIL_HTTP_HEADER_TIMEOUT_SECS",
+        "request headers must arrive within this (default 10)",
+    ),
+    (
+        "VIGIL_HTTP_MAX_HEADER_BYTES",
+        "largest request head (default 65536)",
+    ),
     ("VIGIL_BODY_LIMIT_BYTES", "API body limit (default 1048576)"),
     (
         "VIGIL_INGEST_BODY_LIMIT_BYTES",
@@ -361,6 +392,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_SYSLOG_TCP",
         "syslog TCP listen address, e.g. 0.0.0.0:5514 (default off)",
+    ),
+    (
+        "VIGIL_SYSLOG_MAX_CONNECTIONS",
+        "open syslog TCP connections at most (default 1024)",
+    ),
+    (
+        "VIGIL_SYSLOG_MAX_CONNECTIONS_PER_PEER",
+        "open syslog TCP connections per peer address (default 64)",
+    ),
+    (
+        "VIGIL_SYSLOG_IDLE_TIMEOUT_SECS",
+        "close a syslog TCP connection after this long without a complete message (default 600)",
     ),
     (
         "VIGIL_GEOIP_DATABASES",
@@ -512,6 +555,17 @@ impl Settings {
                 body_limit_bytes: parse_env(env, "VIGIL_BODY_LIMIT_BYTES")?
                     .or(file.http.body_limit_bytes)
                     .unwrap_or(1024 * 1024),
+                max_connections: parse_env(env, "VIGIL_HTTP_MAX_CONNECTIONS")?
+                    .or(file.http.max_connections)
+                    .unwrap_or(4096),
+                header_timeout: secs(
+                    parse_env(env, "VIGIL_HTTP_HEADER_TIMEOUT_SECS")?
+                        .or(file.http.header_timeout_secs),
+                    10,
+                ),
+                max_header_bytes: parse_env(env, "VIGIL_HTTP_MAX_HEADER_BYTES")?
+                    .or(file.http.max_header_bytes)
+                    .unwrap_or(64 * 1024),
                 trusted_proxies: match env("VIGIL_TRUSTED_PROXIES") {
                     Some(list) => cidrs(list.split(','), "VIGIL_TRUSTED_PROXIES")?,
                     None => cidrs(
@@ -571,6 +625,17 @@ impl Settings {
                         .or(file.syslog.tcp),
                     "VIGIL_SYSLOG_TCP",
                 )?,
+                max_connections: parse_env(env, "VIGIL_SYSLOG_MAX_CONNECTIONS")?
+                    .or(file.syslog.max_connections)
+                    .unwrap_or(1024),
+                max_connections_per_peer: parse_env(env, "VIGIL_SYSLOG_MAX_CONNECTIONS_PER_PEER")?
+                    .or(file.syslog.max_connections_per_peer)
+                    .unwrap_or(64),
+                idle_timeout: secs(
+                    parse_env(env, "VIGIL_SYSLOG_IDLE_TIMEOUT_SECS")?
+                        .or(file.syslog.idle_timeout_secs),
+                    600,
+                ),
             },
             log: LogSettings {
                 filter: env("VIGIL_LOG")
@@ -633,6 +698,19 @@ impl Settings {
         }
         if ingest.retention_days < 1 {
             bail!("retention must be at least one day");
+        }
+        let syslog = &self.syslog;
+        if syslog.max_connections < 1 || syslog.max_connections_per_peer < 1 {
+            bail!("syslog connection limits must be at least 1");
+        }
+        if syslog.idle_timeout.as_secs() < 1 {
+            bail!("the syslog idle timeout must be at least 1 second");
+        }
+        if self.http.max_connections < 1 || self.http.header_timeout.as_secs() < 1 {
+            bail!("the HTTP connection cap and header timeout must be at least 1");
+        }
+        if self.http.max_header_bytes < 8192 {
+            bail!("the HTTP header limit must be at least 8192 bytes");
         }
         if self.http.request_timeout.as_secs() < 1 {
             bail!("request timeout must be at least 1 second");

@@ -74,9 +74,16 @@ impl SyslogSockets {
             tasks.push(tokio::spawn(ingest::syslog::run_udp(state.clone(), socket)));
         }
         if let Some(listener) = self.tcp {
+            let syslog = &state.settings.syslog;
+            let limits = ingest::syslog::TcpLimits {
+                max_connections: syslog.max_connections,
+                max_per_peer: syslog.max_connections_per_peer,
+                idle_timeout: syslog.idle_timeout,
+            };
             tasks.push(tokio::spawn(ingest::syslog::run_tcp(
                 state.clone(),
                 listener,
+                limits,
             )));
         }
         tasks
@@ -87,6 +94,7 @@ impl Application {
     /// Opens the database (starting the embedded one if configured), migrates,
     /// prepares identity, and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        raise_file_limit();
         let database = Database::open(&settings.database, &settings.data_dir).await?;
         match Self::prepare(settings, &database).await {
             Ok((listener, state, bootstrap, writers, syslog)) => {
@@ -199,14 +207,16 @@ impl Application {
     ) -> anyhow::Result<()> {
         let sources = self.state.sources.clone();
         let pool = self.state.pool.clone();
+        let http = &self.state.settings.http;
+        let limits = http::serve::ServeLimits {
+            max_connections: http.max_connections,
+            header_timeout: http.header_timeout,
+            max_header_bytes: http.max_header_bytes,
+        };
         let router = http::router(self.state);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP");
+        let served = http::serve::serve(self.listener, router, limits, shutdown)
+            .await
+            .context("serving HTTP");
         // The router (and with it every handle to the writer) is gone: the
         // writers store what they still hold, then stop.
         for task in &self.maintenance {
@@ -275,6 +285,19 @@ pub async fn build_state(
         verify_gate,
     };
     Ok((state, writers))
+}
+
+/// Raises the open-file limit to its hard maximum: every HTTP and syslog
+/// connection is a descriptor, and the caps on them should be what bounds
+/// them, not a soft limit of 1,024 that makes `accept` fail for everyone.
+fn raise_file_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && let Err(error) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+    {
+        tracing::warn!(%error, soft, hard, "raising the open-file limit failed");
+    }
 }
 
 /// Loads the geo-IP databases (off the async threads: they are large files).

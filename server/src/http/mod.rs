@@ -4,6 +4,7 @@ pub mod client;
 pub mod openapi;
 pub mod route;
 pub mod routes;
+pub mod serve;
 
 use crate::auth::guard;
 use crate::error::{InternalCause, error_response};

@@ -5,6 +5,12 @@
 //! sender only learns that bytes were read. Vigil stores what it receives
 //! through the same group-commit writer as HTTP, and a line it cannot parse as
 //! syslog is still stored, whole, as the message (flagged), never dropped.
+//!
+//! The TCP listener faces anyone who can reach it, without credentials, so
+//! everything a peer can make it hold is bounded: every frame (an octet
+//! count or a line, at most [`MAX_MESSAGE`]), connections per listener and
+//! per peer address, the time a frame may take to arrive, and the bytes read
+//! but not yet stored (per connection and for all of them together).
 
 use super::normalize::{IngestContext, TimePolicy, normalize};
 use super::timestamp::parse_timestamp;
@@ -13,7 +19,9 @@ use app::ingest::SourceKind;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
@@ -21,6 +29,14 @@ use uuid::Uuid;
 
 /// The longest accepted syslog message, in bytes (RFC 5425 asks receivers for at least 8 KiB).
 pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Bytes a TCP connection may have read but not yet stored before it
+/// stores them (the batch is flushed at this size).
+const CONNECTION_BUFFER: usize = 1024 * 1024;
+
+/// Bytes all TCP connections together may hold read but not yet stored;
+/// beyond it, readers wait (and so stop reading from their sockets).
+const LISTENER_BUFFER: usize = 64 * 1024 * 1024;
 
 const SEVERITIES: [&str; 8] = [
     "emergency",
@@ -319,25 +335,89 @@ pub async fn run_udp(state: AppState, socket: UdpSocket) {
     }
 }
 
+/// How many connections a TCP listener keeps, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpLimits {
+    /// Open connections per listener.
+    pub max_connections: usize,
+    /// Open connections per peer address.
+    pub max_per_peer: usize,
+    /// A frame (including the wait for its first byte) must arrive within
+    /// this, or the connection is closed (senders reconnect).
+    pub idle_timeout: Duration,
+}
+
 /// Accepts TCP connections on `listener`; each is read with RFC 6587 framing.
-pub async fn run_tcp(state: AppState, listener: TcpListener) {
+pub async fn run_tcp(state: AppState, listener: TcpListener, limits: TcpLimits) {
     let address = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     tracing::info!(%address, "syslog TCP listener started");
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let peers: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let buffer = Arc::new(tokio::sync::Semaphore::new(LISTENER_BUFFER));
     loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = read_tcp_connection(&state, address, stream).await {
-                        tracing::debug!(%peer, %error, "syslog TCP connection ended");
-                    }
-                });
-            }
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "syslog TCP accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Over a limit the connection is closed at once: holding it open
+        // unread would cost as much as reading it.
+        let Ok(slot) = Arc::clone(&open).try_acquire_owned() else {
+            tracing::debug!(%peer, "syslog TCP connection refused: listener full");
+            continue;
+        };
+        let Some(peer_slot) = PeerSlot::take(&peers, peer.ip(), limits.max_per_peer) else {
+            tracing::debug!(%peer, "syslog TCP connection refused: too many from this address");
+            continue;
+        };
+        let (state, buffer) = (state.clone(), Arc::clone(&buffer));
+        tokio::spawn(async move {
+            let result = read_tcp_connection(&state, address, stream, buffer, limits).await;
+            if let Err(error) = result {
+                tracing::debug!(%peer, %error, "syslog TCP connection ended");
+            }
+            drop((slot, peer_slot));
+        });
+    }
+}
+
+/// One connection counted against its peer address until dropped.
+struct PeerSlot {
+    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl PeerSlot {
+    fn take(
+        peers: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        max: usize,
+    ) -> Option<PeerSlot> {
+        let mut open = peers.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot {
+            peers: Arc::clone(peers),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
             }
         }
     }
@@ -347,40 +427,116 @@ async fn read_tcp_connection(
     state: &AppState,
     address: SocketAddr,
     stream: tokio::net::TcpStream,
+    buffer: Arc<tokio::sync::Semaphore>,
+    limits: TcpLimits,
 ) -> std::io::Result<()> {
     // A reader task owns the socket, so a batching timeout never cancels a
-    // half-read frame; the bounded channel carries back-pressure to the socket.
-    let (frames, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(1000);
+    // half-read frame. Each frame holds its bytes of the listener's buffer
+    // until it is stored, so what all connections hold is bounded, and a
+    // full buffer stops reading (back-pressure to the senders).
+    let (frames, mut received) =
+        tokio::sync::mpsc::channel::<(Vec<u8>, tokio::sync::OwnedSemaphorePermit)>(64);
     let reader = tokio::spawn(async move {
         let mut reader = BufReader::new(stream);
-        while let Some(frame) = read_frame(&mut reader).await? {
-            if !frame.iter().all(u8::is_ascii_whitespace) && frames.send(frame).await.is_err() {
+        loop {
+            let frame =
+                match tokio::time::timeout(limits.idle_timeout, read_frame(&mut reader)).await {
+                    Ok(frame) => frame?,
+                    Err(_) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "no complete frame within the idle timeout",
+                        ));
+                    }
+                };
+            let Some(Frame { bytes: frame, cut }) = frame else {
+                break;
+            };
+            if cut {
+                // The line went on past the limit: what was kept is stored,
+                // the rest of the line is read and dropped.
+                tokio::time::timeout(limits.idle_timeout, skip_line(&mut reader))
+                    .await
+                    .map_err(|_| {
+                        std::io::Error::new(std::io::ErrorKind::TimedOut, "an endless line")
+                    })??;
+            }
+            if frame.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let Ok(permit) = Arc::clone(&buffer)
+                .acquire_many_owned(frame.len().max(1) as u32)
+                .await
+            else {
+                break;
+            };
+            if frames.send((frame, permit)).await.is_err() {
                 break;
             }
         }
         Ok::<(), std::io::Error>(())
     });
     let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut held = Vec::new();
+    let mut bytes = 0;
     loop {
         match tokio::time::timeout(Duration::from_millis(100), received.recv()).await {
-            Ok(Some(frame)) => {
+            Ok(Some((frame, permit))) => {
+                bytes += frame.len();
                 batch.push(frame);
-                if batch.len() >= 1000 {
+                held.push(permit);
+                if batch.len() >= 1000 || bytes >= CONNECTION_BUFFER {
                     store_lines(state, "tcp", address, std::mem::take(&mut batch)).await;
+                    held.clear();
+                    bytes = 0;
                 }
             }
             Ok(None) => break,
-            Err(_idle) => store_lines(state, "tcp", address, std::mem::take(&mut batch)).await,
+            Err(_idle) => {
+                store_lines(state, "tcp", address, std::mem::take(&mut batch)).await;
+                held.clear();
+                bytes = 0;
+            }
         }
     }
     store_lines(state, "tcp", address, batch).await;
+    drop(held);
     reader.await.unwrap_or(Ok(()))
+}
+
+/// One frame read from a TCP stream.
+#[derive(Debug, PartialEq, Eq)]
+struct Frame {
+    bytes: Vec<u8>,
+    /// A line longer than [`MAX_MESSAGE`]: `bytes` is its start, the rest is
+    /// still unread.
+    cut: bool,
+}
+
+/// Reads and drops bytes up to and including the next newline (or the end).
+async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', available) {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(());
+            }
+            None => {
+                let all = available.len();
+                reader.consume(all);
+            }
+        }
+    }
 }
 
 /// Reads one frame: `LEN SP MSG` when the frame starts with a digit, else up to a newline.
 async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
-) -> std::io::Result<Option<Vec<u8>>> {
+) -> std::io::Result<Option<Frame>> {
     // Line ends between frames (some senders end octet-counted frames with one) are skipped.
     let first = loop {
         let available = reader.fill_buf().await?;
@@ -404,12 +560,21 @@ async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(
                 break;
             }
             if !byte[0].is_ascii_digit() || length_text.len() > 6 {
-                // Not octet counting after all: treat the rest of the line as a message.
-                let mut rest = Vec::new();
-                reader.read_until(b'\n', &mut rest).await?;
+                // Not octet counting after all: the rest of the line (as
+                // bounded as any line) is the message.
                 length_text.push(byte[0]);
+                let room = MAX_MESSAGE - length_text.len();
+                let mut rest = Vec::new();
+                reader
+                    .take(room as u64)
+                    .read_until(b'\n', &mut rest)
+                    .await?;
+                let cut = rest.len() == room && rest.last() != Some(&b'\n');
                 length_text.extend(rest);
-                return Ok(Some(length_text));
+                return Ok(Some(Frame {
+                    bytes: length_text,
+                    cut,
+                }));
             }
             length_text.push(byte[0]);
         }
@@ -425,15 +590,21 @@ async fn read_frame<R: tokio::io::AsyncBufRead + Unpin>(
         }
         let mut frame = vec![0u8; length];
         reader.read_exact(&mut frame).await?;
-        return Ok(Some(frame));
+        return Ok(Some(Frame {
+            bytes: frame,
+            cut: false,
+        }));
     }
     let mut line = Vec::new();
-    let mut limited = reader.take(MAX_MESSAGE as u64);
-    limited.read_until(b'\n', &mut line).await?;
+    reader
+        .take(MAX_MESSAGE as u64)
+        .read_until(b'\n', &mut line)
+        .await?;
     if line.is_empty() {
         return Ok(None);
     }
-    Ok(Some(line))
+    let cut = line.len() == MAX_MESSAGE && line.last() != Some(&b'\n');
+    Ok(Some(Frame { bytes: line, cut }))
 }
 
 #[cfg(test)]
@@ -525,7 +696,8 @@ mod tests {
         let mut reader = tokio::io::BufReader::new(input);
         let mut frames = Vec::new();
         while let Some(frame) = read_frame(&mut reader).await.unwrap() {
-            frames.push(String::from_utf8(frame).unwrap());
+            assert!(!frame.cut);
+            frames.push(String::from_utf8(frame.bytes).unwrap());
         }
         assert_eq!(
             frames,
@@ -547,8 +719,25 @@ mod tests {
         let mut reader = tokio::io::BufReader::new(input);
         let frame = read_frame(&mut reader).await.unwrap().unwrap();
         assert_eq!(
-            String::from_utf8(frame).unwrap(),
+            String::from_utf8(frame.bytes).unwrap(),
             "12345678901 is a phone number\n"
         );
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_cut_at_the_limit_and_the_rest_dropped() {
+        // `1x` looks like an octet count at first; the line then never ends.
+        for start in [&b"1x"[..], &b"plain"[..]] {
+            let mut input = start.to_vec();
+            input.extend(std::iter::repeat_n(b'a', 3 * MAX_MESSAGE));
+            input.extend(b"\nnext line\n");
+            let mut reader = tokio::io::BufReader::new(&input[..]);
+            let frame = read_frame(&mut reader).await.unwrap().unwrap();
+            assert_eq!(frame.bytes.len(), MAX_MESSAGE);
+            assert!(frame.cut);
+            skip_line(&mut reader).await.unwrap();
+            let next = read_frame(&mut reader).await.unwrap().unwrap();
+            assert_eq!(next.bytes, b"next line\n");
+        }
     }
 }

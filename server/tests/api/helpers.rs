@@ -115,6 +115,7 @@ pub async fn spawn_app_declaring(
     let syslog = vigil::startup::SyslogSockets::bind(&vigil::config::SyslogSettings {
         udp: Some("127.0.0.1:0".parse().unwrap()),
         tcp: Some("127.0.0.1:0".parse().unwrap()),
+        ..state.settings.syslog.clone()
     })
     .await
     .unwrap();
