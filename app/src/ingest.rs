@@ -11,8 +11,18 @@ use serde::{Deserialize, Serialize};
 pub struct IngestResponse {
     /// How many events were stored.
     pub accepted: u64,
-    /// The items that were not, in request order.
+    /// The items that were not, in request order: the first
+    /// [`IngestResponse::MAX_LISTED_REJECTIONS`] of them.
     pub rejected: Vec<RejectedItem>,
+    /// How many items were not stored, listed or not.
+    #[serde(default)]
+    pub rejected_total: u64,
+}
+
+impl IngestResponse {
+    /// At most this many rejected items are listed: a small body that
+    /// decompresses into millions of bad lines must not make a huge answer.
+    pub const MAX_LISTED_REJECTIONS: usize = 1_000;
 }
 
 /// Returns one refused item of an ingest request.
@@ -21,7 +31,7 @@ pub struct IngestResponse {
 pub struct RejectedItem {
     /// The item's zero-based position (array index or NDJSON line among non-blank lines).
     pub index: u64,
-    /// A stable reason code: `invalid_json`, `not_an_object`, `too_deep`.
+    /// A stable reason code: `invalid_json`, `not_an_object`, `too_deep`, `too_large`.
     pub code: String,
     /// A human-readable explanation.
     pub message: String,

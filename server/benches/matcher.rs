@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use vigil::detect::eval::{Evaluator, EventRecord};
 use vigil::detect::set::RuleSet;
-use vigil::ingest::normalize::{IngestContext, TimePolicy, normalize};
+use vigil::ingest::normalize::{IngestContext, IngestPolicy, normalize};
 use vigil::rules::sigma::{Outcome, import};
 
 fn shared(path: &str) -> PathBuf {
@@ -59,9 +59,10 @@ fn events() -> (Vec<EventRecord>, Vec<EventRecord>) {
         source_name: "bench".into(),
         received_at: chrono::Utc::now(),
     };
-    let policy = TimePolicy {
+    let policy = IngestPolicy {
         max_age: std::time::Duration::from_secs(100 * 365 * 86_400),
         max_future: std::time::Duration::from_secs(86_400),
+        ..IngestPolicy::default()
     };
     let record = |value: Value| {
         let event = normalize(value, &context, policy).expect("a normalisable event");

@@ -16,7 +16,7 @@ mod counting;
 
 use chrono::Utc;
 use std::time::Instant;
-use vigil::ingest::normalize::{IngestContext, TimePolicy, normalize_text};
+use vigil::ingest::normalize::{IngestContext, IngestPolicy, normalize_text};
 use vigil::ingest::writer::EventBatch;
 use vigil::loadgen::generate::Generator;
 
@@ -69,7 +69,7 @@ fn main() {
                 for request in lines.chunks(1000) {
                     let mut batch = EventBatch::for_body(request.iter().map(String::len).sum());
                     for line in request {
-                        let event = normalize_text(line, &ctx, TimePolicy::default())
+                        let event = normalize_text(line, &ctx, IngestPolicy::default())
                             .expect("loadgen events normalise");
                         bytes += event.payload.len();
                         batch.push(&event);

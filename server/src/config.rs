@@ -110,6 +110,11 @@ pub struct IngestSettings {
     pub body_limit_bytes: usize,
     /// Events accepted but not yet committed before requests get 503.
     pub max_queued_events: usize,
+    /// Bytes of such events (as stored rows) before requests get 503.
+    pub max_queued_bytes: usize,
+    /// The largest accepted event (its JSON text); larger ones are refused
+    /// alone, as `too_large`.
+    pub max_event_bytes: usize,
     /// Concurrent writers (database connections while writing).
     pub writers: usize,
     /// Default retention in days; events older than this are stored at their receive time, flagged.
@@ -132,6 +137,8 @@ pub struct DetectionSettings {
     pub poll_interval: Duration,
     /// Most events evaluated in one round (one transaction of alerts).
     pub round_events: usize,
+    /// Most bytes of events read for one round (at least one batch).
+    pub round_bytes: usize,
 }
 
 impl Default for DetectionSettings {
@@ -141,6 +148,7 @@ impl Default for DetectionSettings {
             checkpoint_interval: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
             round_events: 20_000,
+            round_bytes: 64 << 20,
         }
     }
 }
@@ -227,6 +235,8 @@ struct FileSyslog {
 struct FileIngest {
     body_limit_bytes: Option<usize>,
     max_queued_events: Option<usize>,
+    max_queued_bytes: Option<usize>,
+    max_event_bytes: Option<usize>,
     writers: Option<usize>,
     retention_days: Option<u32>,
     geoip_databases: Option<Vec<PathBuf>>,
@@ -368,6 +378,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_INGEST_MAX_QUEUED_EVENTS",
         "events queued before 503 (default 50000)",
+    ),
+    (
+        "VIGIL_INGEST_MAX_QUEUED_BYTES",
+        "bytes of events queued before 503 (default 268435456)",
+    ),
+    (
+        "VIGIL_INGEST_MAX_EVENT_BYTES",
+        "largest accepted event (default 1048576)",
     ),
     (
         "VIGIL_INGEST_WRITERS",
@@ -585,6 +603,12 @@ impl Settings {
                 max_queued_events: parse_env(env, "VIGIL_INGEST_MAX_QUEUED_EVENTS")?
                     .or(file.ingest.max_queued_events)
                     .unwrap_or(50_000),
+                max_queued_bytes: parse_env(env, "VIGIL_INGEST_MAX_QUEUED_BYTES")?
+                    .or(file.ingest.max_queued_bytes)
+                    .unwrap_or(256 * 1024 * 1024),
+                max_event_bytes: parse_env(env, "VIGIL_INGEST_MAX_EVENT_BYTES")?
+                    .or(file.ingest.max_event_bytes)
+                    .unwrap_or(1024 * 1024),
                 writers: parse_env(env, "VIGIL_INGEST_WRITERS")?
                     .or(file.ingest.writers)
                     .unwrap_or(4),
@@ -686,6 +710,11 @@ impl Settings {
         if ingest.body_limit_bytes < 1024 || ingest.max_queued_events < 1000 {
             bail!(
                 "ingest body limit must be at least 1024 bytes and the queue at least 1000 events"
+            );
+        }
+        if ingest.max_event_bytes < 1024 || ingest.max_queued_bytes < ingest.max_event_bytes {
+            bail!(
+                "the event size limit must be at least 1024 bytes and the queue hold at least one event"
             );
         }
         if !(1..=16).contains(&ingest.writers) {

@@ -4,7 +4,7 @@ use crate::auth::{password, repo as auth_repo, token::TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, Database};
 use crate::http;
-use crate::ingest::{self, EventWriter, SourceTally, TimePolicy, WriterSettings, WriterTasks};
+use crate::ingest::{self, EventWriter, IngestPolicy, SourceTally, WriterSettings, WriterTasks};
 use crate::state::AppState;
 use crate::users::{self, Bootstrap};
 use anyhow::{Context, anyhow};
@@ -254,14 +254,16 @@ pub async fn build_state(
         WriterSettings {
             writers: settings.ingest.writers,
             max_queued_events: settings.ingest.max_queued_events,
+            max_queued_bytes: settings.ingest.max_queued_bytes,
             ..WriterSettings::default()
         },
     );
-    let time_policy = TimePolicy {
+    let ingest_policy = IngestPolicy {
         max_age: std::time::Duration::from_secs(
             u64::from(settings.ingest.retention_days) * 24 * 3600,
         ),
-        ..TimePolicy::default()
+        max_event_bytes: settings.ingest.max_event_bytes,
+        ..IngestPolicy::default()
     };
     let geo = open_geoip(&settings.ingest.geoip_databases).await?;
     let verify_gate = Arc::new(crate::auth::throttle::VerifyGate::new(
@@ -277,7 +279,7 @@ pub async fn build_state(
         started_at: Utc::now(),
         embedded_database,
         events,
-        time_policy,
+        ingest_policy,
         geo,
         sources: SourceTally::default(),
         api_keys: crate::api_keys::KeyCache::default(),

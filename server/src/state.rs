@@ -3,7 +3,7 @@
 use crate::auth::RouteSpec;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
-use crate::ingest::{EventWriter, SourceTally, TimePolicy};
+use crate::ingest::{EventWriter, IngestPolicy, SourceTally};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub struct AppState {
     /// The group-commit event writer.
     pub events: EventWriter,
     /// How event times are judged at ingest.
-    pub time_policy: TimePolicy,
+    pub ingest_policy: IngestPolicy,
     /// Geo-IP databases for enrichment at ingest, when configured.
     pub geo: Option<crate::ingest::GeoIp>,
     /// Per-source counts waiting to be written.

@@ -116,12 +116,11 @@ async fn an_endless_syslog_line_and_idle_floods_leave_memory_bounded_and_syslog_
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // The endless line was kept as one bounded message.
-    let longest: Option<i32> = sqlx::query_scalar(
-        "SELECT max(length(message)) FROM events WHERE message LIKE '1xaaaa%'",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let longest: Option<i32> =
+        sqlx::query_scalar("SELECT max(length(message)) FROM events WHERE message LIKE '1xaaaa%'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
     assert!(longest.unwrap_or(0) <= 64 * 1024, "{longest:?}");
     conn.close().await.unwrap();
 
@@ -148,10 +147,7 @@ async fn clients_trickling_headers_are_cut_off_and_health_answers_throughout() {
         ],
     );
     let url = server.base_url();
-    let address: SocketAddr = url
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
+    let address: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
 
     // 1,000 connections each sending a byte of a request head per second.
     let started = Instant::now();
@@ -196,11 +192,67 @@ async fn clients_trickling_headers_are_cut_off_and_health_answers_throughout() {
         .unwrap()
     {
         if let Some(after) = ended.unwrap() {
-            assert!(after < Duration::from_secs(8), "closed only after {after:?}");
+            assert!(
+                after < Duration::from_secs(8),
+                "closed only after {after:?}"
+            );
             cut += 1;
         }
     }
     assert!(cut >= 990, "{cut} connections were cut off");
+    let (clean, output) = server.terminate();
+    assert!(clean, "{output}");
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_of_bad_lines_answers_briefly_in_bounded_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let _relocated = common::Relocated(dir.path().to_path_buf());
+    let password = "hostile-test-admin-password";
+    let mut server = Server::start(
+        dir.path(),
+        &[
+            ("VIGIL_ADMIN_PASSWORD", password),
+            ("VIGIL_DETECTION", "false"),
+        ],
+    );
+    let url = server.base_url();
+    let (client, status) = common::admin_client(&url, password).await;
+    assert_eq!(status, 200);
+    let key = common::create_ingest_key(&client, &url, "bomb").await.key;
+
+    // 16 MiB of `1\n` (8 million lines that are not objects), 16 KiB gzipped.
+    let lines = 8 << 20;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = "1\n".repeat(1 << 16);
+    for _ in 0..lines / (1 << 16) {
+        gzip.write_all(chunk.as_bytes()).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 64 * 1024);
+    let (_, before_kib) = server.memory_kib();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/api/v1/events/bulk"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .header("content-encoding", "gzip")
+        .body(bomb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.len() < 200_000, "an answer of {} bytes", text.len());
+    let answer: app::ingest::IngestResponse = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer.rejected_total, lines as u64);
+    assert_eq!(answer.rejected.len(), 1_000);
+    let (_, peak_kib) = server.memory_kib();
+    assert!(
+        peak_kib < before_kib + 200 * 1024,
+        "peak resident memory grew by {} MiB",
+        (peak_kib - before_kib) / 1024
+    );
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
 }

@@ -278,16 +278,22 @@ impl Leader {
     }
 
     /// Reads the events of the batches from `from` up to `horizon`, at
-    /// most `round_events` of them unless one batch is larger.
+    /// most `round_events` of them and `round_bytes`, unless one batch is
+    /// larger.
     async fn read(&mut self, from: i64, horizon: i64) -> anyhow::Result<Round> {
         let batches = repo::fetch_batches(&mut self.conn, from, horizon, MAX_ROUND_BATCHES).await?;
         let mut taken = 0;
-        let mut total = 0usize;
+        let (mut total, mut bytes) = (0usize, 0usize);
         for batch in &batches {
-            if taken > 0 && total + batch.events as usize > self.settings.round_events {
+            let batch_bytes = usize::try_from(batch.bytes).unwrap_or(usize::MAX);
+            if taken > 0
+                && (total + batch.events as usize > self.settings.round_events
+                    || bytes.saturating_add(batch_bytes) > self.settings.round_bytes)
+            {
                 break;
             }
             total += batch.events as usize;
+            bytes = bytes.saturating_add(batch_bytes);
             taken += 1;
         }
         let more = taken < batches.len() || batches.len() as i64 == MAX_ROUND_BATCHES;

@@ -110,6 +110,8 @@ pub struct Batch {
     pub last_ts: DateTime<Utc>,
     /// How many events it wrote.
     pub events: i32,
+    /// How many bytes of rows (0 for batches written before this was counted).
+    pub bytes: i64,
 }
 
 /// Returns the batches in `[from, to)`, in transaction order, at most `limit`.
@@ -121,7 +123,7 @@ pub async fn fetch_batches(
 ) -> sqlx::Result<Vec<Batch>> {
     sqlx::query_as!(
         Batch,
-        "SELECT tx, first_ts, last_ts, events FROM event_batches
+        "SELECT tx, first_ts, last_ts, events, bytes FROM event_batches
              WHERE tx >= $1 AND tx < $2 ORDER BY tx LIMIT $3",
         from,
         to,

@@ -5,7 +5,7 @@
 
 use super::elastic;
 use super::handlers::{context, ingest_events};
-use super::normalize::{IngestContext, TimePolicy};
+use super::normalize::{IngestContext, IngestPolicy};
 use super::writer::{EventBatch, WriteError};
 use crate::auth::Access;
 use crate::auth::{Principal, guard};
@@ -245,14 +245,14 @@ async fn store_items(
     body_len: usize,
     parse: impl FnOnce(
         &IngestContext,
-        TimePolicy,
+        IngestPolicy,
         &mut EventBatch,
     ) -> Result<Vec<elastic::BulkItem>, elastic::MalformedBulk>
     + Send
     + 'static,
 ) -> Result<Vec<elastic::BulkItem>, Response> {
     let ctx = context(principal, state);
-    let policy = state.time_policy;
+    let policy = state.ingest_policy;
     let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {
         let mut events = EventBatch::for_body(body_len);

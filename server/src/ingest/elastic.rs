@@ -13,7 +13,7 @@
 //! action makes the whole request 400, as in Elasticsearch, so a shipper can
 //! never be misread as sending documents it did not send.
 
-use super::normalize::{self, Event, IngestContext, TimePolicy};
+use super::normalize::{self, Event, IngestContext, IngestPolicy};
 use serde_json::{Map, Value, json};
 
 /// The version Vigil reports; shippers pick their protocol by it.
@@ -56,6 +56,11 @@ pub struct BulkItem {
 /// The longest `_id` Elasticsearch accepts, in bytes.
 const MAX_ID_BYTES: usize = 512;
 
+/// Most actions in one `_bulk` request. Every action gets an item in the
+/// answer (the protocol says so), so the answer grows with their number;
+/// shippers send a few thousand at most (Beats 1,600, Logstash 125).
+pub const MAX_BULK_ACTIONS: usize = 100_000;
+
 /// Returned when the request as a whole is malformed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MalformedBulk(pub String);
@@ -67,7 +72,7 @@ pub fn parse_bulk(
     body: &[u8],
     default_index: Option<&str>,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     mut keep: impl FnMut(Event),
 ) -> Result<Vec<BulkItem>, MalformedBulk> {
     let mut lines = super::scan::ndjson_lines(body)
@@ -75,6 +80,11 @@ pub fn parse_bulk(
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace));
     let mut items = Vec::new();
     while let Some((line_number, line)) = lines.next() {
+        if items.len() == MAX_BULK_ACTIONS {
+            return Err(MalformedBulk(format!(
+                "more than {MAX_BULK_ACTIONS} actions in one request; send smaller batches"
+            )));
+        }
         let (action, meta) = parse_action(line)
             .map_err(|reason| MalformedBulk(format!("line {}: {reason}", line_number + 1)))?;
         let index = meta
@@ -152,7 +162,7 @@ fn store_source(
     index: &str,
     id: Option<&str>,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     keep: &mut impl FnMut(Event),
 ) -> Result<uuid::Uuid, (&'static str, String)> {
     if id.is_some_and(|id| id.len() > MAX_ID_BYTES || id.is_empty()) {
@@ -191,7 +201,7 @@ pub fn parse_document(
     index: &str,
     id: Option<String>,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     mut keep: impl FnMut(Event),
 ) -> BulkItem {
     let outcome = store_source(body, index, id.as_deref(), ctx, policy, &mut keep);
@@ -356,7 +366,7 @@ mod tests {
             body.as_bytes(),
             index,
             &ctx(),
-            TimePolicy::default(),
+            IngestPolicy::default(),
             |event| events.push(event),
         )?;
         Ok(ParsedBulk { items, events })

@@ -1,6 +1,6 @@
 //! `POST /api/v1/events` (a JSON object or array) and `POST /api/v1/events/bulk` (NDJSON).
 
-use super::normalize::{self, IngestContext, Rejection, TimePolicy};
+use super::normalize::{self, IngestContext, IngestPolicy, Rejection};
 use super::scan::ndjson_lines;
 use super::writer::{EventBatch, Idempotency, WriteError, Written};
 use crate::auth::Access;
@@ -46,11 +46,25 @@ pub fn context(principal: &Principal, state: &AppState) -> IngestContext {
     }
 }
 
-fn reject(index: usize, rejection: Rejection) -> RejectedItem {
-    RejectedItem {
-        index: index as u64,
-        code: rejection.code.to_owned(),
-        message: rejection.message,
+/// The rejected items of a request: the first few listed, all counted.
+#[derive(Debug, Default)]
+pub struct Rejected {
+    listed: Vec<RejectedItem>,
+    total: u64,
+}
+
+impl Rejected {
+    /// Counts item `index` as refused for `rejection`, listing it while
+    /// there is room.
+    fn push(&mut self, index: usize, rejection: Rejection) {
+        self.total += 1;
+        if self.listed.len() < IngestResponse::MAX_LISTED_REJECTIONS {
+            self.listed.push(RejectedItem {
+                index: index as u64,
+                code: rejection.code.to_owned(),
+                message: rejection.message,
+            });
+        }
     }
 }
 
@@ -58,12 +72,12 @@ fn reject(index: usize, rejection: Rejection) -> RejectedItem {
 fn parse_json_body(
     body: &[u8],
     ctx: &IngestContext,
-    policy: TimePolicy,
-) -> Result<(EventBatch, Vec<RejectedItem>), ApiError> {
+    policy: IngestPolicy,
+) -> Result<(EventBatch, Rejected), ApiError> {
     let invalid = |e: &dyn std::fmt::Display| ApiError::bad_request(format!("invalid json: {e}"));
     let text = std::str::from_utf8(body).map_err(|e| invalid(&e))?;
     let mut events = EventBatch::for_body(body.len());
-    let mut rejected = Vec::new();
+    let mut rejected = Rejected::default();
     match text.trim_start().as_bytes().first() {
         None => {}
         Some(b'[') => {
@@ -73,7 +87,7 @@ fn parse_json_body(
             for (index, item) in items.into_iter().enumerate() {
                 match normalize::normalize_text(item.get(), ctx, policy) {
                     Ok(event) => events.push(&event),
-                    Err(rejection) => rejected.push(reject(index, rejection)),
+                    Err(rejection) => rejected.push(index, rejection),
                 }
             }
         }
@@ -82,7 +96,7 @@ fn parse_json_body(
             Err(rejection) if rejection.code == "invalid_json" => {
                 return Err(ApiError::bad_request(rejection.message));
             }
-            Err(rejection) => rejected.push(reject(0, rejection)),
+            Err(rejection) => rejected.push(0, rejection),
         },
         Some(_) => {
             serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| invalid(&e))?;
@@ -103,10 +117,10 @@ fn parse_json_body(
 fn parse_ndjson_body(
     body: &[u8],
     ctx: &IngestContext,
-    policy: TimePolicy,
-) -> (EventBatch, Vec<RejectedItem>) {
+    policy: IngestPolicy,
+) -> (EventBatch, Rejected) {
     let mut events = EventBatch::for_body(body.len());
-    let mut rejected = Vec::new();
+    let mut rejected = Rejected::default();
     let lines = ndjson_lines(body).filter(|line| !line.iter().all(u8::is_ascii_whitespace));
     for (index, line) in lines.enumerate() {
         let parsed = std::str::from_utf8(line)
@@ -117,7 +131,7 @@ fn parse_ndjson_body(
             .and_then(|text| normalize::normalize_text(text, ctx, policy));
         match parsed {
             Ok(event) => events.push(&event),
-            Err(rejection) => rejected.push(reject(index, rejection)),
+            Err(rejection) => rejected.push(index, rejection),
         }
     }
     (events, rejected)
@@ -156,11 +170,15 @@ async fn store(
     ctx: &IngestContext,
     key: Option<String>,
     events: EventBatch,
-    rejected: Vec<RejectedItem>,
+    rejected: Rejected,
 ) -> Result<Response, ApiError> {
     let accepted = events.len() as u64;
     let newest = events.newest();
-    let answer = IngestResponse { accepted, rejected };
+    let answer = IngestResponse {
+        accepted,
+        rejected: rejected.listed,
+        rejected_total: rejected.total,
+    };
     let outcome = match (key, ctx.source_id) {
         (Some(key), Some(source)) => {
             let response = serde_json::to_value(&answer)
@@ -197,9 +215,12 @@ async fn store(
             )
         }
     })?;
-    state
-        .sources
-        .record_outcome(ctx, accepted as usize, answer.rejected.len(), newest);
+    state.sources.record_outcome(
+        ctx,
+        accepted as usize,
+        answer.rejected_total as usize,
+        newest,
+    );
     Ok(AppJson(answer).into_response())
 }
 
@@ -221,7 +242,7 @@ async fn earlier_answer(
 
 /// Parses a request body into events and per-item rejections.
 type BodyParser =
-    fn(&[u8], &IngestContext, TimePolicy) -> Result<(EventBatch, Vec<RejectedItem>), ApiError>;
+    fn(&[u8], &IngestContext, IngestPolicy) -> Result<(EventBatch, Rejected), ApiError>;
 
 /// The shared path of the ingest endpoints: idempotency replay, parsing off
 /// the async workers, then storing.
@@ -237,7 +258,7 @@ async fn ingest_with(
     if let Some(earlier) = earlier_answer(&state, &ctx, key.as_deref()).await? {
         return Ok(earlier);
     }
-    let policy = state.time_policy;
+    let policy = state.ingest_policy;
     let parse_ctx = ctx.clone();
     // Parsing, normalising and encoding a large body is CPU work: keep it
     // off the async workers.
@@ -296,9 +317,10 @@ mod tests {
     #[test]
     fn ndjson_rejects_bad_lines_alone_and_counts_only_non_blank_lines() {
         let body = b"{\"message\":\"a\"}\n\n  \nnot json\n[1]\n{\"message\":\"b\"}\n";
-        let (events, rejected) = parse_ndjson_body(body, &ctx(), TimePolicy::default());
+        let (events, rejected) = parse_ndjson_body(body, &ctx(), IngestPolicy::default());
         assert_eq!(events.len(), 2);
         let codes: Vec<(u64, &str)> = rejected
+            .listed
             .iter()
             .map(|r| (r.index, r.code.as_str()))
             .collect();
@@ -308,20 +330,20 @@ mod tests {
     #[test]
     fn json_bodies_take_an_object_or_an_array() {
         let (events, rejected) =
-            parse_json_body(br#"{"message":"one"}"#, &ctx(), TimePolicy::default()).unwrap();
-        assert_eq!((events.len(), rejected.len()), (1, 0));
+            parse_json_body(br#"{"message":"one"}"#, &ctx(), IngestPolicy::default()).unwrap();
+        assert_eq!((events.len(), rejected.listed.len()), (1, 0));
         let (events, rejected) = parse_json_body(
             br#"[{"message":"a"}, 7, {"message":"b"}]"#,
             &ctx(),
-            TimePolicy::default(),
+            IngestPolicy::default(),
         )
         .unwrap();
         assert_eq!(events.len(), 2);
-        assert_eq!(rejected[0].index, 1);
-        assert!(parse_json_body(b"42", &ctx(), TimePolicy::default()).is_err());
-        assert!(parse_json_body(b"{broken", &ctx(), TimePolicy::default()).is_err());
+        assert_eq!(rejected.listed[0].index, 1);
+        assert!(parse_json_body(b"42", &ctx(), IngestPolicy::default()).is_err());
+        assert!(parse_json_body(b"{broken", &ctx(), IngestPolicy::default()).is_err());
         assert!(
-            parse_json_body(b"  ", &ctx(), TimePolicy::default())
+            parse_json_body(b"  ", &ctx(), IngestPolicy::default())
                 .unwrap()
                 .0
                 .is_empty()
@@ -332,22 +354,23 @@ mod tests {
     fn deep_nesting_is_refused_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let (events, rejected) =
-            parse_json_body(deep.as_bytes(), &ctx(), TimePolicy::default()).unwrap();
+            parse_json_body(deep.as_bytes(), &ctx(), IngestPolicy::default()).unwrap();
         assert!(events.is_empty());
         assert_eq!(
-            (rejected[0].index, rejected[0].code.as_str()),
+            (rejected.listed[0].index, rejected.listed[0].code.as_str()),
             (0, "invalid_json")
         );
         let object = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(parse_json_body(object.as_bytes(), &ctx(), TimePolicy::default()).is_err());
+        assert!(parse_json_body(object.as_bytes(), &ctx(), IngestPolicy::default()).is_err());
         let line = format!(
             "{}{}",
             "{\"a\":".repeat(5_000),
             "1".to_owned() + &"}".repeat(5_000)
         );
-        let (events, rejected) = parse_ndjson_body(line.as_bytes(), &ctx(), TimePolicy::default());
+        let (events, rejected) =
+            parse_ndjson_body(line.as_bytes(), &ctx(), IngestPolicy::default());
         assert!(events.is_empty());
-        assert_eq!(rejected[0].code, "invalid_json");
+        assert_eq!(rejected.listed[0].code, "invalid_json");
     }
 
     #[test]
@@ -361,8 +384,8 @@ mod tests {
     #[test]
     fn invalid_utf8_is_refused_per_line() {
         let body = b"{\"message\":\"ok\"}\n{\"message\":\"\xff\xfe\"}\n";
-        let (events, rejected) = parse_ndjson_body(body, &ctx(), TimePolicy::default());
+        let (events, rejected) = parse_ndjson_body(body, &ctx(), IngestPolicy::default());
         assert_eq!(events.len(), 1);
-        assert_eq!(rejected[0].index, 1);
+        assert_eq!(rejected.listed[0].index, 1);
     }
 }

@@ -17,7 +17,7 @@ pub mod timestamp;
 pub mod writer;
 
 pub use geoip::GeoIp;
-pub use normalize::{Event, IngestContext, TimePolicy};
+pub use normalize::{Event, IngestContext, IngestPolicy};
 pub use sources::SourceTally;
 pub use writer::{EventWriter, Idempotency, WriteError, WriterSettings, WriterTasks, Written};
 

@@ -59,12 +59,14 @@ pub async fn record_batch(
     first: chrono::DateTime<chrono::Utc>,
     last: chrono::DateTime<chrono::Utc>,
     events: usize,
+    bytes: usize,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO event_batches (first_ts, last_ts, events) VALUES ($1, $2, $3)",
+        "INSERT INTO event_batches (first_ts, last_ts, events, bytes) VALUES ($1, $2, $3, $4)",
         first,
         last,
         i32::try_from(events).unwrap_or(i32::MAX),
+        i64::try_from(bytes).unwrap_or(i64::MAX),
     )
     .execute(conn)
     .await?;

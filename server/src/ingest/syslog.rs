@@ -12,7 +12,7 @@
 //! per peer address, the time a frame may take to arrive, and the bytes read
 //! but not yet stored (per connection and for all of them together).
 
-use super::normalize::{IngestContext, TimePolicy, normalize};
+use super::normalize::{IngestContext, IngestPolicy, normalize};
 use super::timestamp::parse_timestamp;
 use crate::state::AppState;
 use app::ingest::SourceKind;
@@ -283,7 +283,7 @@ async fn store_lines(state: &AppState, kind: &str, address: SocketAddr, lines: V
     let mut ctx = context(kind, address);
     ctx.received_at = Utc::now();
     ctx.geo = state.geo.clone();
-    let policy: TimePolicy = state.time_policy;
+    let policy: IngestPolicy = state.ingest_policy;
     let parse_ctx = ctx.clone();
     let parsed = tokio::task::spawn_blocking(move || {
         let now = parse_ctx.received_at;

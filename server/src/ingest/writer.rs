@@ -7,8 +7,9 @@
 //! writer waits for its commit to reach disk, the next gathers the jobs that
 //! arrived meanwhile, so commits are shared without an artificial delay.
 //!
-//! Memory is bounded: queued events hold semaphore permits, and a request that
-//! cannot get permits is refused (503 with Retry-After) instead of queued.
+//! Memory is bounded: queued events hold semaphore permits, by count and by
+//! bytes (a few huge events weigh as much as many small ones), and a request
+//! that cannot get permits is refused (503 with Retry-After) instead of queued.
 
 use super::copy::{COPY_EVENTS, HEADER, TRAILER, encode_row, encoded_size};
 use super::normalize::Event;
@@ -27,8 +28,13 @@ pub struct WriterSettings {
     pub writers: usize,
     /// Most events in one COPY.
     pub max_batch_events: usize,
+    /// Most bytes in one COPY (more only when one request is larger): what
+    /// one transaction holds, and what the detection engine reads at once.
+    pub max_batch_bytes: usize,
     /// Most events accepted but not yet committed; beyond it requests are refused.
     pub max_queued_events: usize,
+    /// Most bytes (of encoded rows) accepted but not yet committed.
+    pub max_queued_bytes: usize,
 }
 
 impl Default for WriterSettings {
@@ -36,7 +42,9 @@ impl Default for WriterSettings {
         WriterSettings {
             writers: 4,
             max_batch_events: 20_000,
+            max_batch_bytes: 32 << 20,
             max_queued_events: 50_000,
+            max_queued_bytes: 256 << 20,
         }
     }
 }
@@ -79,7 +87,8 @@ struct Job {
     batch: EventBatch,
     idempotency: Option<Idempotency>,
     done: oneshot::Sender<Result<JobOutcome, WriteError>>,
-    _permit: Option<OwnedSemaphorePermit>,
+    /// Its events and bytes in the queue, given back when it is done.
+    _permit: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
 }
 
 /// What became of one job: its idempotency key's verdict, and which of its
@@ -96,6 +105,9 @@ pub struct EventWriter {
     jobs: mpsc::UnboundedSender<JobEnvelope>,
     capacity: Arc<Semaphore>,
     max_queued: usize,
+    /// Queued bytes, in KiB (permits are `u32`).
+    byte_capacity: Arc<Semaphore>,
+    max_queued_kib: usize,
 }
 
 /// A job in the channel (a wrapper so `Job` stays private).
@@ -132,13 +144,15 @@ impl EventWriter {
             let pool = pool.clone();
             let known_days = Arc::clone(&known_days);
             tasks.push(tokio::spawn(async move {
-                run_writer(index, receiver, pool, known_days, settings.max_batch_events).await;
+                run_writer(index, receiver, pool, known_days, settings).await;
             }));
         }
         let writer = EventWriter {
             jobs: sender,
             capacity: Arc::new(Semaphore::new(settings.max_queued_events)),
             max_queued: settings.max_queued_events,
+            byte_capacity: Arc::new(Semaphore::new((settings.max_queued_bytes >> 10).max(1))),
+            max_queued_kib: (settings.max_queued_bytes >> 10).max(1),
         };
         (writer, WriterTasks(tasks))
     }
@@ -192,15 +206,19 @@ impl EventWriter {
         }
         // A request larger than the whole queue still goes through, alone.
         let wanted = batch.len().clamp(1, self.max_queued) as u32;
-        let capacity = Arc::clone(&self.capacity);
+        let wanted_kib = (batch.rows.len() >> 10).clamp(1, self.max_queued_kib) as u32;
+        let (capacity, bytes) = (Arc::clone(&self.capacity), Arc::clone(&self.byte_capacity));
         let permit = if wait {
-            capacity
-                .acquire_many_owned(wanted)
-                .await
+            let events = capacity.acquire_many_owned(wanted).await;
+            let kib = bytes.acquire_many_owned(wanted_kib).await;
+            events
+                .and_then(|e| kib.map(|k| (e, k)))
                 .map_err(|_| WriteError::ShuttingDown)?
         } else {
-            capacity
-                .try_acquire_many_owned(wanted)
+            let events = capacity.try_acquire_many_owned(wanted);
+            let kib = bytes.try_acquire_many_owned(wanted_kib);
+            events
+                .and_then(|e| kib.map(|k| (e, k)))
                 .map_err(|_| WriteError::Overloaded)?
         };
         let (done, outcome) = oneshot::channel();
@@ -228,7 +246,7 @@ async fn run_writer(
     receiver: Arc<Mutex<mpsc::UnboundedReceiver<JobEnvelope>>>,
     pool: PgPool,
     known_days: KnownDays,
-    max_batch: usize,
+    settings: WriterSettings,
 ) {
     loop {
         let mut jobs: Vec<Job> = Vec::new();
@@ -238,12 +256,13 @@ async fn run_writer(
                 tracing::debug!(writer = index, "ingest writer stopped");
                 return;
             };
-            let mut count = first.batch.len();
+            let (mut count, mut bytes) = (first.batch.len(), first.batch.rows.len());
             jobs.push(first);
-            while count < max_batch {
+            while count < settings.max_batch_events && bytes < settings.max_batch_bytes {
                 match receiver.try_recv() {
                     Ok(JobEnvelope(job)) => {
                         count += job.batch.len();
+                        bytes += job.batch.rows.len();
                         jobs.push(job);
                     }
                     Err(_) => break,
@@ -477,10 +496,13 @@ async fn write_transaction(
     let mut parts: Vec<&[u8]> = Vec::with_capacity(encoded.len() + 2);
     parts.push(HEADER);
     let mut rows = 0;
+    let mut bytes = 0;
     let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for (job, encoded) in encoded.iter().enumerate() {
         if !verdicts[job].duplicate_key {
-            parts.extend(encoded.parts(&verdicts[job].repeated));
+            let kept = encoded.parts(&verdicts[job].repeated);
+            bytes += kept.iter().map(|part| part.len()).sum::<usize>();
+            parts.extend(kept);
             rows += encoded.ends.len() - verdicts[job].repeated.len();
             if let Some((first, last)) = encoded.span {
                 span = Some(span.map_or((first, last), |(f, l)| (f.min(first), l.max(last))));
@@ -491,7 +513,7 @@ async fn write_transaction(
     if let (Some((first, last)), true) = (span, rows > 0) {
         repo::copy_in(&mut tx, COPY_EVENTS, &parts).await?;
         // The detection engine reads committed events batch by batch.
-        repo::record_batch(&mut tx, first, last, rows).await?;
+        repo::record_batch(&mut tx, first, last, rows, bytes).await?;
     }
     tx.commit().await?;
     Ok(verdicts)

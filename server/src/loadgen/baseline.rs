@@ -7,7 +7,7 @@
 
 use super::generate::Generator;
 use crate::ingest::copy::encode_events;
-use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
+use crate::ingest::normalize::{IngestContext, IngestPolicy, normalize};
 use chrono::Utc;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -54,7 +54,7 @@ pub async fn run(
         loop {
             let mut rows = Vec::with_capacity(batch);
             for document in generator.by_ref().take(batch) {
-                if let Ok(event) = normalize(document, &ctx, TimePolicy::default()) {
+                if let Ok(event) = normalize(document, &ctx, IngestPolicy::default()) {
                     rows.push(event);
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::generate::Generator;
 use crate::ingest::copy::{COPY_EVENTS, encode_events};
-use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
+use crate::ingest::normalize::{IngestContext, IngestPolicy, normalize};
 use chrono::Utc;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
@@ -44,7 +44,7 @@ pub async fn run(
             let rows: Vec<_> = generator
                 .by_ref()
                 .take(BATCH)
-                .filter_map(|document| normalize(document, &ctx, TimePolicy::default()).ok())
+                .filter_map(|document| normalize(document, &ctx, IngestPolicy::default()).ok())
                 .collect();
             if rows.is_empty()
                 || batches

@@ -23,7 +23,7 @@ pub async fn load_if_empty(state: &AppState, count: u64) -> anyhow::Result<u64> 
         source_name: "demo data".into(),
         received_at: Utc::now(),
     };
-    let policy = state.time_policy;
+    let policy = state.ingest_policy;
     let mut generator = Generator::new(42, count, Utc::now(), chrono::Duration::hours(24));
     let mut loaded = 0u64;
     loop {

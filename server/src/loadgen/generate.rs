@@ -366,7 +366,7 @@ mod tests {
             let normalised = crate::ingest::normalize::normalize(
                 event,
                 &ctx,
-                crate::ingest::TimePolicy::default(),
+                crate::ingest::IngestPolicy::default(),
             )
             .unwrap();
             assert!(

@@ -6,7 +6,7 @@ use super::sigma::Outcome;
 use crate::detect::eval::{Evaluator, EventRecord};
 use crate::detect::matcher::Lists;
 use crate::error::ApiError;
-use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
+use crate::ingest::normalize::{IngestContext, IngestPolicy, normalize};
 use app::rules::{RuleDefinition, RuleKind, RuleTestRequest, RuleTestResponse, TestAlert};
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
@@ -63,9 +63,10 @@ pub fn trial(
         received_at,
     };
     // Test events are often recordings from years ago: keep their times.
-    let policy = TimePolicy {
+    let policy = IngestPolicy {
         max_age: std::time::Duration::from_secs(100 * 365 * 86_400),
         max_future: std::time::Duration::from_secs(100 * 365 * 86_400),
+        ..IngestPolicy::default()
     };
     let mut records = Vec::with_capacity(events.len());
     for (index, event) in events.into_iter().enumerate() {

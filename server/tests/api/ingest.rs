@@ -199,6 +199,55 @@ async fn bodies_over_the_ingest_limit_get_413_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn an_oversized_event_is_refused_alone_and_its_neighbours_stored() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app, "big-sender").await;
+    let huge = json!({"message": "x".repeat(30 << 20)}).to_string();
+    let body = format!("{{\"message\": \"before\"}}\n{huge}\n{{\"message\": \"after\"}}\n");
+    let response = post_events(&app, &key, "/api/v1/events/bulk", body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: IngestResponse = response.json().await.unwrap();
+    assert_eq!((answer.accepted, answer.rejected_total), (2, 1));
+    assert_eq!(answer.rejected[0].index, 1);
+    assert_eq!(answer.rejected[0].code, "too_large");
+    assert_eq!(stored_events(&app).await, 2);
+
+    // In an array, and as the single object of a request, the same.
+    let array = format!("[{{\"message\": \"a\"}}, {huge}]");
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", array)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (answer.accepted, answer.rejected[0].code.as_str()),
+        (1, "too_large")
+    );
+    let answer: IngestResponse = post_events(&app, &key, "/api/v1/events", huge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((answer.accepted, answer.rejected_total), (0, 1));
+    assert_eq!(stored_events(&app).await, 3);
+}
+
+#[tokio::test]
+async fn millions_of_bad_lines_get_a_short_answer_that_counts_them() {
+    let app = spawn_app().await;
+    let key = ingest_key(&app, "noisy").await;
+    let body = "1\n".repeat(200_000);
+    let response = post_events(&app, &key, "/api/v1/events/bulk", body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(text.len() < 200_000, "an answer of {} bytes", text.len());
+    let answer: IngestResponse = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer.rejected.len(), IngestResponse::MAX_LISTED_REJECTIONS);
+    assert_eq!(answer.rejected_total, 200_000);
+    assert_eq!(answer.accepted, 0);
+}
+
+#[tokio::test]
 async fn concurrent_requests_share_commits_and_lose_nothing() {
     let app = spawn_app().await;
     let key = ingest_key(&app, "edge-shipper").await;

@@ -103,20 +103,24 @@ pub struct IngestContext {
     pub geo: Option<super::GeoIp>,
 }
 
-/// Returns the normaliser's time rules.
+/// Returns the normaliser's rules: how event times are judged, and how
+/// large one event may be.
 #[derive(Debug, Clone, Copy)]
-pub struct TimePolicy {
+pub struct IngestPolicy {
     /// Events older than this are kept at their receive time (and flagged).
     pub max_age: Duration,
     /// Events further ahead than this are kept at their receive time (and flagged).
     pub max_future: Duration,
+    /// An event's JSON text larger than this is refused (`too_large`).
+    pub max_event_bytes: usize,
 }
 
-impl Default for TimePolicy {
+impl Default for IngestPolicy {
     fn default() -> Self {
-        TimePolicy {
+        IngestPolicy {
             max_age: Duration::from_secs(90 * 24 * 3600),
             max_future: Duration::from_secs(24 * 3600),
+            max_event_bytes: 1024 * 1024,
         }
     }
 }
@@ -125,7 +129,7 @@ impl Default for TimePolicy {
 pub fn normalize_text(
     text: &str,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
 ) -> Result<Event, Rejection> {
     normalize_text_with(text, ctx, policy, Vec::new())
 }
@@ -134,13 +138,23 @@ pub fn normalize_text(
 pub fn normalize_text_with(
     text: &str,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     annotations: Vec<(&'static str, Value)>,
 ) -> Result<Event, Rejection> {
     let invalid = |e: serde_json::Error| Rejection {
         code: "invalid_json",
         message: format!("invalid json: {e}"),
     };
+    if text.len() > policy.max_event_bytes {
+        return Err(Rejection {
+            code: "too_large",
+            message: format!(
+                "the event is {} bytes; at most {} are accepted",
+                text.len(),
+                policy.max_event_bytes
+            ),
+        });
+    }
     match Fields::scan(text) {
         Some(fields) => Ok(normalize_fields(
             fields,
@@ -159,14 +173,18 @@ pub fn normalize_text_with(
 }
 
 /// Returns the event for `doc`, or why it cannot be one.
-pub fn normalize(doc: Value, ctx: &IngestContext, policy: TimePolicy) -> Result<Event, Rejection> {
+pub fn normalize(
+    doc: Value,
+    ctx: &IngestContext,
+    policy: IngestPolicy,
+) -> Result<Event, Rejection> {
     normalize_with(doc, ctx, policy, Vec::new())
 }
 
 fn normalize_with(
     doc: Value,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     annotations: Vec<(&'static str, Value)>,
 ) -> Result<Event, Rejection> {
     let Value::Object(mut fields) = doc else {
@@ -189,7 +207,7 @@ fn normalize_fields(
     mut fields: Fields<'_>,
     size_hint: usize,
     ctx: &IngestContext,
-    policy: TimePolicy,
+    policy: IngestPolicy,
     annotations: Vec<(&'static str, Value)>,
 ) -> Event {
     let mut derived = Derived::default();
@@ -637,7 +655,7 @@ const LATE_AFTER_HOURS: i64 = 24;
 fn event_time(
     fields: &Fields<'_>,
     received: DateTime<Utc>,
-    policy: TimePolicy,
+    policy: IngestPolicy,
 ) -> (DateTime<Utc>, Option<&'static str>, Option<Value>) {
     let mut unparsed: Option<Value> = None;
     for field in TIME_FIELDS {

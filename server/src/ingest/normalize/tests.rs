@@ -19,8 +19,8 @@ fn ctx() -> IngestContext {
 /// Normalises `doc` from its text (the ingest path) and as a parsed value
 /// (syslog, fully-parsed documents), and checks that both agree.
 fn norm(doc: Value) -> Event {
-    let parsed = normalize(doc.clone(), &ctx(), TimePolicy::default()).unwrap();
-    let text = normalize_text(&doc.to_string(), &ctx(), TimePolicy::default()).unwrap();
+    let parsed = normalize(doc.clone(), &ctx(), IngestPolicy::default()).unwrap();
+    let text = normalize_text(&doc.to_string(), &ctx(), IngestPolicy::default()).unwrap();
     let comparable = |event: &Event| {
         let mut document = event.document();
         document["event"]["id"] = Value::Null;
@@ -40,7 +40,7 @@ fn public_addresses_gain_their_place_and_the_shippers_own_wins() {
         ..ctx()
     };
     let norm_geo = |doc: Value| {
-        normalize_text(&doc.to_string(), &geo_ctx, TimePolicy::default())
+        normalize_text(&doc.to_string(), &geo_ctx, IngestPolicy::default())
             .unwrap()
             .document()
     };
@@ -74,7 +74,7 @@ fn non_objects_are_rejected_with_their_kind() {
         (json!("x"), "a string"),
         (json!(null), "null"),
     ] {
-        let rejection = normalize(doc, &ctx(), TimePolicy::default()).unwrap_err();
+        let rejection = normalize(doc, &ctx(), IngestPolicy::default()).unwrap_err();
         assert_eq!(rejection.code, "not_an_object");
         assert!(rejection.message.contains(kind), "{}", rejection.message);
     }
@@ -216,7 +216,7 @@ fn windows_user_data_fields_are_flattened_by_name() {
             "ResultCode": "0x80041003"
         }}
     }});
-    let event = normalize(doc, &ctx(), TimePolicy::default()).unwrap();
+    let event = normalize(doc, &ctx(), IngestPolicy::default()).unwrap();
     let payload = event.document();
     assert_eq!(payload["Operation"], "ExecMethod cleareventlog");
     assert_eq!(payload["ResultCode"], "0x80041003");

@@ -296,7 +296,7 @@ fn bad_input_is_a_reason_not_a_panic() {
 /// Vigil's hits per rule on the OTRF recordings against the reference
 /// (pySigma + sqlite): (rule file, Vigil's count, the reference's count).
 fn otrf_comparison() -> Vec<(String, u64, u64)> {
-    use crate::ingest::normalize::{IngestContext, TimePolicy, normalize};
+    use crate::ingest::normalize::{IngestContext, IngestPolicy, normalize};
     let reference: Value = serde_json::from_str(
         &std::fs::read_to_string(shared(
             "otrf-security-datasets/peer_reference_hits_pysigma_sqlite.json",
@@ -322,9 +322,10 @@ fn otrf_comparison() -> Vec<(String, u64, u64)> {
         source_name: "otrf".into(),
         received_at: chrono::Utc::now(),
     };
-    let policy = TimePolicy {
+    let policy = IngestPolicy {
         max_age: std::time::Duration::from_secs(100 * 365 * 86_400),
         max_future: std::time::Duration::from_secs(86_400),
+        ..IngestPolicy::default()
     };
     let mut recordings = Vec::new();
     let root = shared("otrf-security-datasets/atomic");

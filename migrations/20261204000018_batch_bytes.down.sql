@@ -1,0 +1,1 @@
+ALTER TABLE event_batches DROP COLUMN bytes;
