@@ -161,10 +161,18 @@ pub async fn fetch_event_documents(
     times: &[DateTime<Utc>],
     ids: &[Uuid],
 ) -> sqlx::Result<HashMap<Uuid, serde_json::Value>> {
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+        return Ok(HashMap::new());
+    };
+    // An alert lists the time the engine judged each event at: for an event
+    // dated ahead of its arrival, earlier than its own (at most a day, the
+    // furthest ahead ingest keeps an event's time).
     Ok(sqlx::query!(
         r#"SELECT id, payload AS "payload!" FROM events
-           WHERE ts = ANY($1) AND id = ANY($2)"#,
-        times,
+           WHERE ts >= $1 AND ts <= $2::timestamptz + interval '1 day 5 minutes'
+             AND id = ANY($3)"#,
+        first,
+        last,
         ids
     )
     .fetch_all(db)

@@ -42,6 +42,13 @@ use uuid::Uuid;
 /// Most contributing events stored on one alert (the count keeps the total).
 pub const MAX_ALERT_EVENTS: usize = 1_000;
 
+/// How far ahead of its arrival an event's own time may be and still be
+/// evaluated at it (clocks drift). An event claiming a later time is
+/// evaluated at its arrival plus this: a sender's clock must not move the
+/// engine's, or one forged event dated tomorrow would make a group's real
+/// events "late" and blind its window rules for a day.
+pub const FUTURE_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// Most batches looked at in one round.
 const MAX_ROUND_BATCHES: i64 = 10_000;
 
@@ -318,7 +325,7 @@ impl Leader {
             rows.into_iter()
                 .map(|row| EventRecord {
                     id: row.id,
-                    timestamp: row.ts,
+                    timestamp: row.ts.min(row.ingested_at + FUTURE_SKEW),
                     document: serde_json::from_str(&row.payload).unwrap_or_default(),
                 })
                 .collect()

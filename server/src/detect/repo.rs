@@ -140,6 +140,8 @@ pub struct BatchEvent {
     pub ts: DateTime<Utc>,
     /// The event id.
     pub id: Uuid,
+    /// When Vigil received it.
+    pub ingested_at: DateTime<Utc>,
     /// The stored document as JSON text.
     pub payload: String,
 }
@@ -157,7 +159,7 @@ pub async fn fetch_batch_events(
     };
     sqlx::query_as!(
         BatchEvent,
-        r#"SELECT ts, id, payload::text AS "payload!" FROM events
+        r#"SELECT ts, id, ingested_at, payload::text AS "payload!" FROM events
                WHERE tx >= $1 AND tx <= $2 AND tx = ANY($3) AND ts >= $4 AND ts <= $5
                ORDER BY tx, ts, id"#,
         low,

@@ -428,6 +428,62 @@ async fn an_event_posted_right_after_a_rule_is_created_is_evaluated_by_it() {
 }
 
 #[tokio::test]
+async fn an_event_dated_tomorrow_does_not_blind_a_threshold_rule() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    app.create_rule(
+        json!({"slug": "ssh_burst", "name": "SSH burst", "severity": "high",
+               "query": "event.action:ssh_login AND event.outcome:failure",
+               "kind": "threshold", "group_by": ["source.ip"], "threshold": 3, "window_secs": 600,
+               "summary": "{count} failed logins from {source.ip}"}),
+    )
+    .await;
+    // The attacker first sends one failure dated 23 hours ahead (syslog and
+    // shippers may set any time within a day)...
+    let mut forged = failure("203.0.113.66", "decoy");
+    let tomorrow = chrono::Utc::now() + chrono::Duration::hours(23);
+    forged["@timestamp"] = json!(tomorrow.to_rfc3339());
+    app.post_events(&key, &[forged]).await;
+    app.settled().await;
+    // ...then a real brute force from the same address, and from another.
+    let now: Vec<Value> = (0..6)
+        .map(|i| {
+            failure(
+                if i % 2 == 0 {
+                    "203.0.113.66"
+                } else {
+                    "198.51.100.4"
+                },
+                "root",
+            )
+        })
+        .collect();
+    app.post_events(&key, &now).await;
+    let page = app.wait_for_alerts("?rule=ssh_burst", 2).await;
+    let groups: std::collections::BTreeSet<String> = page
+        .alerts
+        .iter()
+        .map(|a| a.group["source.ip"].clone())
+        .collect();
+    assert!(groups.contains("203.0.113.66"), "{groups:?}");
+    // The forged event is stored at its own time, flagged.
+    let found: app::search::SearchResponse = app
+        .post_json(
+            "/api/v1/search",
+            &json!({"query": "user.name:decoy", "from": "now-1h", "to": "now+2d"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.hits.len(), 1);
+    assert_eq!(
+        found.hits[0].event["vigil"]["flags"],
+        json!(["from_the_future"])
+    );
+}
+
+#[tokio::test]
 async fn a_watchlist_a_rule_names_takes_effect_when_it_changes() {
     let app = detecting_app().await;
     let key = ingest_key(&app, "shipper").await;

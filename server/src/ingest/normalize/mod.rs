@@ -652,6 +652,9 @@ impl Document<'_> {
 /// An event this much older than its arrival is flagged `arrived_late`.
 const LATE_AFTER_HOURS: i64 = 24;
 
+/// An event dated further ahead of its arrival than this is flagged.
+const FUTURE_AFTER_MINUTES: i64 = 5;
+
 fn event_time(
     fields: &Fields<'_>,
     received: DateTime<Utc>,
@@ -684,6 +687,11 @@ fn event_time(
         // worth knowing about (MozDef's old_events alert reads this).
         if received - ts > chrono::Duration::hours(LATE_AFTER_HOURS) {
             return (ts, Some("arrived_late"), None);
+        }
+        // Kept at its time too, flagged: detection judges it at its arrival
+        // (see `detect::engine::FUTURE_SKEW`).
+        if ts - received > chrono::Duration::minutes(FUTURE_AFTER_MINUTES) {
+            return (ts, Some("from_the_future"), None);
         }
         return (ts, None, None);
     }
