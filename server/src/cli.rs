@@ -232,12 +232,7 @@ async fn serve(settings: Settings, demo_data: Option<u64>) -> anyhow::Result<()>
             "sign in as `admin` with the password from VIGIL_ADMIN_PASSWORD".to_owned()
         }
         Bootstrap::CreatedWithGeneratedPassword(password) => {
-            use secrecy::ExposeSecret;
-            // Shown once, on the operator's terminal, never through the log subscriber.
-            format!(
-                "sign in as `admin` with the generated password {}\n  (shown only this once; change it with `vigil user set-password admin`)",
-                password.expose_secret()
-            )
+            generated_password_hint(&settings.data_dir, password)?
         }
     };
     let (udp, tcp) = app.syslog_addresses();
@@ -255,6 +250,37 @@ async fn serve(settings: Settings, demo_data: Option<u64>) -> anyhow::Result<()>
     ));
     tracing::info!(%address, version = app::VERSION, "vigil is serving");
     app.run_until(startup::shutdown_signal()).await
+}
+
+/// Tells the operator the first admin's generated password: on their
+/// terminal, or, when stderr goes elsewhere (Docker, journald keep it for
+/// years), in a file only the owner may read, naming the file instead.
+fn generated_password_hint(
+    data_dir: &std::path::Path,
+    password: &secrecy::SecretString,
+) -> anyhow::Result<String> {
+    use secrecy::ExposeSecret;
+    use std::os::unix::fs::OpenOptionsExt;
+    if std::io::stderr().is_terminal() {
+        return Ok(format!(
+            "sign in as `admin` with the generated password {}\n  (shown only this once; change it with `vigil user set-password admin`)",
+            password.expose_secret()
+        ));
+    }
+    let path = data_dir.join("initial-admin-password");
+    std::fs::create_dir_all(data_dir)?;
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(file, "{}", password.expose_secret())?;
+    Ok(format!(
+        "sign in as `admin` with the generated password in {} (readable by this user only; delete it once read, and change the password with `vigil user set-password admin`)",
+        path.display()
+    ))
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -528,9 +528,12 @@ impl Settings {
                         .or(file.session.max_lifetime_secs),
                     12 * 3600,
                 ),
+                // Reachable from other machines means served over HTTPS
+                // (through a TLS proxy): cookies are `Secure` unless told
+                // otherwise. Browsers accept them on http://localhost too.
                 cookie_secure: parse_env(env, "VIGIL_COOKIE_SECURE")?
                     .or(file.session.cookie_secure)
-                    .unwrap_or(false),
+                    .unwrap_or(!listen.ip().is_loopback()),
             },
             login: LoginSettings {
                 window: secs(
@@ -858,6 +861,23 @@ mod tests {
         let err =
             Settings::from_sources(None, &vars(&[("VIGIL_COOKIE_SECUR", "true")])).unwrap_err();
         assert!(err.to_string().contains("VIGIL_COOKIE_SECUR"), "{err}");
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_vigil_listens_on_loopback_only() {
+        let secure = |pairs: &[(&str, &str)]| {
+            Settings::from_sources(None, &vars(pairs))
+                .unwrap()
+                .session
+                .cookie_secure
+        };
+        assert!(!secure(&[]));
+        assert!(!secure(&[("VIGIL_LISTEN", "[::1]:8080")]));
+        assert!(secure(&[("VIGIL_LISTEN", "0.0.0.0:8080")]));
+        assert!(!secure(&[
+            ("VIGIL_LISTEN", "0.0.0.0:8080"),
+            ("VIGIL_COOKIE_SECURE", "false")
+        ]));
     }
 
     #[test]

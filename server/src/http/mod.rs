@@ -65,6 +65,7 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let trusted: std::sync::Arc<[ipnet::IpNet]> =
         state.settings.http.trusted_proxies.clone().into();
+    let https = state.settings.session.cookie_secure;
     Router::new()
         .merge(api)
         .fallback_service(spa_files(&static_dir))
@@ -81,7 +82,7 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(make_span))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(middleware::from_fn(log_internal_errors))
-                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn_with_state(https, security_headers))
                 .layer(CompressionLayer::new())
                 // Inside compression: it reads and rewrites bodies as the
                 // handler wrote them (outside, it saw gzip bytes and passed a
@@ -108,8 +109,13 @@ fn spa_files(dir: &Path) -> Router {
         ))
 }
 
-/// Adds the browser hardening headers to every response that lacks them.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// Adds the browser hardening headers to every response that lacks them,
+/// and HSTS when Vigil is served over HTTPS (its cookies are `Secure`).
+async fn security_headers(
+    axum::extract::State(https): axum::extract::State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
     const HEADERS: [(&str, &str); 7] = [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
@@ -124,6 +130,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     ];
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     for (name, value) in HEADERS {
         if !headers.contains_key(name) {
             headers.insert(

@@ -258,3 +258,17 @@ async fn password_checks_beyond_the_queue_are_refused_with_503() {
             .unwrap();
     assert_eq!(failures as usize, checked);
 }
+
+#[tokio::test]
+async fn hsts_is_sent_when_cookies_are_secure() {
+    for (secure, expected) in [("true", true), ("false", false)] {
+        let app = app_with(&[("VIGIL_COOKIE_SECURE", secure)]).await;
+        let response = reqwest::Client::new()
+            .get(app.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap();
+        let hsts = response.headers().get("strict-transport-security");
+        assert_eq!(hsts.is_some(), expected, "{secure}: {hsts:?}");
+    }
+}
