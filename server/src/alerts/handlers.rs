@@ -85,22 +85,39 @@ fn no_alert() -> ApiError {
     ApiError::not_found("no alert with this id")
 }
 
-/// `GET /api/v1/alerts/{id}`: the alert with its events and activity.
+/// `GET /api/v1/alerts/{id}`: the alert with its events and activity. The
+/// events' documents are raw event data: only for those who may search
+/// events (others get their ids and times), and audited like a search.
 pub async fn get_alert(
     State(state): State<AppState>,
+    ctx: RequestContext,
+    principal: Principal,
     AppPath(id): AppPath<AlertId>,
 ) -> Result<AppJson<AlertDetail>, ApiError> {
     let alert = repo::fetch_alert_by_id(&state.pool, id)
         .await?
         .ok_or_else(no_alert)?;
     let (event_ids, event_times) = repo::fetch_alert_event_ids(&state.pool, id).await?;
-    let shown = event_ids.len().min(EVENT_DOCUMENTS);
-    let documents = repo::fetch_event_documents(
-        &state.pool,
-        &event_times[..shown.min(event_times.len())],
-        &event_ids[..shown],
-    )
-    .await?;
+    let shown = if principal.has(app::permissions::Permission::SearchEvents) {
+        event_ids.len().min(EVENT_DOCUMENTS)
+    } else {
+        0
+    };
+    let documents = if shown > 0 {
+        let documents = repo::fetch_event_documents(
+            &state.pool,
+            &event_times[..shown.min(event_times.len())],
+            &event_ids[..shown],
+        )
+        .await?;
+        let record = AuditRecord::by(&principal, "alert.events.view", &ctx)
+            .target(id.to_string())
+            .details(serde_json::json!({ "events": documents.len() }));
+        audit_repo::insert_audit_record(&state.pool, &record).await?;
+        documents
+    } else {
+        Default::default()
+    };
     let events = event_ids
         .iter()
         .zip(&event_times)

@@ -153,6 +153,8 @@ const MAX_BUCKETS: u64 = 2_000;
 #[tracing::instrument(skip_all)]
 pub async fn histogram(
     State(state): State<AppState>,
+    ctx: RequestContext,
+    principal: Principal,
     AppJson(request): AppJson<HistogramRequest>,
 ) -> Result<AppJson<HistogramResponse>, ApiError> {
     let query = parse_query(&request.query)?;
@@ -180,6 +182,12 @@ pub async fn histogram(
         .await
         .map_err(search_error)?;
     tx.commit().await?;
+    let record = AuditRecord::by(&principal, "search.histogram", &ctx).details(serde_json::json!({
+        "query": request.query,
+        "from": from,
+        "to": to,
+    }));
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
     let counts: std::collections::HashMap<i64, u64> = rows
         .into_iter()
         .map(|(bucket, count)| (bucket.timestamp(), count.max(0) as u64))
@@ -203,6 +211,8 @@ pub async fn histogram(
 #[tracing::instrument(skip_all)]
 pub async fn top_values(
     State(state): State<AppState>,
+    ctx: RequestContext,
+    principal: Principal,
     AppJson(request): AppJson<TopRequest>,
 ) -> Result<AppJson<TopResponse>, ApiError> {
     let query = parse_query(&request.query)?;
@@ -222,6 +232,13 @@ pub async fn top_values(
         .await
         .map_err(search_error)?;
     tx.commit().await?;
+    let record = AuditRecord::by(&principal, "search.top", &ctx).details(serde_json::json!({
+        "query": request.query,
+        "field": request.field,
+        "from": from,
+        "to": to,
+    }));
+    audit_repo::insert_audit_record(&state.pool, &record).await?;
     let (occurrences, missing) = (rows.occurrences, rows.missing);
     let mut top = Vec::with_capacity(rows.values.len());
     for (value, count) in rows.values {

@@ -290,6 +290,80 @@ async fn viewers_read_alerts_but_cannot_triage_them() {
 }
 
 #[tokio::test]
+async fn raw_events_behind_an_alert_need_the_search_permission_and_are_audited() {
+    let app = detecting_app().await;
+    let key = ingest_key(&app, "shipper").await;
+    app.create_rule(
+        json!({"slug": "marker", "name": "Marker", "severity": "low",
+                           "query": "event.action:marker", "kind": "query"}),
+    )
+    .await;
+    app.post_events(
+        &key,
+        &[json!({"message": "secret payload", "event": {"action": "marker"}})],
+    )
+    .await;
+    let alert = app.wait_for_alerts("?rule=marker", 1).await.alerts[0].id;
+    let url = app.url(&format!("/api/v1/alerts/{alert}"));
+    let audited = |action: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE action = $1")
+                .bind(action)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    let (viewer, _) = app.sign_in_as(app::BuiltinRole::Viewer).await;
+    let seen: AlertDetail = viewer.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen.events.len(), 1);
+    assert!(
+        seen.events[0].document.is_none(),
+        "a viewer got raw event data"
+    );
+    assert_eq!(audited("alert.events.view").await, 0);
+
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
+    let seen: AlertDetail = analyst
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.events[0].document.as_ref().unwrap()["message"],
+        "secret payload"
+    );
+    assert_eq!(audited("alert.events.view").await, 1);
+
+    // Histogram and top values read events too: audited like a search.
+    for (path, body) in [
+        (
+            "/api/v1/search/histogram",
+            json!({"query": "event.action:marker"}),
+        ),
+        (
+            "/api/v1/search/top",
+            json!({"query": "", "field": "event.action"}),
+        ),
+    ] {
+        let response = analyst
+            .post(app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(audited("search.histogram").await, 1);
+    assert_eq!(audited("search.top").await, 1);
+}
+
+#[tokio::test]
 async fn a_new_terms_rule_knows_the_values_stored_before_it_was_created() {
     let app = detecting_app().await;
     let key = ingest_key(&app, "shipper").await;
