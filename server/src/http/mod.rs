@@ -1,6 +1,7 @@
 //! The HTTP surface: middleware stack, API router, SPA files, error bodies.
 
 pub mod client;
+pub mod deadline;
 pub mod openapi;
 pub mod route;
 pub mod routes;
@@ -26,7 +27,6 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The Content-Security-Policy for the SPA: only our own scripts (and wasm
@@ -88,10 +88,7 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
                 // handler wrote them (outside, it saw gzip bytes and passed a
                 // `content-encoding: gzip` header on to a plain JSON body).
                 .layer(middleware::from_fn(json_error_bodies))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    timeout,
-                )),
+                .layer(middleware::from_fn_with_state(timeout, deadline::deadline)),
         )
 }
 

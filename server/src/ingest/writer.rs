@@ -222,6 +222,9 @@ impl EventWriter {
                 .map_err(|_| WriteError::Overloaded)?
         };
         let (done, outcome) = oneshot::channel();
+        // From here the events will be stored: the request must wait for
+        // the commit rather than time out.
+        QueuedFlag::mark();
         self.jobs
             .send(JobEnvelope(Job {
                 batch,
@@ -236,6 +239,35 @@ impl EventWriter {
     /// Returns how many more events the queue accepts now.
     pub fn available(&self) -> usize {
         self.capacity.available_permits()
+    }
+}
+
+tokio::task_local! {
+    static QUEUED: QueuedFlag;
+}
+
+/// Whether the request a future serves has queued events (so that its
+/// deadline waits for their commit instead of answering 408).
+#[derive(Debug, Clone, Default)]
+pub struct QueuedFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl QueuedFlag {
+    /// Runs `future` with this flag as the one [`QueuedFlag::mark`] sets.
+    pub fn watch<F: std::future::Future>(
+        &self,
+        future: F,
+    ) -> tokio::task::futures::TaskLocalFuture<QueuedFlag, F> {
+        QUEUED.scope(self.clone(), future)
+    }
+
+    /// Says whether events were queued.
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Sets the flag of the request being served, if any.
+    fn mark() {
+        let _ = QUEUED.try_with(|flag| flag.0.store(true, std::sync::atomic::Ordering::Release));
     }
 }
 

@@ -248,6 +248,42 @@ async fn millions_of_bad_lines_get_a_short_answer_that_counts_them() {
 }
 
 #[tokio::test]
+async fn a_slow_commit_is_waited_for_never_answered_408() {
+    let app = spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[("VIGIL_REQUEST_TIMEOUT_SECS", "1")],
+    )
+    .await;
+    let key = ingest_key(&app, "patient").await;
+    // The commit cannot finish while this lock is held: longer than the
+    // request timeout.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE event_batches IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        blocker.commit().await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    let response = post_events(&app, &key, "/api/v1/events", r#"{"message": "slow"}"#).await;
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "the commit was not held up"
+    );
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "a queued request timed out"
+    );
+    let answer: IngestResponse = response.json().await.unwrap();
+    assert_eq!(answer.accepted, 1);
+    release.await.unwrap();
+    assert_eq!(stored_events(&app).await, 1);
+}
+
+#[tokio::test]
 async fn concurrent_requests_share_commits_and_lose_nothing() {
     let app = spawn_app().await;
     let key = ingest_key(&app, "edge-shipper").await;
