@@ -42,6 +42,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         Ok(None) => return ApiError::unauthenticated().into_response(),
         Err(error) => return error.into_response(),
     };
+    // A session rides on a cookie the browser attaches by itself: a request
+    // that changes state must come from Vigil's own pages.
+    if matches!(authenticated.principal, Principal::User(_))
+        && let Some(refusal) = cross_site_refusal(request.method(), request.headers())
+    {
+        return refusal.into_response();
+    }
     let allowed = match (&spec.access, &authenticated.principal) {
         (Access::Public, _) => true,
         (Access::Session, principal) => matches!(principal, Principal::User(_)),
@@ -74,6 +81,63 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         }
     }
     response
+}
+
+/// Returns why a cookie-authenticated request that changes state is refused
+/// as possibly cross-site (CSRF), if it is. SameSite=Strict alone lets a
+/// sibling subdomain through (it is the same site), so: the browser's
+/// `Sec-Fetch-Site` must say same-origin; without it, an `Origin` must name
+/// this host; and bodies of the types a plain HTML form can send (which
+/// need no CORS preflight) are refused outright.
+fn cross_site_refusal(method: &axum::http::Method, headers: &HeaderMap) -> Option<ApiError> {
+    use axum::http::Method;
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let cross_site = || {
+        ApiError::forbidden(
+            "a request from another site cannot act with this session (cross-site request refused)",
+        )
+    };
+    if let Some(site) = text("sec-fetch-site") {
+        if site != "same-origin" {
+            return Some(cross_site());
+        }
+    } else if let Some(origin) = text("origin") {
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest.trim_end_matches('/'));
+        let hosts = [text("host"), text("x-forwarded-host")];
+        let same =
+            origin_host.is_some_and(|o| hosts.iter().flatten().any(|h| h.eq_ignore_ascii_case(o)));
+        if !same {
+            return Some(cross_site());
+        }
+    }
+    let content_type = text("content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if matches!(
+        content_type.as_str(),
+        "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+    ) {
+        return Some(ApiError::new(
+            app::ErrorCode::UnsupportedMediaType,
+            format!(
+                "{content_type} bodies are not accepted with a session cookie (an HTML form could send them from any site); send JSON or the route's own type"
+            ),
+        ));
+    }
+    None
 }
 
 /// Returns the caller and, for a session, a renewed cookie to send back.

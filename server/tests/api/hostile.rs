@@ -272,3 +272,90 @@ async fn hsts_is_sent_when_cookies_are_secure() {
         assert_eq!(hsts.is_some(), expected, "{secure}: {hsts:?}");
     }
 }
+
+/// Every route a session may change state through, with its path filled in.
+fn state_changing_session_routes() -> Vec<(reqwest::Method, String)> {
+    use vigil::auth::Access;
+    vigil::http::routes::access_table()
+        .into_iter()
+        .filter(|spec| !matches!(spec.access, Access::Public | Access::ApiKey))
+        .filter(|spec| !matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS"))
+        .map(|spec| {
+            let path = spec
+                .path
+                .split('/')
+                .map(|part| match part.starts_with('{') {
+                    true if part.contains("index") => "logs".to_owned(),
+                    true => uuid::Uuid::new_v4().to_string(),
+                    false => part.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            (spec.method.as_str().parse().unwrap(), path)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused_on_every_state_changing_route() {
+    let app = app_with(&[]).await;
+    app.login_as_admin().await;
+    let routes = state_changing_session_routes();
+    assert!(routes.len() > 20, "{routes:?}");
+    for (method, path) in &routes {
+        // A form on a sibling subdomain: same site, so SameSite=Strict lets
+        // the cookie through.
+        let forms = [
+            vec![
+                ("origin", "https://evil.vigil.example"),
+                ("sec-fetch-site", "same-site"),
+            ],
+            vec![("origin", "https://evil.vigil.example")],
+            vec![("origin", "null")],
+        ];
+        for headers in forms {
+            let mut request = app
+                .client
+                .request(method.clone(), app.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("message=forged");
+            for (name, value) in &headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{method} {path} with {headers:?}"
+            );
+        }
+        // From Vigil's own origin, a form's content type is refused still.
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .header("content-type", "text/plain")
+            .body("{\"message\": \"forged\"}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(crate::helpers::stored_events(&app).await, 0);
+    // The SPA's own requests pass: same origin, JSON.
+    let response = app
+        .client
+        .post(app.url("/api/v1/saved-searches"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", app.address.as_str())
+        .json(&json!({"name": "mine", "query": "*"}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.status(), StatusCode::FORBIDDEN);
+    assert_ne!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
