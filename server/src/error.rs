@@ -121,6 +121,8 @@ pub enum SqlState {
     CheckViolation,
     /// `57014`: a statement timeout (or a cancel) stopped the query.
     QueryCanceled,
+    /// `2201B`: Postgres could not use a regular expression.
+    InvalidRegularExpression,
 }
 
 impl SqlState {
@@ -133,6 +135,7 @@ impl SqlState {
             "23505" => Some(SqlState::UniqueViolation),
             "23503" => Some(SqlState::ForeignKeyViolation),
             "23514" => Some(SqlState::CheckViolation),
+            "2201B" => Some(SqlState::InvalidRegularExpression),
             "57014" => Some(SqlState::QueryCanceled),
             _ => None,
         }

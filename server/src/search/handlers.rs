@@ -70,6 +70,14 @@ fn search_error(error: anyhow::Error) -> ApiError {
         )
     } else {
         match error.downcast::<sqlx::Error>() {
+            // The subset check should keep these away; if one slips
+            // through, it is the query's fault, not the server's.
+            Ok(database) if SqlState::of(&database) == Some(SqlState::InvalidRegularExpression) => {
+                ApiError::new(
+                    ErrorCode::BadQuery,
+                    "the database could not use this regular expression; simplify it",
+                )
+            }
             Ok(database) => ApiError::from(database),
             Err(other) => ApiError::from(other),
         }

@@ -20,7 +20,7 @@ pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
     };
     let query = app::query::parse(text).map_err(|error| bad(error.message, error.position))?;
     // Regular expressions are checked here, where the regex engine is.
-    if let Err(problem) = crate::event::pattern::check(&query) {
+    if let Err(problem) = crate::event::pattern::check_for_postgres(&query) {
         let at = text
             .find("|re")
             .map_or(0, |byte| text[..byte].chars().count());

@@ -185,6 +185,20 @@ async fn bad_queries_and_times_are_400s_that_say_where() {
         .await;
     let body = assert_error(response, StatusCode::BAD_REQUEST, "bad_query").await;
     assert_eq!(body.details.unwrap()["position"], 19);
+    // Regular expressions Postgres would read differently, or backtrack
+    // over, are refused before they reach it; none of them is a 500.
+    for pattern in [r"\bfail", "(a+)+$", "(?i)root", r"\p{L}+", "(?P<x>a)"] {
+        let query = format!("message|re:\"{}\"", pattern.replace('\\', "\\\\"));
+        let response = app.post_json("/api/v1/search", &request(&query)).await;
+        assert_error(response, StatusCode::BAD_REQUEST, "bad_query").await;
+    }
+    let response = app
+        .post_json(
+            "/api/v1/search",
+            &request("message|re:\"fail(ed)? password\""),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
     let mut bad_time = request("");
     bad_time.from = Some("last tuesday".into());
     let response = app.post_json("/api/v1/search", &bad_time).await;
