@@ -45,6 +45,9 @@ pub struct CreateApiKeyRequest {
     pub name: String,
     /// What the key may do; at least one.
     pub scopes: Vec<ApiKeyScope>,
+    /// Days until the key stops working (1 to 3,650); none: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
 }
 
 /// Returned when a key request breaks a rule.
@@ -62,6 +65,9 @@ pub enum ApiKeyRequestError {
     /// No scope was requested.
     #[error("at least one scope is required")]
     NoScopes,
+    /// The lifetime is out of range.
+    #[error("a key lives 1 to 3650 days")]
+    BadLifetime,
 }
 
 impl CreateApiKeyRequest {
@@ -86,6 +92,12 @@ impl CreateApiKeyRequest {
         if scopes.is_empty() {
             return Err(ApiKeyRequestError::NoScopes);
         }
+        if self
+            .expires_in_days
+            .is_some_and(|days| !(1..=3650).contains(&days))
+        {
+            return Err(ApiKeyRequestError::BadLifetime);
+        }
         Ok((name.to_owned(), scopes))
     }
 }
@@ -106,6 +118,9 @@ pub struct CreatedApiKey {
     pub scopes: Vec<ApiKeyScope>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it stops working by itself, if ever.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for CreatedApiKey {
@@ -140,6 +155,9 @@ pub struct ApiKeySummary {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked; a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working by itself, if ever.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Returns the key that authenticated a request, answered by `GET /api/v1/auth/key`.
@@ -172,6 +190,7 @@ mod tests {
         CreateApiKeyRequest {
             name: name.into(),
             scopes: scopes.to_vec(),
+            expires_in_days: None,
         }
     }
 
@@ -227,6 +246,7 @@ mod tests {
             prefix: "vgl_supe".into(),
             scopes: vec![ApiKeyScope::Ingest],
             created_at: DateTime::<Utc>::MIN_UTC,
+            expires_at: None,
         };
         assert!(!format!("{created:?}").contains("supersecret"));
     }

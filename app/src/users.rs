@@ -109,6 +109,23 @@ pub struct UserSummary {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+/// The body of `PATCH /api/v1/users/{id}`: what changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// Disable (sign-in refused, every session ended at once) or enable.
+    pub disabled: Option<bool>,
+}
+
+/// The answer of `DELETE /api/v1/users/{id}/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SessionsRevoked {
+    /// How many live sessions were ended.
+    pub revoked: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,8 +129,24 @@ enum BenchCommand {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
-    /// Set a local account's password, read from standard input (for a locked-out admin).
+    /// Set a local account's password, read from standard input (for a
+    /// locked-out admin); the account's sessions end.
     SetPassword {
+        /// The account's username.
+        username: String,
+    },
+    /// Disable an account: sign-in refused, every session ended at once.
+    Disable {
+        /// The account's username.
+        username: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        /// The account's username.
+        username: String,
+    },
+    /// End every session of an account at once.
+    RevokeSessions {
         /// The account's username.
         username: String,
     },
@@ -179,6 +195,15 @@ pub fn main() -> ExitCode {
             Command::Postgres { url_file } => postgres(settings, url_file).await,
             Command::User(UserCommand::SetPassword { username }) => {
                 set_password(settings, &username).await
+            }
+            Command::User(UserCommand::Disable { username }) => {
+                user_access(settings, &username, UserAccess::Disable).await
+            }
+            Command::User(UserCommand::Enable { username }) => {
+                user_access(settings, &username, UserAccess::Enable).await
+            }
+            Command::User(UserCommand::RevokeSessions { username }) => {
+                user_access(settings, &username, UserAccess::RevokeSessions).await
             }
             Command::Loadgen(args) => loadgen(args).await,
             Command::Bench(BenchCommand::Copy {
@@ -311,6 +336,58 @@ async fn postgres(settings: Settings, url_file: Option<PathBuf>) -> anyhow::Resu
     cluster.stop().await
 }
 
+/// What `vigil user disable|enable|revoke-sessions` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UserAccess {
+    Disable,
+    Enable,
+    RevokeSessions,
+}
+
+async fn user_access(settings: Settings, username: &str, what: UserAccess) -> anyhow::Result<()> {
+    let username = Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let database = Database::open(&settings.database, &settings.data_dir).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        let mut tx = database.pool.begin().await?;
+        let id = match what {
+            UserAccess::Disable | UserAccess::Enable => {
+                users::repo::set_disabled_by_name(&mut *tx, &username, what == UserAccess::Disable)
+                    .await?
+            }
+            UserAccess::RevokeSessions => users::repo::fetch_user_id(&mut *tx, &username).await?,
+        };
+        let Some(id) = id else {
+            bail!("no account named {username}");
+        };
+        let revoked = if what == UserAccess::Enable {
+            0
+        } else {
+            users::repo::revoke_sessions(&mut *tx, id).await?
+        };
+        let action = match what {
+            UserAccess::Disable => "user.disable",
+            UserAccess::Enable => "user.enable",
+            UserAccess::RevokeSessions => "user.sessions.revoke",
+        };
+        let record = crate::audit::AuditRecord::system(action)
+            .target(username.to_string())
+            .details(serde_json::json!({ "via": "command line", "sessions_revoked": revoked }));
+        crate::audit::repo::insert_audit_record(&mut *tx, &record).await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+    .await;
+    database.close().await?;
+    let revoked = result?;
+    report(&match what {
+        UserAccess::Disable => format!("{username} disabled; {revoked} sessions ended"),
+        UserAccess::Enable => format!("{username} enabled"),
+        UserAccess::RevokeSessions => format!("{revoked} sessions of {username} ended"),
+    });
+    Ok(())
+}
+
 async fn set_password(settings: Settings, username: &str) -> anyhow::Result<()> {
     let username = Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
     let stdin = std::io::stdin();
@@ -338,9 +415,14 @@ async fn set_password(settings: Settings, username: &str) -> anyhow::Result<()> 
         if !users::repo::set_password_hash(&mut *tx, &username, &hash).await? {
             bail!("no local account named {username}");
         }
+        // Whoever knew the old password may hold a session: end them all.
+        let revoked = match users::repo::fetch_user_id(&mut *tx, &username).await? {
+            Some(id) => users::repo::revoke_sessions(&mut *tx, id).await?,
+            None => 0,
+        };
         let record = crate::audit::AuditRecord::system("user.set_password")
             .target(username.to_string())
-            .details(serde_json::json!({ "via": "command line" }));
+            .details(serde_json::json!({ "via": "command line", "sessions_revoked": revoked }));
         crate::audit::repo::insert_audit_record(&mut *tx, &record).await?;
         tx.commit().await?;
         Ok(())

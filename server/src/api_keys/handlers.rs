@@ -35,10 +35,10 @@ pub async fn create_api_key(
 ) -> Result<Created<AppJson<CreatedApiKey>>, ApiError> {
     let (name, scopes) = request.validate().map_err(|e| {
         ApiError::validation(
-            if matches!(e, app::api_keys::ApiKeyRequestError::NoScopes) {
-                "scopes"
-            } else {
-                "name"
+            match e {
+                app::api_keys::ApiKeyRequestError::NoScopes => "scopes",
+                app::api_keys::ApiKeyRequestError::BadLifetime => "expires_in_days",
+                _ => "name",
             },
             e.to_string(),
         )
@@ -46,21 +46,27 @@ pub async fn create_api_key(
     let key = generate_key()?;
     let prefix: String = key.chars().take(DISPLAY_PREFIX_LEN).collect();
     let id = ApiKeyId(Uuid::new_v4());
+    let expires_at = request
+        .expires_in_days
+        .map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
 
     let mut tx = state.pool.begin().await?;
-    let created_at = repo::insert_api_key(
-        &mut *tx,
+    let hash = hash_key(&key);
+    let new = repo::NewKey {
         id,
-        &name,
-        &prefix,
-        &hash_key(&key),
-        &scopes,
-        Some(user.profile.id),
-    )
-    .await?;
+        name: &name,
+        prefix: &prefix,
+        hash: &hash,
+        scopes: &scopes,
+        created_by: Some(user.profile.id),
+        expires_at,
+    };
+    let created_at = repo::insert_api_key(&mut *tx, &new).await?;
     let record = AuditRecord::by(&Principal::User(user), "api_key.create", &ctx)
         .target(id.to_string())
-        .details(serde_json::json!({ "name": name, "scopes": scopes, "prefix": prefix }));
+        .details(serde_json::json!({
+            "name": name, "scopes": scopes, "prefix": prefix, "expires_at": expires_at,
+        }));
     audit_repo::insert_audit_record(&mut *tx, &record).await?;
     tx.commit().await?;
 
@@ -71,6 +77,7 @@ pub async fn create_api_key(
         prefix,
         scopes,
         created_at,
+        expires_at,
     })))
 }
 

@@ -48,33 +48,65 @@ const KEY_CACHE_LIMIT: usize = 10_000;
 /// server's and Postgres's fixed cost of a request.
 #[derive(Debug, Clone, Default)]
 pub struct KeyCache {
-    entries: Arc<Mutex<HashMap<Vec<u8>, Cached>>>,
+    inner: Arc<Mutex<CacheState>>,
 }
 
-/// A key and when the database last said it was live.
-type Cached = (Instant, AuthedKey);
+#[derive(Debug, Default)]
+struct CacheState {
+    entries: HashMap<Vec<u8>, Cached>,
+    /// Moves on every revocation: a lookup that read the database before a
+    /// revocation must not cache what it read after it.
+    revocations: u64,
+}
+
+/// A key, when the database last said it was live, and when it expires.
+type Cached = (Instant, AuthedKey, Option<chrono::DateTime<chrono::Utc>>);
 
 impl KeyCache {
     fn get(&self, hash: &[u8]) -> Option<AuthedKey> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
+        let state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let now = chrono::Utc::now();
+        state
+            .entries
             .get(hash)
-            .filter(|(found, _)| found.elapsed() < KEY_CACHE_TTL)
-            .map(|(_, key)| key.clone())
+            .filter(|(found, _, expires)| {
+                found.elapsed() < KEY_CACHE_TTL && expires.is_none_or(|at| at > now)
+            })
+            .map(|(_, key, _)| key.clone())
     }
 
-    fn put(&self, hash: Vec<u8>, key: AuthedKey) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= KEY_CACHE_LIMIT {
-            entries.clear();
+    /// The revocation count now, to hand back to [`KeyCache::put`].
+    fn revocations(&self) -> u64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .revocations
+    }
+
+    /// Caches a key read from the database, unless a key was revoked since
+    /// `revocations` was taken (it may be this one).
+    fn put(
+        &self,
+        hash: Vec<u8>,
+        key: AuthedKey,
+        expires: Option<chrono::DateTime<chrono::Utc>>,
+        revocations: u64,
+    ) {
+        let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if state.revocations != revocations {
+            return;
         }
-        entries.insert(hash, (Instant::now(), key));
+        if state.entries.len() >= KEY_CACHE_LIMIT {
+            state.entries.clear();
+        }
+        state.entries.insert(hash, (Instant::now(), key, expires));
     }
 
     /// Forgets key `id` (revoked here: it must stop working now).
     pub fn forget(&self, id: ApiKeyId) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|_, (_, key)| key.id != id);
+        let mut state = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        state.revocations += 1;
+        state.entries.retain(|_, (_, key, _)| key.id != id);
     }
 }
 
@@ -91,6 +123,7 @@ pub async fn authenticate_key(
     if let Some(key) = cache.get(&hash) {
         return Ok(Some(key));
     }
+    let revocations = cache.revocations();
     let Some(row) = repo::fetch_live_key_by_hash(pool, &hash).await? else {
         return Ok(None);
     };
@@ -105,7 +138,7 @@ pub async fn authenticate_key(
         name: row.name,
         scopes,
     };
-    cache.put(hash, key.clone());
+    cache.put(hash, key.clone(), row.expires_at, revocations);
     Ok(Some(key))
 }
 
@@ -127,6 +160,25 @@ mod tests {
     }
 
     #[test]
+    fn a_lookup_that_raced_a_revocation_caches_nothing() {
+        let cache = KeyCache::default();
+        let key = AuthedKey {
+            id: ApiKeyId(uuid::Uuid::now_v7()),
+            name: "edge".into(),
+            scopes: vec![ApiKeyScope::Ingest],
+        };
+        // Read from the database, then revoked (here), then cached: no.
+        let before = cache.revocations();
+        cache.forget(key.id);
+        cache.put(b"h".to_vec(), key.clone(), None, before);
+        assert!(cache.get(b"h").is_none());
+        // Expired keys are not served from the cache either.
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        cache.put(b"h".to_vec(), key, Some(past), cache.revocations());
+        assert!(cache.get(b"h").is_none());
+    }
+
+    #[test]
     fn cached_keys_are_found_until_forgotten() {
         let cache = KeyCache::default();
         let key = AuthedKey {
@@ -135,7 +187,7 @@ mod tests {
             scopes: vec![ApiKeyScope::Ingest],
         };
         assert!(cache.get(b"h").is_none());
-        cache.put(b"h".to_vec(), key.clone());
+        cache.put(b"h".to_vec(), key.clone(), None, cache.revocations());
         assert_eq!(cache.get(b"h").map(|k| k.id), Some(key.id));
         cache.forget(ApiKeyId(uuid::Uuid::now_v7()));
         assert!(cache.get(b"h").is_some(), "another key's revocation");

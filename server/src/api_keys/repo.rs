@@ -15,16 +15,19 @@ pub struct LiveKeyRow {
     pub name: String,
     /// Scope names.
     pub scopes: Vec<String>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Returns the unrevoked key whose hash is `hash`.
+/// Returns the unrevoked, unexpired key whose hash is `hash`.
 pub async fn fetch_live_key_by_hash(
     db: impl PgExecutor<'_>,
     hash: &[u8],
 ) -> sqlx::Result<Option<LiveKeyRow>> {
     sqlx::query_as!(
         LiveKeyRow,
-        "SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, name, scopes, expires_at FROM api_keys
+         WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
         hash
     )
     .fetch_optional(db)
@@ -43,27 +46,37 @@ pub async fn touch_api_key(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()
     Ok(())
 }
 
+/// A key to store.
+#[derive(Debug)]
+pub struct NewKey<'a> {
+    pub id: ApiKeyId,
+    pub name: &'a str,
+    /// The first characters of the secret, shown in lists.
+    pub prefix: &'a str,
+    /// SHA-256 of the secret.
+    pub hash: &'a [u8],
+    pub scopes: &'a [ApiKeyScope],
+    pub created_by: Option<UserId>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// Inserts a key and returns its creation time.
-#[tracing::instrument(skip(db, hash))]
+#[tracing::instrument(skip_all)]
 pub async fn insert_api_key(
     db: impl PgExecutor<'_>,
-    id: ApiKeyId,
-    name: &str,
-    prefix: &str,
-    hash: &[u8],
-    scopes: &[ApiKeyScope],
-    created_by: Option<UserId>,
+    key: &NewKey<'_>,
 ) -> sqlx::Result<DateTime<Utc>> {
-    let scopes: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+    let scopes: Vec<String> = key.scopes.iter().map(|s| s.as_str().to_owned()).collect();
     sqlx::query_scalar!(
-        "INSERT INTO api_keys (id, name, prefix, key_hash, scopes, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
-        id.as_uuid(),
-        name,
-        prefix,
-        hash,
+        "INSERT INTO api_keys (id, name, prefix, key_hash, scopes, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at",
+        key.id.as_uuid(),
+        key.name,
+        key.prefix,
+        key.hash,
         &scopes,
-        created_by.map(|u| u.as_uuid()),
+        key.created_by.map(|u| u.as_uuid()),
+        key.expires_at,
     )
     .fetch_one(db)
     .await
@@ -78,6 +91,7 @@ struct KeyRow {
     created_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// Returns every key, newest first, revoked ones included.
@@ -85,7 +99,7 @@ pub async fn fetch_api_keys(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ApiKeyS
     let rows = sqlx::query_as!(
         KeyRow,
         r#"SELECT k.id, k.name, k.prefix, k.scopes, u.username AS "created_by?",
-                  k.created_at, k.last_used_at, k.revoked_at
+                  k.created_at, k.last_used_at, k.revoked_at, k.expires_at
            FROM api_keys k LEFT JOIN users u ON u.id = k.created_by
            ORDER BY k.created_at DESC, k.id"#
     )
@@ -106,6 +120,7 @@ pub async fn fetch_api_keys(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ApiKeyS
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             revoked_at: row.revoked_at,
+            expires_at: row.expires_at,
         })
         .collect())
 }

@@ -4,14 +4,16 @@ use super::repo;
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::{AuthedUser, Principal, password};
-use crate::error::{ApiError, AppJson};
+use crate::error::{ApiError, AppJson, AppPath};
 use crate::http::openapi::Created;
 use crate::http::route::Route;
 use crate::state::AppState;
 use app::auth::AuthSource;
 use app::ids::UserId;
 use app::permissions::Permission;
-use app::users::{CreateUserError, CreateUserRequest, UserSummary};
+use app::users::{
+    CreateUserError, CreateUserRequest, SessionsRevoked, UpdateUserRequest, UserSummary,
+};
 use axum::extract::State;
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -22,6 +24,8 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/api/v1/users", manage, list_users),
         Route::post("/api/v1/users", manage, create_user),
+        Route::patch("/api/v1/users/{id}", manage, update_user),
+        Route::delete("/api/v1/users/{id}/sessions", manage, revoke_user_sessions),
     ]
 }
 
@@ -84,4 +88,70 @@ pub async fn create_user(
         .pop()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("created user not found")))?;
     Ok(Created(AppJson(created)))
+}
+
+/// `PATCH /api/v1/users/{id}`: disables or enables an account. Disabling
+/// ends its sessions at once; no one can disable themselves.
+#[tracing::instrument(skip_all, fields(user = %admin.profile.username))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: AuthedUser,
+    AppPath(id): AppPath<UserId>,
+    AppJson(request): AppJson<UpdateUserRequest>,
+) -> Result<AppJson<UserSummary>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    if let Some(disabled) = request.disabled {
+        if disabled && id == admin.profile.id {
+            return Err(ApiError::validation(
+                "disabled",
+                "you cannot disable your own account",
+            ));
+        }
+        let username = repo::set_disabled(&mut *tx, id, disabled)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no user with this id"))?;
+        let revoked = if disabled {
+            repo::revoke_sessions(&mut *tx, id.as_uuid()).await?
+        } else {
+            0
+        };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        let record = AuditRecord::by(&Principal::User(admin), action, &ctx)
+            .target(username)
+            .details(serde_json::json!({ "user_id": id, "sessions_revoked": revoked }));
+        audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    }
+    tx.commit().await?;
+    repo::fetch_users(&state.pool, Some(id))
+        .await?
+        .pop()
+        .map(AppJson)
+        .ok_or_else(|| ApiError::not_found("no user with this id"))
+}
+
+/// `DELETE /api/v1/users/{id}/sessions`: ends every live session of an
+/// account at once (a stolen laptop, a departing employee).
+#[tracing::instrument(skip_all, fields(user = %admin.profile.username))]
+pub async fn revoke_user_sessions(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: AuthedUser,
+    AppPath(id): AppPath<UserId>,
+) -> Result<AppJson<SessionsRevoked>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let username = repo::fetch_username(&mut *tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no user with this id"))?;
+    let revoked = repo::revoke_sessions(&mut *tx, id.as_uuid()).await?;
+    let record = AuditRecord::by(&Principal::User(admin), "user.sessions.revoke", &ctx)
+        .target(username)
+        .details(serde_json::json!({ "user_id": id, "sessions_revoked": revoked }));
+    audit_repo::insert_audit_record(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(AppJson(SessionsRevoked { revoked }))
 }

@@ -141,3 +141,64 @@ pub async fn lock_first_admin(tx: &mut sqlx::PgConnection) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// Disables or enables the account `username`; returns its id, if it exists.
+pub async fn set_disabled_by_name(
+    db: impl PgExecutor<'_>,
+    username: &Username,
+    disabled: bool,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "UPDATE users SET disabled = $2, updated_at = now() WHERE username = $1 RETURNING id",
+        username.as_str(),
+        disabled
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Disables or enables the account `id`; returns its username, if it exists.
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+    disabled: bool,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1 RETURNING username",
+        id.as_uuid(),
+        disabled
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Returns the id of the account `username`.
+pub async fn fetch_user_id(
+    db: impl PgExecutor<'_>,
+    username: &Username,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE username = $1",
+        username.as_str()
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Returns the username of the account `id`.
+pub async fn fetch_username(db: impl PgExecutor<'_>, id: UserId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT username FROM users WHERE id = $1", id.as_uuid())
+        .fetch_optional(db)
+        .await
+}
+
+/// Ends every live session of `user`; returns how many.
+pub async fn revoke_sessions(db: impl PgExecutor<'_>, user: Uuid) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -257,3 +257,115 @@ async fn user_creation_validates_its_input() {
         assert_error(app.post_json("/api/v1/users", &request).await, status, code).await;
     }
 }
+
+#[tokio::test]
+async fn admins_disable_enable_and_sign_out_accounts_at_once() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let (client, user) = app.sign_in_as(BuiltinRole::Analyst).await;
+    let me = |client: reqwest::Client| {
+        let url = app.url("/api/v1/auth/me");
+        async move { client.get(url).send().await.unwrap().status() }
+    };
+    assert_eq!(me(client.clone()).await, StatusCode::OK);
+
+    // Every session of the account ends at once.
+    let revoked: app::users::SessionsRevoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/users/{}/sessions", user.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked, 1);
+    assert_eq!(me(client).await, StatusCode::UNAUTHORIZED);
+
+    // Disabled: new sign-ins are refused, and so is any session.
+    let client = new_client();
+    let response = client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": user.username, "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let patch = |disabled: bool| {
+        app.client
+            .patch(app.url(&format!("/api/v1/users/{}", user.id)))
+            .json(&serde_json::json!({ "disabled": disabled }))
+            .send()
+    };
+    let updated: app::users::UserSummary = patch(true).await.unwrap().json().await.unwrap();
+    assert!(updated.disabled);
+    assert_eq!(me(client).await, StatusCode::UNAUTHORIZED);
+    let response = app
+        .login_response(user.username.as_str(), "a long enough password")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let updated: app::users::UserSummary = patch(false).await.unwrap().json().await.unwrap();
+    assert!(!updated.disabled);
+    let response = app
+        .login_response(user.username.as_str(), "a long enough password")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // No one disables themselves; every change is audited.
+    // (`login_response` signed the app's client in as the analyst.)
+    let admin = app.login_as_admin().await;
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{}", admin.id)))
+        .json(&serde_json::json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'user.%' AND action <> 'user.create' ORDER BY seq",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["user.sessions.revoke", "user.disable", "user.enable"]
+    );
+}
+
+#[tokio::test]
+async fn an_expired_api_key_authenticates_nothing() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let response = app
+        .post_json(
+            "/api/v1/api-keys",
+            &serde_json::json!({"name": "forever?", "scopes": ["ingest"], "expires_in_days": 0}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let response = app
+        .post_json(
+            "/api/v1/api-keys",
+            &serde_json::json!({"name": "a day", "scopes": ["ingest"], "expires_in_days": 1}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let key: app::api_keys::CreatedApiKey = response.json().await.unwrap();
+    let expires = key.expires_at.unwrap();
+    assert!(expires > chrono::Utc::now() + chrono::Duration::hours(23));
+    // A day later (moved back here rather than waited for):
+    sqlx::query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind(key.id.as_uuid())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let response = new_client()
+        .get(app.url("/api/v1/auth/key"))
+        .bearer_auth(&key.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}

@@ -249,6 +249,7 @@ impl TestApp {
                 &CreateApiKeyRequest {
                     name: name.into(),
                     scopes: vec![ApiKeyScope::Ingest],
+                    expires_in_days: None,
                 },
             )
             .await;

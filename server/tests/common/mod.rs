@@ -214,6 +214,7 @@ pub async fn create_ingest_key(
         .json(&app::api_keys::CreateApiKeyRequest {
             name: name.into(),
             scopes: vec![app::api_keys::ApiKeyScope::Ingest],
+            expires_in_days: None,
         })
         .send()
         .await

@@ -27,6 +27,7 @@ pub fn ApiKeyForm(action: Action<CreateApiKeyRequest, ApiResult<CreatedApiKey>>)
         let request = CreateApiKeyRequest {
             name: name.get_untracked(),
             scopes,
+            expires_in_days: None,
         };
         match request.validate() {
             Ok(_) => {
