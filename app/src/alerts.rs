@@ -283,6 +283,20 @@ pub struct DetectionStatus {
     /// Events evaluated and alerts stored by the answering instance since it started.
     pub events_evaluated: u64,
     pub alerts_raised: u64,
+    /// Rules that remembered more groups than they may and let the least
+    /// recently active go (their alerts may miss those groups).
+    #[serde(default)]
+    pub capped: Vec<CappedRule>,
+}
+
+/// A rule that let groups go to stay within its memory bound.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CappedRule {
+    pub id: RuleId,
+    pub slug: String,
+    /// Groups let go since this instance loaded the rule.
+    pub evicted: u64,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).

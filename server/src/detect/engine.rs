@@ -71,6 +71,8 @@ pub struct EngineStatus {
     /// Whether each stored rule version compiles (the error when not), so
     /// the status API compiles a rule once per version, not per request.
     pub compiled: std::sync::Mutex<std::collections::HashMap<(Uuid, RuleVersion), Option<String>>>,
+    /// Rules that let groups go at their memory bound: id → (slug, how many).
+    pub capped: std::sync::Mutex<std::collections::HashMap<Uuid, (String, u64)>>,
 }
 
 /// Starts the engine's task: it waits for the lead, then leads until its
@@ -365,7 +367,31 @@ impl Leader {
                 .push((key.id, rule.slug.clone(), message));
         }
         self.status.events.fetch_add(count, Ordering::Relaxed);
+        self.report_evictions();
         Ok(drafts)
+    }
+
+    /// Warns (once per growth) about rules letting groups go at their bound.
+    fn report_evictions(&self) {
+        let mut capped = self.status.capped.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, evaluator) in self.rules.entries() {
+            let evicted = evaluator.evicted();
+            if evicted == 0 {
+                continue;
+            }
+            let slug = &evaluator.rule().slug;
+            let known = capped.get(&key.id).map_or(0, |(_, n)| *n);
+            if evicted > known {
+                if known == 0 {
+                    tracing::warn!(
+                        rule = slug,
+                        limit = super::eval::cap::MAX_GROUPS,
+                        "a rule remembers too many groups; the least recently active are let go"
+                    );
+                }
+                capped.insert(key.id, (slug.clone(), evicted));
+            }
+        }
     }
 
     /// Stores the alerts and moves the watermark to `end`, if this
@@ -492,6 +518,12 @@ impl Leader {
         tracing::info!(rules = evaluators.len(), broken, "detection rules loaded");
         self.status
             .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        // Loaded evaluators count their evictions afresh.
+        self.status
+            .capped
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

@@ -437,5 +437,16 @@ pub async fn detection_status(
         lag_secs: pending.lag.unwrap_or(0.0).max(0.0),
         events_evaluated: engine.events.load(Ordering::Relaxed),
         alerts_raised: engine.alerts.load(Ordering::Relaxed),
+        capped: engine
+            .capped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(id, (slug, evicted))| app::alerts::CappedRule {
+                id: RuleId(*id),
+                slug: slug.clone(),
+                evicted: *evicted,
+            })
+            .collect(),
     }))
 }

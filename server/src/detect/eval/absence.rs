@@ -68,6 +68,18 @@ impl Absence {
 
     /// Moves the clock to `now`: the silences that reached the period.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Hit> {
+        self.tick_inner(now)
+    }
+
+    /// Lets go of the longest-silent groups beyond `cap` (their silence has
+    /// long been reported).
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        super::cap::trim(&mut self.silences.last_seen, cap, |silence| {
+            Some(silence.last)
+        })
+    }
+
+    fn tick_inner(&mut self, now: DateTime<Utc>) -> Vec<Hit> {
         let grouped = !self.group_by.is_empty();
         let period = Duration::seconds(self.period_secs as i64);
         let Silences { last_seen, started } = &mut self.silences;

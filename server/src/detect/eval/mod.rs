@@ -10,6 +10,7 @@
 //! `docs/detection.md`).
 
 mod absence;
+pub mod cap;
 mod hit;
 mod indicator;
 mod new_terms;
@@ -104,6 +105,9 @@ struct Common {
     selected: u64,
     /// The newest selected event's time.
     newest: Option<DateTime<Utc>>,
+    /// Groups let go because the rule remembered too many (not saved: a
+    /// count for the rule's health, not state).
+    evicted: u64,
 }
 
 /// A checkpoint as saved: a kind's state under its kind's name, and the
@@ -167,6 +171,8 @@ pub struct Evaluator {
     exceptions: Vec<Matcher>,
     kind: Kind,
     common: Common,
+    /// Most groups remembered ([`cap::MAX_GROUPS`]; smaller in tests).
+    group_cap: usize,
 }
 
 /// Compiles a parsed condition, reporting a regular expression that does not compile.
@@ -270,7 +276,15 @@ impl Evaluator {
             exceptions,
             kind,
             common: Common::default(),
+            group_cap: cap::MAX_GROUPS,
         })
+    }
+
+    /// The same evaluator with a smaller group bound (tests).
+    #[cfg(test)]
+    pub fn with_group_cap(mut self, cap: usize) -> Evaluator {
+        self.group_cap = cap;
+        self
     }
 
     /// Alerts dropped by suppression so far.
@@ -327,6 +341,7 @@ impl Evaluator {
             suppressed: saved.suppressed,
             selected: saved.selected,
             newest: saved.newest,
+            evicted: self.common.evicted,
         };
         Ok(())
     }
@@ -383,6 +398,7 @@ impl Evaluator {
         if self.common.selected.is_multiple_of(SWEEP_EVERY) {
             self.sweep();
         }
+        self.common.evicted += self.cap(self.group_cap);
         drafts
     }
 
@@ -402,6 +418,24 @@ impl Evaluator {
         if let Kind::NewTerms(kind) = &mut self.kind {
             kind.remember(event);
         }
+    }
+
+    /// How many groups were let go because the rule remembered too many.
+    pub fn evicted(&self) -> u64 {
+        self.common.evicted
+    }
+
+    fn cap(&mut self, max: usize) -> u64 {
+        let kind = match &mut self.kind {
+            Kind::Threshold(kind) => kind.cap(max),
+            Kind::ValueCount(kind) => kind.cap(max),
+            Kind::Sequence(kind) => kind.cap(max),
+            Kind::NewTerms(kind) => kind.cap(max),
+            Kind::Travel(kind) => kind.cap(max),
+            Kind::Absence(kind) => kind.cap(max),
+            Kind::Query | Kind::Indicator(_) => 0,
+        };
+        kind + cap::trim(&mut self.common.suppressed_until, max, |until| Some(*until))
     }
 
     /// Lets go of state older than the newest event by more than the

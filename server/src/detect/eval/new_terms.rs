@@ -75,6 +75,11 @@ impl NewTerms {
         *last = (*last).max(event.timestamp);
     }
 
+    /// Lets go of the least recently seen combinations beyond `cap`.
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        super::cap::trim(&mut self.known.seen, cap, |last| Some(*last))
+    }
+
     /// Lets go of combinations unseen for the history, given the newest event's time.
     pub fn sweep(&mut self, horizon: impl Fn(u64) -> DateTime<Utc>) {
         let oldest = horizon(u64::from(self.history_days) * 86_400);

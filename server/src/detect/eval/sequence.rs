@@ -100,6 +100,16 @@ impl Sequence {
         Vec::new()
     }
 
+    /// Lets go of the least recently active groups beyond `cap`.
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        let newest = |events: &[Seen]| events.iter().map(|(t, _)| *t).max();
+        super::cap::trim(&mut self.progress.partials, cap, |list| {
+            list.iter().filter_map(|p| newest(&p.events)).max()
+        }) + super::cap::trim(&mut self.progress.latest, cap, |slots| {
+            slots.iter().flatten().map(|(t, _)| *t).max()
+        })
+    }
+
     /// Lets go of sequences begun before the span, given the newest event's time.
     pub fn sweep(&mut self, horizon: impl Fn(u64) -> DateTime<Utc>) {
         let oldest = horizon(self.max_span_secs);

@@ -597,3 +597,40 @@ fn checkpoints_saved_before_the_kinds_had_modules_restore() {
     );
     assert_eq!(ids(&alerts[0])[0], first.id);
 }
+
+#[test]
+fn a_flood_of_distinct_groups_is_bounded_and_a_real_attack_still_alerts() {
+    let rule = rule(
+        json!({"kind": "threshold", "group_by": ["source.ip"], "threshold": 3,
+                           "window_secs": 600}),
+    );
+    let mut evaluator = Evaluator::new(&rule, &Lists::new(), Utc::now())
+        .unwrap()
+        .with_group_cap(1_000);
+    let base: DateTime<Utc> = "2026-11-29T10:00:00Z".parse().unwrap();
+    // Spoofed senders: one failure from each of many addresses, within a window.
+    let flood = 6_000;
+    for i in 0..flood {
+        let record = EventRecord {
+            id: uuid::Uuid::from_u128(i as u128 + 1),
+            timestamp: base + Duration::milliseconds(i as i64),
+            document: json!({"event": {"outcome": "failure"},
+                             "source": {"ip": format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)}}),
+        };
+        assert!(evaluator.observe(&record).is_empty());
+    }
+    let Kind::Threshold(kind) = &evaluator.kind else {
+        unreachable!()
+    };
+    assert!(kind.groups.len() <= 1_000);
+    assert!(evaluator.evicted() >= 5_000);
+    // The rule still works for a group that keeps coming.
+    let attack: Vec<EventRecord> = (0..3)
+        .map(|i| EventRecord {
+            id: uuid::Uuid::from_u128(10_000_000 + i),
+            timestamp: base + Duration::seconds(200 + i as i64),
+            document: json!({"event": {"outcome": "failure"}, "source": {"ip": "203.0.113.7"}}),
+        })
+        .collect();
+    assert_eq!(run(&mut evaluator, &attack).len(), 1);
+}

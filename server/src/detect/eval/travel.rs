@@ -98,6 +98,11 @@ impl Travel {
         hit.into_iter().collect()
     }
 
+    /// Lets go of the least recently seen groups beyond `cap`.
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        super::cap::trim(&mut self.places.last, cap, |stop| Some(stop.at))
+    }
+
     /// Lets go of places older than the window, given the newest event's time.
     pub fn sweep(&mut self, horizon: impl Fn(u64) -> DateTime<Utc>) {
         let oldest = horizon(self.window_secs);

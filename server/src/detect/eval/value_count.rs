@@ -50,6 +50,11 @@ impl ValueCount {
         )
     }
 
+    /// Lets go of the least recently active groups beyond `cap`.
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        self.groups.cap(cap)
+    }
+
     /// Lets go of events the window has passed, given the newest event's time.
     pub fn sweep(&mut self, horizon: impl Fn(u64) -> DateTime<Utc>) {
         self.groups.sweep(horizon(self.window_secs));

@@ -64,6 +64,13 @@ impl Groups {
         }
     }
 
+    /// Lets go of the least recently active groups beyond `cap`; returns how many.
+    pub fn cap(&mut self, cap: usize) -> u64 {
+        super::cap::trim(&mut self.0, cap, |group| {
+            group.events.back().map(|(t, _, _)| *t)
+        })
+    }
+
     /// Lets go of events older than `oldest`, and of groups left empty.
     pub fn sweep(&mut self, oldest: DateTime<Utc>) {
         self.0.retain(|_, group| {
