@@ -101,6 +101,10 @@ pub struct HttpSettings {
     pub header_timeout: Duration,
     /// The largest request head accepted.
     pub max_header_bytes: usize,
+    /// Exports running at once; beyond, 429.
+    pub max_exports: usize,
+    /// Exports one user (or key) may run at once.
+    pub max_exports_per_user: usize,
 }
 
 /// Returns how events are accepted and stored.
@@ -280,6 +284,8 @@ struct FileHttp {
     max_connections: Option<usize>,
     header_timeout_secs: Option<u64>,
     max_header_bytes: Option<usize>,
+    max_exports: Option<usize>,
+    max_exports_per_user: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -369,6 +375,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_HTTP_MAX_HEADER_BYTES",
         "largest request head (default 65536)",
+    ),
+    (
+        "VIGIL_EXPORT_MAX_CONCURRENT",
+        "exports running at once (default 4)",
+    ),
+    (
+        "VIGIL_EXPORT_MAX_PER_USER",
+        "exports one user runs at once (default 2)",
     ),
     ("VIGIL_BODY_LIMIT_BYTES", "API body limit (default 1048576)"),
     (
@@ -587,6 +601,12 @@ impl Settings {
                 max_header_bytes: parse_env(env, "VIGIL_HTTP_MAX_HEADER_BYTES")?
                     .or(file.http.max_header_bytes)
                     .unwrap_or(64 * 1024),
+                max_exports: parse_env(env, "VIGIL_EXPORT_MAX_CONCURRENT")?
+                    .or(file.http.max_exports)
+                    .unwrap_or(4),
+                max_exports_per_user: parse_env(env, "VIGIL_EXPORT_MAX_PER_USER")?
+                    .or(file.http.max_exports_per_user)
+                    .unwrap_or(2),
                 trusted_proxies: match env("VIGIL_TRUSTED_PROXIES") {
                     Some(list) => cidrs(list.split(','), "VIGIL_TRUSTED_PROXIES")?,
                     None => cidrs(
@@ -740,6 +760,9 @@ impl Settings {
         }
         if self.http.max_connections < 1 || self.http.header_timeout.as_secs() < 1 {
             bail!("the HTTP connection cap and header timeout must be at least 1");
+        }
+        if self.http.max_exports < 1 || self.http.max_exports_per_user < 1 {
+            bail!("at least one export must be able to run");
         }
         if self.http.max_header_bytes < 8192 {
             bail!("the HTTP header limit must be at least 8192 bytes");

@@ -123,6 +123,8 @@ pub enum SqlState {
     QueryCanceled,
     /// `2201B`: Postgres could not use a regular expression.
     InvalidRegularExpression,
+    /// `55P03`: a lock was not granted within `lock_timeout`.
+    LockNotAvailable,
 }
 
 impl SqlState {
@@ -136,6 +138,7 @@ impl SqlState {
             "23503" => Some(SqlState::ForeignKeyViolation),
             "23514" => Some(SqlState::CheckViolation),
             "2201B" => Some(SqlState::InvalidRegularExpression),
+            "55P03" => Some(SqlState::LockNotAvailable),
             "57014" => Some(SqlState::QueryCanceled),
             _ => None,
         }

@@ -266,6 +266,10 @@ pub async fn build_state(
         ..IngestPolicy::default()
     };
     let geo = open_geoip(&settings.ingest.geoip_databases).await?;
+    let settings_exports = (
+        settings.http.max_exports,
+        settings.http.max_exports_per_user,
+    );
     let verify_gate = Arc::new(crate::auth::throttle::VerifyGate::new(
         settings.login.max_concurrent_verifications,
         settings.login.verification_queue,
@@ -285,6 +289,10 @@ pub async fn build_state(
         api_keys: crate::api_keys::KeyCache::default(),
         detection: Arc::default(),
         verify_gate,
+        exports: Arc::new(crate::search::ExportSlots::new(
+            settings_exports.0,
+            settings_exports.1,
+        )),
     };
     Ok((state, writers))
 }

@@ -39,4 +39,6 @@ pub struct AppState {
     pub detection: Arc<crate::detect::engine::EngineStatus>,
     /// Bounds concurrent password verifications.
     pub verify_gate: Arc<crate::auth::throttle::VerifyGate>,
+    /// Bounds exports running at once.
+    pub exports: Arc<crate::search::ExportSlots>,
 }

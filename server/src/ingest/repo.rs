@@ -5,13 +5,31 @@ use sqlx::{PgExecutor, PgPool};
 use std::collections::HashSet;
 
 /// Creates the day partition for `day` unless it exists; returns whether it was created.
-pub async fn ensure_partition(db: impl PgExecutor<'_>, day: NaiveDate) -> sqlx::Result<bool> {
-    let created = sqlx::query_scalar!(
-        r#"SELECT vigil_ensure_event_partition($1) AS "created!""#,
-        day
-    )
-    .fetch_one(db)
-    .await?;
+///
+/// Creating one waits at most two seconds for its locks (never queueing
+/// everyone behind it, see the migration); it is tried again a few times.
+pub async fn ensure_partition(pool: &PgPool, day: NaiveDate) -> sqlx::Result<bool> {
+    let mut attempt = 0;
+    let created = loop {
+        let result = sqlx::query_scalar!(
+            r#"SELECT vigil_ensure_event_partition($1) AS "created!""#,
+            day
+        )
+        .fetch_one(pool)
+        .await;
+        match result {
+            Err(error)
+                if attempt < 5
+                    && crate::error::SqlState::of(&error)
+                        == Some(crate::error::SqlState::LockNotAvailable) =>
+            {
+                attempt += 1;
+                tracing::debug!(%day, attempt, "creating a partition waited too long for its lock; again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            other => break other?,
+        }
+    };
     if created {
         tracing::info!(%day, "created events partition");
     }

@@ -35,9 +35,12 @@ pub async fn apply_as_of(
 
     // Whole days first: past the longest retention, nothing in them is kept.
     let cutoff = today - chrono::Days::new(u64::from(longest));
-    let mut tx = pool.begin().await?;
-    let dropped = repo::drop_partitions_before(&mut *tx, cutoff).await?;
-    for partition in &dropped {
+    // One day at a time, each detached concurrently (never stopping ingest
+    // or search, see the repo), then recorded.
+    let expired = repo::fetch_partitions_before(pool, cutoff).await?;
+    let mut dropped = Vec::with_capacity(expired.len());
+    for partition in expired {
+        repo::detach_and_drop_partition(pool, partition.day).await?;
         let record = AuditRecord::system("retention.drop_partition")
             .target(partition.partition_name.clone())
             .details(serde_json::json!({
@@ -45,11 +48,9 @@ pub async fn apply_as_of(
                 "estimated_rows": partition.estimated_rows,
                 "retention_days": longest,
             }));
-        audit_repo::insert_audit_record(&mut *tx, &record).await?;
-    }
-    tx.commit().await?;
-    for partition in &dropped {
+        audit_repo::insert_audit_record(pool, &record).await?;
         tracing::info!(partition = %partition.partition_name, rows = partition.estimated_rows, "retention dropped an events partition");
+        dropped.push(partition);
     }
 
     // Then the days some events outlive: delete the rest, a day at a time.

@@ -170,17 +170,57 @@ pub struct DroppedPartition {
     pub estimated_rows: i64,
 }
 
-/// Drops every events partition whose day is before `cutoff`.
-pub async fn drop_partitions_before(
+/// Returns every events partition whose day is before `cutoff`.
+pub async fn fetch_partitions_before(
     db: impl PgExecutor<'_>,
     cutoff: NaiveDate,
 ) -> sqlx::Result<Vec<DroppedPartition>> {
     sqlx::query_as!(
         DroppedPartition,
         r#"SELECT partition_name AS "partition_name!", day AS "day!", estimated_rows AS "estimated_rows!"
-           FROM vigil_drop_event_partitions_before($1)"#,
+           FROM vigil_event_partitions_before($1)"#,
         cutoff
     )
     .fetch_all(db)
     .await
+}
+
+/// Detaches the partition of `day` concurrently and drops it.
+///
+/// `DETACH … CONCURRENTLY` takes only SHARE UPDATE EXCLUSIVE on `events`
+/// (readers and writers go on) and then waits for the transactions that
+/// could still see the partition — a running export — to end; it cannot run
+/// in a transaction block. A detach interrupted before (the process died)
+/// left the partition "pending" and is finished instead.
+pub async fn detach_and_drop_partition(pool: &sqlx::PgPool, day: NaiveDate) -> sqlx::Result<()> {
+    // The name comes from a date, never from input: safe to splice.
+    let name = format!("events_p{}", day.format("%Y%m%d"));
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET lock_timeout = '5s'")
+        .execute(&mut *conn)
+        .await?;
+    let detach = format!("ALTER TABLE events DETACH PARTITION {name} CONCURRENTLY");
+    let result = sqlx::raw_sql(sqlx::AssertSqlSafe(detach))
+        .execute(&mut *conn)
+        .await;
+    if let Err(error) = result {
+        let pending = matches!(&error, sqlx::Error::Database(db)
+            if db.message().contains("pending detach") || db.message().contains("being detached"));
+        if !pending {
+            let _ = sqlx::query("RESET lock_timeout").execute(&mut *conn).await;
+            return Err(error);
+        }
+        let finalize = format!("ALTER TABLE events DETACH PARTITION {name} FINALIZE");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(finalize))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let drop = format!("DROP TABLE IF EXISTS {name}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("RESET lock_timeout")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

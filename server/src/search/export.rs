@@ -38,6 +38,9 @@ const PIPE_BYTES: usize = 256 * 1024;
 const CHUNK_BYTES: usize = 64 * 1024;
 /// How long an export query may run.
 const EXPORT_TIMEOUT: &str = "30min";
+/// A client that takes none of the export for this long is given up on:
+/// it would hold a database connection for nothing.
+const STALLED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `POST /api/v1/search/export`.
 #[tracing::instrument(skip_all)]
@@ -114,6 +117,7 @@ async fn stream_export(
         ));
     }
     let ascending = request.sort == SortOrder::Asc;
+    let slot = state.exports.take(principal.id())?;
     let record = AuditRecord::by(&principal, "search.export", &ctx).details(serde_json::json!({
         "query": request.query,
         "from": from,
@@ -127,6 +131,7 @@ async fn stream_export(
     let (reader, mut writer) = tokio::io::duplex(PIPE_BYTES);
     let format = request.format;
     tokio::spawn(async move {
+        let _slot = slot;
         let outcome: anyhow::Result<()> = async {
             let mut buffer = Vec::with_capacity(CHUNK_BYTES * 2);
             if format == ExportFormat::Csv {
@@ -146,7 +151,11 @@ async fn stream_export(
                     }
                 }
                 if buffer.len() >= CHUNK_BYTES {
-                    writer.write_all(&buffer).await?;
+                    tokio::time::timeout(STALLED_AFTER, writer.write_all(&buffer))
+                        .await
+                        .map_err(|_| {
+                            anyhow::anyhow!("the client took nothing for {STALLED_AFTER:?}")
+                        })??;
                     buffer.clear();
                 }
             }

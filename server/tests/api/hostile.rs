@@ -359,3 +359,73 @@ async fn cross_site_form_posts_are_refused_on_every_state_changing_route() {
     assert_ne!(response.status(), StatusCode::FORBIDDEN);
     assert_ne!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+#[tokio::test]
+async fn exports_are_capped_per_user_and_in_all_and_sign_in_and_search_still_answer() {
+    let app = app_with(&[
+        ("VIGIL_EXPORT_MAX_CONCURRENT", "3"),
+        ("VIGIL_EXPORT_MAX_PER_USER", "2"),
+    ])
+    .await;
+    let key = crate::helpers::ingest_key(&app, "bulk").await;
+    // Enough to fill every buffer between the query and a client that reads nothing.
+    let padding = "x".repeat(400);
+    for chunk in 0..6 {
+        let events: Vec<serde_json::Value> = (0..10_000)
+            .map(|i| json!({"message": format!("row {chunk}-{i} {padding}")}))
+            .collect();
+        app.post_events(&key, &events).await;
+    }
+    let export = |client: &reqwest::Client| {
+        client
+            .post(app.url("/api/v1/search/export"))
+            .json(&json!({"query": "", "from": "now-1h", "format": "ndjson"}))
+            .send()
+    };
+    // Two slow exports by the admin (their bodies never read), one by an analyst.
+    let first = export(&app.client).await.unwrap();
+    let second = export(&app.client).await.unwrap();
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = export(&app.client).await.unwrap();
+    assert_eq!(
+        third.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third by one user"
+    );
+    let (analyst, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
+    let theirs = export(&analyst).await.unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+    let (other, _) = app.sign_in_as(app::BuiltinRole::Analyst).await;
+    let refused = export(&other).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a fourth in all"
+    );
+
+    // Everyone else is still served.
+    let response = attempt(&app, "admin", crate::helpers::ADMIN_PASSWORD, &[]).await;
+    assert_eq!(response.0, StatusCode::OK);
+    let response = other
+        .post(app.url("/api/v1/search"))
+        .json(&json!({"query": "row", "from": "now-1h"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A client that goes away gives its place back.
+    drop((first, second, theirs));
+    let mut again = StatusCode::TOO_MANY_REQUESTS;
+    for _ in 0..50 {
+        again = export(&other).await.unwrap().status();
+        if again == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(again, StatusCode::OK);
+}

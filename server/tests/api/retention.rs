@@ -227,3 +227,80 @@ async fn policies_are_validated_audited_and_guarded() {
         ]
     );
 }
+
+#[tokio::test]
+async fn partitions_come_and_go_beside_a_long_reader_while_ingest_commits() {
+    let app = spawn_app().await;
+    let key = crate::helpers::ingest_key(&app, "steady").await;
+    let today = chrono::Utc::now().date_naive();
+    let old = today - chrono::Days::new(200);
+    vigil::ingest::repo::ensure_partition(&app.pool, old)
+        .await
+        .unwrap();
+    app.post_events(&key, &[serde_json::json!({"message": "before"})])
+        .await;
+
+    // A reader holding a snapshot over every partition, as an export does
+    // for its whole run.
+    let mut reader = app.pool.begin().await.unwrap();
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .execute(&mut *reader)
+        .await
+        .unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap();
+
+    // A new day's partition is created beside it, without waiting for it.
+    let ahead = today + chrono::Days::new(10);
+    let created = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        vigil::ingest::repo::ensure_partition(&app.pool, ahead),
+    )
+    .await
+    .expect("creating a partition waited for the reader");
+    assert!(created.unwrap());
+
+    // Retention detaches the old day; it waits for the reader, and ingest
+    // and search go on meanwhile.
+    let pool = app.pool.clone();
+    let retention =
+        tokio::spawn(async move { vigil::retention::apply_as_of(&pool, 90, today).await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for i in 0..3 {
+        let stored = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.post_events(
+                &key,
+                &[serde_json::json!({"message": format!("during {i}")})],
+            ),
+        )
+        .await;
+        assert!(stored.is_ok(), "ingest stalled behind partition DDL");
+    }
+    let searched = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.post_json(
+            "/api/v1/search",
+            &serde_json::json!({"query": "during", "from": "now-1h"}),
+        ),
+    )
+    .await
+    .expect("search stalled behind partition DDL");
+    assert_eq!(searched.status(), reqwest::StatusCode::OK);
+
+    reader.commit().await.unwrap();
+    let run = tokio::time::timeout(std::time::Duration::from_secs(30), retention)
+        .await
+        .expect("retention did not finish once the reader ended")
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.dropped_days, [old]);
+    let left: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(format!("events_p{}", old.format("%Y%m%d")))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, None);
+}
