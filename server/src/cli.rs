@@ -350,16 +350,13 @@ async fn user_access(settings: Settings, username: &str, what: UserAccess) -> an
     let result = async {
         db::migrate(&database.pool).await?;
         let mut tx = database.pool.begin().await?;
-        let id = match what {
-            UserAccess::Disable | UserAccess::Enable => {
-                users::repo::set_disabled_by_name(&mut *tx, &username, what == UserAccess::Disable)
-                    .await?
-            }
-            UserAccess::RevokeSessions => users::repo::fetch_user_id(&mut *tx, &username).await?,
-        };
-        let Some(id) = id else {
+        let Some(id) = users::repo::fetch_user_id(&mut *tx, &username).await? else {
             bail!("no account named {username}");
         };
+        if what != UserAccess::RevokeSessions {
+            let disabled = what == UserAccess::Disable;
+            users::repo::set_disabled(&mut *tx, app::ids::UserId(id), disabled).await?;
+        }
         let revoked = if what == UserAccess::Enable {
             0
         } else {

@@ -142,21 +142,6 @@ pub async fn lock_first_admin(tx: &mut sqlx::PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Disables or enables the account `username`; returns its id, if it exists.
-pub async fn set_disabled_by_name(
-    db: impl PgExecutor<'_>,
-    username: &Username,
-    disabled: bool,
-) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar!(
-        "UPDATE users SET disabled = $2, updated_at = now() WHERE username = $1 RETURNING id",
-        username.as_str(),
-        disabled
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// Disables or enables the account `id`; returns its username, if it exists.
 pub async fn set_disabled(
     db: impl PgExecutor<'_>,

@@ -66,11 +66,6 @@ impl Absence {
         Vec::new()
     }
 
-    /// Moves the clock to `now`: the silences that reached the period.
-    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Hit> {
-        self.tick_inner(now)
-    }
-
     /// Lets go of the longest-silent groups beyond `cap` (their silence has
     /// long been reported).
     pub fn cap(&mut self, cap: usize) -> u64 {
@@ -79,7 +74,8 @@ impl Absence {
         })
     }
 
-    fn tick_inner(&mut self, now: DateTime<Utc>) -> Vec<Hit> {
+    /// Moves the clock to `now`: the silences that reached the period.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Hit> {
         let grouped = !self.group_by.is_empty();
         let period = Duration::seconds(self.period_secs as i64);
         let Silences { last_seen, started } = &mut self.silences;
