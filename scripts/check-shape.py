@@ -32,6 +32,8 @@ SQL_EXCEPTIONS = {
     # Bootstraps the database the pool connects to (CREATE DATABASE, roles)
     # before any repo can run.
     "server/src/db/embedded.rs": "bootstrap",
+    # Creates and grants the app's role as the owner, before the app's pool exists.
+    "server/src/db/roles.rs": "bootstrap",
 }
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"

@@ -75,8 +75,94 @@ pub struct AuditPage {
 pub struct AuditVerification {
     /// Records checked.
     pub checked: i64,
-    /// Whether every record's hash and link are intact.
+    /// Whether every record's hash and link are intact and every signed
+    /// checkpoint (and the server's own anchor) matches the records.
     pub intact: bool,
     /// The first record whose hash or link does not match, when any.
     pub first_broken_seq: Option<i64>,
+    /// What the signed checkpoints show.
+    pub checkpoints: CheckpointSummary,
+    /// Every finding, in sequence order; empty when intact.
+    pub problems: Vec<AuditProblem>,
+}
+
+/// Returns what the signed checkpoints of the chain show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CheckpointSummary {
+    /// Checkpoints whose signature a trusted key verified and whose hash matches.
+    pub verified: i64,
+    /// Checkpoints signed by a key this server does not trust (another
+    /// instance, or a rotated key not listed in `VIGIL_AUDIT_TRUSTED_KEYS`).
+    pub unverifiable: i64,
+    /// The newest verified checkpoint's record.
+    pub latest_seq: Option<i64>,
+    /// When the newest verified checkpoint was signed.
+    pub latest_at: Option<DateTime<Utc>>,
+    /// Records newer than the newest verified checkpoint: the chain alone vouches
+    /// for them until the next checkpoint is signed.
+    pub unanchored: i64,
+}
+
+/// Returns one finding of an audit verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AuditProblem {
+    /// A record's hash does not match its content or its predecessor.
+    ChainBroken {
+        /// The first such record.
+        seq: i64,
+    },
+    /// The chain hash at a checkpoint's record is not the one signed: a record
+    /// up to it was changed, removed or inserted, and the chain recomputed.
+    CheckpointMismatch {
+        /// The checkpoint's record.
+        seq: i64,
+    },
+    /// A checkpoint names a record that no longer exists: records were cut.
+    RecordsMissing {
+        /// The checkpoint's record.
+        seq: i64,
+    },
+    /// A checkpoint's signature is not valid under the key it names.
+    BadSignature {
+        /// The checkpoint's record.
+        seq: i64,
+    },
+    /// The server signed a checkpoint the database no longer holds (its own
+    /// anchor, kept outside the database, names it): checkpoints were removed.
+    CheckpointsMissing {
+        /// The newest record the server signed.
+        seq: i64,
+    },
+}
+
+/// Returns one signed checkpoint, `GET /api/v1/audit/checkpoints`: copy them
+/// somewhere the database's operator cannot write to anchor the chain there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AuditCheckpoint {
+    /// The newest record it covers.
+    pub seq: i64,
+    /// The chain hash at that record (hex).
+    pub hash: String,
+    /// When it was signed.
+    pub signed_at: DateTime<Utc>,
+    /// The signing key's id (the first 16 hex digits of its SHA-256).
+    pub key_id: String,
+    /// The Ed25519 signature of the checkpoint's text (hex).
+    pub signature: String,
+}
+
+/// Returns the key that signs the checkpoints, `GET /api/v1/audit/public-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct AuditPublicKey {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The key's id, as checkpoints name it.
+    pub key_id: String,
+    /// The raw 32-byte public key (hex).
+    pub public_key: String,
 }

@@ -309,10 +309,9 @@ fn generated_password_hint(
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    // Opening migrates (as the owner, when one is configured).
     let database = Database::open(&settings.database, &settings.data_dir).await?;
-    let result = db::migrate(&database.pool).await;
     database.close().await?;
-    result?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -348,7 +347,6 @@ async fn user_access(settings: Settings, username: &str, what: UserAccess) -> an
     let username = Username::parse(username).map_err(|e| anyhow::anyhow!("{e}"))?;
     let database = Database::open(&settings.database, &settings.data_dir).await?;
     let result = async {
-        db::migrate(&database.pool).await?;
         let mut tx = database.pool.begin().await?;
         let Some(id) = users::repo::fetch_user_id(&mut *tx, &username).await? else {
             bail!("no account named {username}");
@@ -406,7 +404,6 @@ async fn set_password(settings: Settings, username: &str) -> anyhow::Result<()> 
     }
     let database = Database::open(&settings.database, &settings.data_dir).await?;
     let result = async {
-        db::migrate(&database.pool).await?;
         let hash = crate::auth::password::hash_password(password).await?;
         let mut tx = database.pool.begin().await?;
         if !users::repo::set_password_hash(&mut *tx, &username, &hash).await? {
@@ -480,7 +477,6 @@ async fn loadgen(args: LoadgenArgs) -> anyhow::Result<()> {
 async fn bench_load(settings: Settings, events: u64, days: u32, seed: u64) -> anyhow::Result<()> {
     let database = Database::open(&settings.database, &settings.data_dir).await?;
     let result = async {
-        db::migrate(&database.pool).await?;
         let step = (events / 20).max(1);
         crate::loadgen::bulk_load::run(&database.pool, events, days, seed, move |written| {
             if written % step < 20_000 {
@@ -531,7 +527,6 @@ async fn bench_copy(
     };
     let database = Database::open(&settings.database, &settings.data_dir).await?;
     let result = async {
-        db::migrate(&database.pool).await?;
         let pool = &database.pool;
         crate::loadgen::baseline::run(pool, geo, events, days, seed, batch, connections).await
     }

@@ -9,7 +9,6 @@ use crate::state::AppState;
 use crate::users::{self, Bootstrap};
 use anyhow::{Context, anyhow};
 use chrono::Utc;
-use sqlx::PgPool;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -102,22 +101,27 @@ impl Application {
                 let mut maintenance = syslog.spawn(&state);
                 maintenance.extend([
                     tokio::spawn(crate::maintenance::run_maintenance(
-                        state.pool.clone(),
+                        state.pools.background.clone(),
                         state.settings.ingest.retention_days,
                     )),
                     tokio::spawn(crate::maintenance::run_login_upkeep(
-                        state.pool.clone(),
+                        state.pools.background.clone(),
                         crate::auth::throttle::Limits::of(&state.settings.login),
+                    )),
+                    tokio::spawn(crate::audit::checkpoint::run(
+                        state.pools.background.clone(),
+                        Arc::clone(&state.audit_signer),
+                        state.settings.audit.checkpoint_interval,
                     )),
                     tokio::spawn(ingest::sources::run_flusher(
                         state.sources.clone(),
-                        state.pool.clone(),
+                        state.pools.background.clone(),
                         std::time::Duration::from_secs(5),
                     )),
                 ]);
                 if state.settings.detection.enabled {
                     maintenance.push(crate::detect::engine::spawn(
-                        state.pool.clone(),
+                        state.pools.background.clone(),
                         state.settings.detection.clone(),
                         Arc::clone(&state.detection),
                     ));
@@ -144,9 +148,16 @@ impl Application {
         settings: Settings,
         database: &Database,
     ) -> anyhow::Result<(TcpListener, AppState, Bootstrap, WriterTasks, SyslogSockets)> {
-        db::migrate(&database.pool).await?;
-        let (state, writers) =
-            build_state(database.pool.clone(), settings, database.embedded.is_some()).await?;
+        let pools = database
+            .pools(&settings.database, db::Budgets::of(&settings))
+            .await?;
+        let (state, writers) = build_state(pools, settings, database.embedded.is_some()).await?;
+        if db::roles::audit_exposed_to(&state.pool).await? {
+            tracing::warn!(
+                "the app's database role can change the audit trail (it owns it, or is a superuser): \
+                 set VIGIL_DATABASE_OWNER_URL and connect as a role of its own (docs/security.md, 14)"
+            );
+        }
         let bootstrap =
             users::bootstrap_admin(&state.pool, state.settings.admin_password.as_ref()).await?;
         crate::rules::packs::install(&state.pool).await?;
@@ -206,7 +217,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sources = self.state.sources.clone();
-        let pool = self.state.pool.clone();
+        let pools = self.state.pools.clone();
+        let pool = pools.background.clone();
         let http = &self.state.settings.http;
         let limits = http::serve::ServeLimits {
             max_connections: http.max_connections,
@@ -227,20 +239,22 @@ impl Application {
             tracing::warn!(%error, "the last source statistics were not written");
         }
         tracing::info!("http server and writers stopped; closing the database");
+        pools.close().await;
         let closed = self.database.close().await;
         served?;
         closed
     }
 }
 
-/// Returns the application state over `pool`: built-in roles synced, signing
+/// Returns the application state over `pools`: built-in roles synced, signing
 /// secret loaded (created on first start), dummy hash computed, event
 /// partitions for the coming days created and the event writers started.
 pub async fn build_state(
-    pool: PgPool,
+    pools: db::Pools,
     settings: Settings,
     embedded_database: bool,
 ) -> anyhow::Result<(AppState, WriterTasks)> {
+    let pool = pools.interactive.clone();
     let mut conn = pool.acquire().await?;
     auth_repo::upsert_builtin_roles(&mut conn).await?;
     let mut candidate = [0u8; 64];
@@ -250,7 +264,7 @@ pub async fn build_state(
     drop(conn);
     ingest::ensure_upcoming_partitions(&pool).await?;
     let (events, writers) = EventWriter::start(
-        pool.clone(),
+        pools.writers.clone(),
         WriterSettings {
             writers: settings.ingest.writers,
             max_queued_events: settings.ingest.max_queued_events,
@@ -274,8 +288,14 @@ pub async fn build_state(
         settings.login.max_concurrent_verifications,
         settings.login.verification_queue,
     ));
+    let audit_signer = Arc::new(crate::audit::checkpoint::AuditSigner::open(
+        &settings.audit_key_file(),
+        &settings.audit.trusted_keys,
+    )?);
     let state = AppState {
         pool,
+        pools,
+        audit_signer,
         settings: Arc::new(settings),
         tokens: TokenKeys::from_secret(&secret)?,
         dummy_hash: password::dummy_hash().await?.into(),

@@ -11,8 +11,11 @@ use std::sync::Arc;
 /// Returns the application state; cheap to clone (everything is shared).
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// The database pool of interactive requests (`pools.interactive`).
     pub pool: PgPool,
+    /// Every connection budget: background work, writers and exports have
+    /// their own pools.
+    pub pools: crate::db::Pools,
     /// The validated settings.
     pub settings: Arc<Settings>,
     /// Session token keys.
@@ -39,6 +42,8 @@ pub struct AppState {
     pub detection: Arc<crate::detect::engine::EngineStatus>,
     /// Bounds concurrent password verifications.
     pub verify_gate: Arc<crate::auth::throttle::VerifyGate>,
+    /// Signs and checks the audit chain's checkpoints.
+    pub audit_signer: Arc<crate::audit::checkpoint::AuditSigner>,
     /// Bounds exports running at once.
     pub exports: Arc<crate::search::ExportSlots>,
 }

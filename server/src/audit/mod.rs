@@ -3,6 +3,7 @@
 //! Audit records are data in Postgres, not tracing output: auditors query them,
 //! and the table refuses updates and deletes.
 
+pub mod checkpoint;
 pub mod handlers;
 pub mod repo;
 

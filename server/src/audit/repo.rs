@@ -1,7 +1,7 @@
 //! SQL for the audit trail.
 
 use super::AuditRecord;
-use app::audit::{ActorKind, AuditEntry, AuditOutcome, AuditVerification};
+use app::audit::{ActorKind, AuditEntry, AuditOutcome};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use sqlx::types::ipnet::IpNet;
@@ -117,9 +117,43 @@ pub async fn fetch_audit_page(
     Ok(rows.into_iter().map(AuditRow::into_entry).collect())
 }
 
-/// Returns whether every record's hash matches its content and links to its predecessor.
+/// Begins a read-only transaction on one snapshot (the chain and its
+/// checkpoints read together), whose statements stop after `timeout`.
+pub async fn begin_snapshot(
+    pool: &sqlx::PgPool,
+    timeout: &'static str,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    // SET takes no parameters; `timeout` is a constant, never input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL statement_timeout = '{timeout}'"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+/// What recomputing the chain found.
+#[derive(Debug)]
+pub struct ChainCheck {
+    /// Records checked.
+    pub checked: i64,
+    /// The first record whose hash or link does not match.
+    pub first_broken: Option<i64>,
+    /// Records newer than the given sequence number.
+    pub after: i64,
+}
+
+/// Recomputes every record's hash from its content and its predecessor's
+/// hash; counts the records after `anchored` on the way.
 #[tracing::instrument(skip(db))]
-pub async fn verify_audit_chain(db: impl PgExecutor<'_>) -> sqlx::Result<AuditVerification> {
+pub async fn verify_audit_chain(
+    db: impl PgExecutor<'_>,
+    anchored: Option<i64>,
+) -> sqlx::Result<ChainCheck> {
     let row = sqlx::query!(
         r#"WITH checked AS (
                SELECT seq,
@@ -130,16 +164,91 @@ pub async fn verify_audit_chain(db: impl PgExecutor<'_>) -> sqlx::Result<AuditVe
                FROM audit_log a
            )
            SELECT count(*) AS "checked!",
-                  min(seq) FILTER (WHERE NOT (hash_ok AND link_ok)) AS first_broken
-           FROM checked"#
+                  min(seq) FILTER (WHERE NOT (hash_ok AND link_ok)) AS first_broken,
+                  count(*) FILTER (WHERE seq > coalesce($1::bigint, -1)) AS "after!"
+           FROM checked"#,
+        anchored,
     )
     .fetch_one(db)
     .await?;
-    Ok(AuditVerification {
+    Ok(ChainCheck {
         checked: row.checked,
-        intact: row.first_broken.is_none(),
-        first_broken_seq: row.first_broken,
+        first_broken: row.first_broken,
+        after: row.after,
     })
+}
+
+/// Returns the newest record's sequence number and chain hash.
+pub async fn fetch_chain_head(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(i64, Vec<u8>)>> {
+    let row = sqlx::query!("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| (r.seq, r.hash)))
+}
+
+/// Returns the chain hashes of the records `seqs` that exist.
+pub async fn fetch_hashes_at(
+    db: impl PgExecutor<'_>,
+    seqs: &[i64],
+) -> sqlx::Result<Vec<(i64, Vec<u8>)>> {
+    let rows = sqlx::query!("SELECT seq, hash FROM audit_log WHERE seq = ANY($1)", seqs)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.seq, r.hash)).collect())
+}
+
+/// One stored checkpoint.
+#[derive(Debug, Clone)]
+pub struct StoredCheckpoint {
+    /// The newest record it covers.
+    pub seq: i64,
+    /// The chain hash signed.
+    pub hash: Vec<u8>,
+    /// When it was signed.
+    pub signed_at: DateTime<Utc>,
+    /// Which key signed it.
+    pub key_id: String,
+    /// The signature.
+    pub signature: Vec<u8>,
+}
+
+/// Stores a checkpoint; returns false when one for `seq` exists already.
+pub async fn insert_checkpoint(
+    db: impl PgExecutor<'_>,
+    checkpoint: &StoredCheckpoint,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query!(
+        "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (seq) DO NOTHING",
+        checkpoint.seq,
+        checkpoint.hash,
+        checkpoint.signed_at,
+        checkpoint.key_id,
+        checkpoint.signature,
+    )
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Returns up to `limit` checkpoints after record `after`, oldest first.
+pub async fn fetch_checkpoints(
+    db: impl PgExecutor<'_>,
+    after: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredCheckpoint>> {
+    sqlx::query_as!(
+        StoredCheckpoint,
+        "SELECT seq, hash, signed_at, key_id, signature FROM audit_checkpoints
+         WHERE seq > coalesce($1::bigint, -1)
+         ORDER BY seq
+         LIMIT $2",
+        after,
+        limit,
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Returns the id of the newest record; used by tests and the status page.

@@ -127,7 +127,7 @@ async fn stream_export(
     audit_repo::insert_audit_record(&state.pool, &record).await?;
 
     // Fail before the 200 when the database cannot be reached at all.
-    let mut tx = repo::begin_bounded(&state.pool, EXPORT_TIMEOUT).await?;
+    let mut tx = repo::begin_bounded(&state.pools.exports, EXPORT_TIMEOUT).await?;
     let (reader, mut writer) = tokio::io::duplex(PIPE_BYTES);
     let format = request.format;
     tokio::spawn(async move {

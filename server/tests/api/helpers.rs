@@ -28,7 +28,14 @@ pub struct TestApp {
     pub syslog_udp: SocketAddr,
     pub syslog_tcp: SocketAddr,
     pub client: reqwest::Client,
+    /// The database as its owner sees it (what a database operator can do).
     pub pool: PgPool,
+    /// The app's own interactive pool (what Vigil's role may do).
+    pub app_pool: PgPool,
+    /// The server's connection budgets.
+    pub pools: vigil::db::Pools,
+    /// The server's audit checkpoint signer.
+    pub audit_signer: std::sync::Arc<vigil::audit::checkpoint::AuditSigner>,
     /// Kept alive for the server's lifetime.
     pub _static_dir: tempfile::TempDir,
 }
@@ -65,7 +72,41 @@ pub async fn fresh_database() -> PgPool {
     vigil::db::migrate(&pool)
         .await
         .expect("migrating the test database");
+    let mut owner = pool.acquire().await.unwrap();
+    vigil::db::roles::prepare_app_role(&mut owner, APP_ROLE, None)
+        .await
+        .expect("preparing the app's role");
+    drop(owner);
     pool
+}
+
+/// The role the app under test connects as: not the owner, as in production.
+pub const APP_ROLE: &str = vigil::db::roles::EMBEDDED_APP_ROLE;
+
+/// Returns the connection options of the app role on `owner`'s database.
+pub fn app_options(owner: &PgPool) -> PgConnectOptions {
+    let database = owner
+        .connect_options()
+        .get_database()
+        .expect("test databases are named")
+        .to_owned();
+    base_options().database(&database).username(APP_ROLE)
+}
+
+/// Returns the app's pools on `owner`'s database, as the server builds them.
+pub async fn app_pools(owner: &PgPool, settings: &Settings) -> vigil::db::Pools {
+    let options = app_options(owner);
+    let interactive = vigil::db::Pools::interactive(&options, &settings.database)
+        .await
+        .unwrap();
+    vigil::db::Pools::beside(
+        interactive,
+        &options,
+        &settings.database,
+        vigil::db::Budgets::of(settings),
+    )
+    .await
+    .unwrap()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -97,11 +138,16 @@ pub async fn spawn_app_declaring(
             "VIGIL_STATIC_DIR".into(),
             static_dir.path().display().to_string(),
         ),
+        (
+            "VIGIL_DATA_DIR".into(),
+            static_dir.path().display().to_string(),
+        ),
     ];
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::from_sources(None, &vars).unwrap();
     let admin_password = settings.admin_password.clone();
-    let (mut state, _writers) = vigil::startup::build_state(pool.clone(), settings, false)
+    let pools = app_pools(&pool, &settings).await;
+    let (mut state, _writers) = vigil::startup::build_state(pools, settings, false)
         .await
         .unwrap();
     if !extra.is_empty() {
@@ -109,7 +155,7 @@ pub async fn spawn_app_declaring(
         routes.extend(extra);
         state.routes = routes.into();
     }
-    vigil::users::bootstrap_admin(&pool, admin_password.as_ref())
+    vigil::users::bootstrap_admin(&state.pool, admin_password.as_ref())
         .await
         .unwrap();
     let syslog = vigil::startup::SyslogSockets::bind(&vigil::config::SyslogSettings {
@@ -123,12 +169,12 @@ pub async fn spawn_app_declaring(
     syslog.spawn(&state);
     tokio::spawn(vigil::ingest::sources::run_flusher(
         state.sources.clone(),
-        pool.clone(),
+        state.pools.background.clone(),
         std::time::Duration::from_millis(100),
     ));
     if env.contains(&("VIGIL_DETECTION", "true")) {
         vigil::detect::engine::spawn(
-            pool.clone(),
+            state.pools.background.clone(),
             vigil::config::DetectionSettings {
                 poll_interval: std::time::Duration::from_millis(200),
                 ..state.settings.detection.clone()
@@ -136,6 +182,9 @@ pub async fn spawn_app_declaring(
             std::sync::Arc::clone(&state.detection),
         );
     }
+    let app_pool = state.pool.clone();
+    let audit_signer = std::sync::Arc::clone(&state.audit_signer);
+    let pools = state.pools.clone();
     let router = vigil::http::router_with(state, api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -153,6 +202,9 @@ pub async fn spawn_app_declaring(
         syslog_tcp: syslog_tcp.unwrap(),
         client: new_client(),
         pool,
+        app_pool,
+        audit_signer,
+        pools,
         _static_dir: static_dir,
     }
 }
@@ -364,6 +416,22 @@ impl TestApp {
 }
 
 /// Asserts an error response's status and code, and returns its body.
+impl TestApp {
+    /// Signs a checkpoint of the newest audit record now, as the server does every minute.
+    pub async fn sign_audit_checkpoint(&self) -> Option<i64> {
+        vigil::audit::checkpoint::sign_latest(&self.app_pool, &self.audit_signer)
+            .await
+            .unwrap()
+    }
+
+    /// Verifies the audit trail through the API.
+    pub async fn verify_audit(&self) -> app::audit::AuditVerification {
+        let response = self.get("/api/v1/audit/verify").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}
+
 pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> ErrorBody {
     assert_eq!(response.status(), status, "unexpected status");
     let content_type = response

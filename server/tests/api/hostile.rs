@@ -429,3 +429,65 @@ async fn exports_are_capped_per_user_and_in_all_and_sign_in_and_search_still_ans
     }
     assert_eq!(again, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn background_writers_and_exports_cannot_take_the_connections_of_requests() {
+    let app = app_with(&[("VIGIL_DATABASE_BACKGROUND_CONNECTIONS", "2")]).await;
+    app.login_as_admin().await;
+    // Every connection of every other budget held, as a slow engine round,
+    // stuck writers and long exports would hold them.
+    let mut held = Vec::new();
+    for pool in [
+        &app.pools.background,
+        &app.pools.writers,
+        &app.pools.exports,
+    ] {
+        let size = pool.options().get_max_connections();
+        for _ in 0..size {
+            held.push(pool.acquire().await.unwrap());
+        }
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(200), pool.acquire())
+                .await
+                .is_err(),
+            "the budget is exhausted"
+        );
+    }
+    let response = attempt(&app, "admin", crate::helpers::ADMIN_PASSWORD, &[]).await;
+    assert_eq!(response.0, StatusCode::OK);
+    let response = app
+        .client
+        .post(app.url("/api/v1/search"))
+        .json(&json!({"query": "", "from": "now-1h"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    drop(held);
+}
+
+#[tokio::test]
+async fn every_connection_has_a_statement_timeout_of_its_budget() {
+    let app = app_with(&[
+        ("VIGIL_DATABASE_STATEMENT_TIMEOUT_SECS", "1"),
+        ("VIGIL_DATABASE_BACKGROUND_STATEMENT_TIMEOUT_SECS", "5"),
+    ])
+    .await;
+    let error = sqlx::query("SELECT pg_sleep(2)")
+        .execute(&app.app_pool)
+        .await
+        .unwrap_err();
+    let code = error.as_database_error().and_then(|e| e.code());
+    assert_eq!(code.as_deref(), Some("57014"), "{error}");
+    // Background work may run longer, within its own bound.
+    sqlx::query("SELECT pg_sleep(2)")
+        .execute(&app.pools.background)
+        .await
+        .unwrap();
+    let error = sqlx::query("SELECT pg_sleep(6)")
+        .execute(&app.pools.writers)
+        .await
+        .unwrap_err();
+    let code = error.as_database_error().and_then(|e| e.code());
+    assert_eq!(code.as_deref(), Some("57014"), "{error}");
+}

@@ -78,7 +78,7 @@ async fn policies_shorten_and_lengthen_retention_down_to_single_events() {
         (d100, edge, "network", "d100 edge network"),
         (d400, edge, "authentication", "d400 edge login"),
     ] {
-        insert_event(&app.pool, day, Some(source), category, message).await;
+        insert_event(&app.app_pool, day, Some(source), category, message).await;
     }
 
     let run: RetentionRun = app

@@ -25,7 +25,7 @@ async fn health_is_ok_with_version_and_database() {
 #[tokio::test]
 async fn health_is_503_json_when_the_database_is_gone() {
     let app = spawn_app().await;
-    app.pool.close().await;
+    app.app_pool.close().await;
     let response = app.get("/api/v1/health").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let health: Health = response.json().await.unwrap();

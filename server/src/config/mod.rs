@@ -36,8 +36,32 @@ pub struct Settings {
     pub syslog: SyslogSettings,
     /// The detection engine.
     pub detection: DetectionSettings,
+    /// Audit checkpoints.
+    pub audit: AuditSettings,
     /// The first admin's password; only used when the database has no user yet.
     pub admin_password: Option<SecretString>,
+}
+
+/// Returns how the audit chain is anchored (docs/security.md, 14).
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    /// The Ed25519 signing key; `<data dir>/audit-signing-key.p8` when unset.
+    pub key_file: Option<PathBuf>,
+    /// Further public keys (hex) whose checkpoints are believed: other
+    /// instances, earlier keys.
+    pub trusted_keys: Vec<String>,
+    /// How often the newest record is signed.
+    pub checkpoint_interval: Duration,
+}
+
+impl Settings {
+    /// Returns where the audit signing key lives.
+    pub fn audit_key_file(&self) -> PathBuf {
+        self.audit
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-signing-key.p8"))
+    }
 }
 
 /// Returns where the events and everything else are stored.
@@ -45,8 +69,17 @@ pub struct Settings {
 pub struct DatabaseSettings {
     /// An external Postgres; `None` runs an embedded one in the data directory.
     pub url: Option<SecretString>,
-    /// The pool size.
+    /// The role that migrates (and prepares the app's role), when the app
+    /// connects as another; see `docs/security.md`, 14.
+    pub owner_url: Option<SecretString>,
+    /// Connections for interactive requests.
     pub max_connections: u32,
+    /// Connections for the detection engine and maintenance.
+    pub background_connections: u32,
+    /// Longest statement of an interactive request.
+    pub statement_timeout: Duration,
+    /// Longest statement of background work, writers and exports.
+    pub background_statement_timeout: Duration,
     /// Where the embedded Postgres binaries live; found automatically when `None`.
     pub postgres_bin_dir: Option<PathBuf>,
 }
@@ -215,6 +248,16 @@ struct FileSettings {
     syslog: FileSyslog,
     #[serde(default)]
     detection: FileDetection,
+    #[serde(default)]
+    audit: FileAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAudit {
+    key_file: Option<PathBuf>,
+    trusted_keys: Option<Vec<String>>,
+    checkpoint_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,7 +293,11 @@ struct FileIngest {
 #[serde(deny_unknown_fields)]
 struct FileDatabase {
     url: Option<String>,
+    owner_url: Option<String>,
     max_connections: Option<u32>,
+    background_connections: Option<u32>,
+    statement_timeout_secs: Option<u64>,
+    background_statement_timeout_secs: Option<u64>,
     postgres_bin_dir: Option<PathBuf>,
 }
 
@@ -309,7 +356,26 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "VIGIL_DATABASE_URL",
         "external Postgres URL; unset runs an embedded Postgres",
     ),
-    ("VIGIL_DATABASE_MAX_CONNECTIONS", "pool size (default 16)"),
+    (
+        "VIGIL_DATABASE_OWNER_URL",
+        "the owner's Postgres URL: migrates and prepares the app's role",
+    ),
+    (
+        "VIGIL_DATABASE_MAX_CONNECTIONS",
+        "connections for interactive requests (default 12)",
+    ),
+    (
+        "VIGIL_DATABASE_BACKGROUND_CONNECTIONS",
+        "connections for the engine and maintenance (default 4)",
+    ),
+    (
+        "VIGIL_DATABASE_STATEMENT_TIMEOUT_SECS",
+        "longest statement of a request (default 30)",
+    ),
+    (
+        "VIGIL_DATABASE_BACKGROUND_STATEMENT_TIMEOUT_SECS",
+        "longest statement of background work and exports (default 600)",
+    ),
     (
         "VIGIL_POSTGRES_BIN_DIR",
         "directory holding initdb and postgres",
@@ -358,6 +424,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "VIGIL_LOGIN_VERIFICATION_QUEUE",
         "sign-ins waiting to verify before 503 (default 32)",
+    ),
+    (
+        "VIGIL_AUDIT_SIGNING_KEY_FILE",
+        "Ed25519 key signing audit checkpoints (default <data dir>/audit-signing-key.p8)",
+    ),
+    (
+        "VIGIL_AUDIT_TRUSTED_KEYS",
+        "comma-separated hex public keys whose checkpoints are believed too",
+    ),
+    (
+        "VIGIL_AUDIT_CHECKPOINT_SECS",
+        "how often the audit chain is signed (default 60)",
     ),
     (
         "VIGIL_TRUSTED_PROXIES",
@@ -525,9 +603,26 @@ impl Settings {
                     .map(str::to_owned)
                     .or(file.database.url)
                     .map(secret),
+                owner_url: env("VIGIL_DATABASE_OWNER_URL")
+                    .map(str::to_owned)
+                    .or(file.database.owner_url)
+                    .map(secret),
                 max_connections: parse_env(env, "VIGIL_DATABASE_MAX_CONNECTIONS")?
                     .or(file.database.max_connections)
-                    .unwrap_or(16),
+                    .unwrap_or(12),
+                background_connections: parse_env(env, "VIGIL_DATABASE_BACKGROUND_CONNECTIONS")?
+                    .or(file.database.background_connections)
+                    .unwrap_or(4),
+                statement_timeout: secs(
+                    parse_env(env, "VIGIL_DATABASE_STATEMENT_TIMEOUT_SECS")?
+                        .or(file.database.statement_timeout_secs),
+                    30,
+                ),
+                background_statement_timeout: secs(
+                    parse_env(env, "VIGIL_DATABASE_BACKGROUND_STATEMENT_TIMEOUT_SECS")?
+                        .or(file.database.background_statement_timeout_secs),
+                    600,
+                ),
                 postgres_bin_dir: env("VIGIL_POSTGRES_BIN_DIR")
                     .map(PathBuf::from)
                     .or(file.database.postgres_bin_dir),
@@ -648,6 +743,24 @@ impl Settings {
                     None => file.ingest.geoip_databases.unwrap_or_default(),
                 },
             },
+            audit: AuditSettings {
+                key_file: env("VIGIL_AUDIT_SIGNING_KEY_FILE")
+                    .map(PathBuf::from)
+                    .or(file.audit.key_file),
+                trusted_keys: match env("VIGIL_AUDIT_TRUSTED_KEYS") {
+                    Some(list) => list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    None => file.audit.trusted_keys.unwrap_or_default(),
+                },
+                checkpoint_interval: secs(
+                    parse_env(env, "VIGIL_AUDIT_CHECKPOINT_SECS")?.or(file.audit.checkpoint_secs),
+                    60,
+                ),
+            },
             detection: DetectionSettings {
                 enabled: parse_env(env, "VIGIL_DETECTION")?
                     .or(file.detection.enabled)
@@ -743,9 +856,15 @@ impl Settings {
         if !(1..=16).contains(&ingest.writers) {
             bail!("ingest writers must be between 1 and 16");
         }
-        if ingest.writers + 2 > self.database.max_connections as usize {
+        let database = &self.database;
+        if database.max_connections < 2 || database.background_connections < 2 {
+            bail!("the interactive and background connection budgets must be at least 2 each");
+        }
+        if database.statement_timeout.as_secs() < 1
+            || database.background_statement_timeout < database.statement_timeout
+        {
             bail!(
-                "the database pool must have at least two connections more than the ingest writers"
+                "the statement timeout must be at least 1 second, and the background one no shorter"
             );
         }
         if ingest.retention_days < 1 {
@@ -766,6 +885,9 @@ impl Settings {
         }
         if self.http.max_header_bytes < 8192 {
             bail!("the HTTP header limit must be at least 8192 bytes");
+        }
+        if self.audit.checkpoint_interval.as_secs() < 1 {
+            bail!("the audit checkpoint interval must be at least 1 second");
         }
         if self.http.request_timeout.as_secs() < 1 {
             bail!("request timeout must be at least 1 second");
@@ -830,131 +952,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-
-    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_apply_without_any_source() {
-        let s = Settings::from_sources(None, &[]).unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.data_dir, PathBuf::from(".vigil"));
-        assert!(s.database.url.is_none());
-        assert_eq!(s.session.token_ttl, Duration::from_secs(900));
-        assert!(!s.session.cookie_secure);
-    }
-
-    #[test]
-    fn environment_overrides_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vigil.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:9000\"\n[session]\ncookie_secure = true\ntoken_ttl_secs = 60\n",
-        )
-        .unwrap();
-        let s = Settings::from_sources(
-            Some(&path),
-            &vars(&[("VIGIL_LISTEN", "127.0.0.1:7000"), ("HOME", "/root")]),
-        )
-        .unwrap();
-        assert_eq!(s.listen.to_string(), "127.0.0.1:7000");
-        assert!(s.session.cookie_secure);
-        assert_eq!(s.session.token_ttl, Duration::from_secs(60));
-    }
-
-    #[test]
-    fn unknown_file_keys_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vigil.toml");
-        std::fs::write(&path, "[session]\ncookie_secur = true\n").unwrap();
-        let err = Settings::from_sources(Some(&path), &[]).unwrap_err();
-        assert!(format!("{err:#}").contains("cookie_secur"), "{err:#}");
-    }
-
-    #[test]
-    fn unknown_vigil_variables_are_refused_by_name() {
-        let err =
-            Settings::from_sources(None, &vars(&[("VIGIL_COOKIE_SECUR", "true")])).unwrap_err();
-        assert!(err.to_string().contains("VIGIL_COOKIE_SECUR"), "{err}");
-    }
-
-    #[test]
-    fn cookies_are_secure_unless_vigil_listens_on_loopback_only() {
-        let secure = |pairs: &[(&str, &str)]| {
-            Settings::from_sources(None, &vars(pairs))
-                .unwrap()
-                .session
-                .cookie_secure
-        };
-        assert!(!secure(&[]));
-        assert!(!secure(&[("VIGIL_LISTEN", "[::1]:8080")]));
-        assert!(secure(&[("VIGIL_LISTEN", "0.0.0.0:8080")]));
-        assert!(!secure(&[
-            ("VIGIL_LISTEN", "0.0.0.0:8080"),
-            ("VIGIL_COOKIE_SECURE", "false")
-        ]));
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        let cases = [
-            ("VIGIL_LISTEN", "localhost"),
-            ("VIGIL_COOKIE_SECURE", "yes please"),
-            ("VIGIL_DATABASE_MAX_CONNECTIONS", "-1"),
-            ("VIGIL_LOG_FORMAT", "xml"),
-        ];
-        for (name, value) in cases {
-            let err = Settings::from_sources(None, &vars(&[(name, value)])).unwrap_err();
-            assert!(format!("{err:#}").contains(name), "{name}: {err:#}");
-        }
-    }
-
-    #[test]
-    fn short_admin_password_is_refused_without_echoing_it() {
-        let err = Settings::from_sources(None, &vars(&[("VIGIL_ADMIN_PASSWORD", "tiny-secret")]))
-            .unwrap_err();
-        let shown = format!("{err:#}");
-        assert!(shown.contains("VIGIL_ADMIN_PASSWORD"));
-        assert!(!shown.contains("tiny-secret"));
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_debug() {
-        let s = Settings::from_sources(
-            None,
-            &vars(&[
-                ("VIGIL_ADMIN_PASSWORD", "correct-horse-battery"),
-                ("VIGIL_DATABASE_URL", "postgres://vigil:pw-in-url@db/vigil"),
-            ]),
-        )
-        .unwrap();
-        let shown = format!("{s:?}");
-        assert!(!shown.contains("correct-horse-battery"), "{shown}");
-        assert!(!shown.contains("pw-in-url"), "{shown}");
-        assert_eq!(
-            s.admin_password.unwrap().expose_secret(),
-            "correct-horse-battery"
-        );
-    }
-
-    #[test]
-    fn inconsistent_session_limits_are_refused() {
-        let err = Settings::from_sources(
-            None,
-            &vars(&[
-                ("VIGIL_SESSION_TOKEN_TTL_SECS", "600"),
-                ("VIGIL_SESSION_MAX_LIFETIME_SECS", "60"),
-            ]),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("max lifetime"), "{err}");
-    }
-}
+mod tests;
