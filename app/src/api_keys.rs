@@ -12,16 +12,19 @@ use std::fmt;
 pub enum ApiKeyScope {
     /// Send events to the ingest endpoints.
     Ingest,
+    /// Scrape `GET /metrics` (a Prometheus server's bearer token).
+    Metrics,
 }
 
 impl ApiKeyScope {
     /// Returns every scope.
-    pub const ALL: [ApiKeyScope; 1] = [ApiKeyScope::Ingest];
+    pub const ALL: [ApiKeyScope; 2] = [ApiKeyScope::Ingest, ApiKeyScope::Metrics];
 
     /// Returns the wire name.
     pub fn as_str(self) -> &'static str {
         match self {
             ApiKeyScope::Ingest => "ingest",
+            ApiKeyScope::Metrics => "metrics",
         }
     }
 

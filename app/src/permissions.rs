@@ -66,11 +66,14 @@ pub enum Permission {
     /// Change system settings: retention, notifications, identity providers.
     #[serde(rename = "settings:manage")]
     ManageSettings,
+    /// Scrape `GET /metrics` (normally held by an API key with the `metrics` scope).
+    #[serde(rename = "metrics:read")]
+    ReadMetrics,
 }
 
 impl Permission {
     /// Returns every permission, in a stable order.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ViewSystem,
         Permission::IngestEvents,
         Permission::SearchEvents,
@@ -88,6 +91,7 @@ impl Permission {
         Permission::ManageApiKeys,
         Permission::ViewAudit,
         Permission::ManageSettings,
+        Permission::ReadMetrics,
     ];
 
     /// Returns the wire name, for example `events:search`.
@@ -110,6 +114,7 @@ impl Permission {
             Permission::ManageApiKeys => "api_keys:manage",
             Permission::ViewAudit => "audit:read",
             Permission::ManageSettings => "settings:manage",
+            Permission::ReadMetrics => "metrics:read",
         }
     }
 }

@@ -76,4 +76,25 @@ pub struct DatabaseStatus {
     pub pool_connections: u32,
     /// The pool's maximum size.
     pub pool_max_connections: u32,
+    /// Each connection budget's use.
+    pub budgets: Vec<ConnectionBudget>,
+    /// Whether Vigil's database role is kept from changing the audit trail
+    /// (it neither owns it nor is a superuser); `None` when unknown.
+    pub audit_protected: Option<bool>,
+    /// Events and bytes waiting in the ingest queue.
+    pub queued_events: u64,
+    /// Bytes waiting in the ingest queue.
+    pub queued_bytes: u64,
+}
+
+/// Returns one connection budget's use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ConnectionBudget {
+    /// `interactive`, `background`, `writers` or `exports`.
+    pub budget: String,
+    /// Connections in use now.
+    pub in_use: u32,
+    /// The budget.
+    pub max: u32,
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod ingest;
 pub mod loadgen;
 pub mod maintenance;
+pub mod metrics;
 pub mod retention;
 pub mod rules;
 pub mod search;

@@ -255,6 +255,7 @@ pub async fn build_state(
     embedded_database: bool,
 ) -> anyhow::Result<(AppState, WriterTasks)> {
     let pool = pools.interactive.clone();
+    crate::metrics::install();
     let mut conn = pool.acquire().await?;
     auth_repo::upsert_builtin_roles(&mut conn).await?;
     let mut candidate = [0u8; 64];

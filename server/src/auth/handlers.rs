@@ -58,6 +58,7 @@ pub async fn login(
         throttle::Verdict::Refuse {
             retry_after_secs, ..
         } => {
+            crate::metrics::count_login("throttled");
             return Err(ApiError::too_many_requests(
                 "too many failed sign-in attempts; wait before trying again",
                 retry_after_secs,
@@ -68,6 +69,7 @@ pub async fn login(
     let stored_hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let Some(permit) = state.verify_gate.enter().await else {
         throttle::release(&state.pool, &keys, false).await?;
+        crate::metrics::count_login("busy");
         return Err(ApiError::overloaded(
             "too many sign-ins at once; try again in a moment",
             1,
@@ -81,7 +83,10 @@ pub async fn login(
     .await?;
     drop(permit);
 
-    let failed = |reason| fail_login(&state, &ctx, &shown, reason, record);
+    let failed = |reason| {
+        crate::metrics::count_login("failure");
+        fail_login(&state, &ctx, &shown, reason, record)
+    };
     let (Some(account), Some(username)) = (account, username) else {
         return failed("unknown user").await;
     };
@@ -92,6 +97,7 @@ pub async fn login(
         return failed("account disabled").await;
     }
     throttle::release(&state.pool, &keys, true).await?;
+    crate::metrics::count_login("success");
 
     // A new session id at every login; a session the browser still carried is ended.
     let previous = headers

@@ -100,6 +100,7 @@ impl Principal {
 pub fn scope_permission(scope: ApiKeyScope) -> Permission {
     match scope {
         ApiKeyScope::Ingest => Permission::IngestEvents,
+        ApiKeyScope::Metrics => Permission::ReadMetrics,
     }
 }
 

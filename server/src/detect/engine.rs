@@ -251,7 +251,14 @@ impl Leader {
             self.generation = horizon.generation;
         }
         let round = self.read(self.watermark, horizon.tx).await?;
+        let started = std::time::Instant::now();
+        let events = round.events.len();
         let drafts = self.evaluate(round.events, true).await?;
+        if events > 0 {
+            metrics::histogram!(crate::metrics::DETECTION_ROUND_SECONDS)
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!(crate::metrics::DETECTION_EVENTS).increment(events as u64);
+        }
         self.commit(round.end, drafts).await?;
         Ok(round.more)
     }
@@ -275,6 +282,7 @@ impl Leader {
             let rows = drafts_rows(&self.rules, drafts);
             let stored = insert_alerts(&mut tx, &rows, self.watermark).await?;
             tx.commit().await?;
+            let stored = count_raised(&stored);
             if stored > 0 {
                 tracing::info!(
                     stored,
@@ -402,6 +410,7 @@ impl Leader {
         let stored = insert_alerts(&mut tx, &rows, end).await?;
         repo::set_watermark(&mut tx, end, &self.instance).await?;
         tx.commit().await?;
+        let stored = count_raised(&stored);
         self.watermark = end;
         self.status.watermark.store(end, Ordering::Relaxed);
         self.status.alerts.fetch_add(stored, Ordering::Relaxed);
@@ -687,17 +696,25 @@ fn drafts_rows(rules: &RuleSet<RuleKey>, drafts: Vec<(usize, AlertDraft)>) -> Ve
         .collect()
 }
 
-/// Inserts alerts not stored before; returns how many were new.
+/// Inserts alerts not stored before; returns the rule slug of each new one.
 async fn insert_alerts(
     conn: &mut PgConnection,
     rows: &[AlertRow],
     raised_tx: i64,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Vec<String>> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let rows = serde_json::to_value(rows)?;
     Ok(repo::insert_alerts(conn, &rows, raised_tx).await?)
+}
+
+/// Counts committed alerts per rule for `/metrics`.
+fn count_raised(stored: &[String]) -> u64 {
+    for slug in stored {
+        metrics::counter!(crate::metrics::ALERTS_RAISED, "rule" => slug.clone()).increment(1);
+    }
+    stored.len() as u64
 }
 
 #[cfg(test)]

@@ -294,13 +294,13 @@ pub async fn horizon(conn: &mut PgConnection) -> sqlx::Result<Horizon> {
 }
 
 /// Inserts alerts (as a JSON array of rows) not stored before, raised at
-/// `raised_tx`; returns how many were new.
+/// `raised_tx`; returns the rule slug of each new one.
 pub async fn insert_alerts(
     conn: &mut PgConnection,
     rows: &serde_json::Value,
     raised_tx: i64,
-) -> sqlx::Result<u64> {
-    let inserted = sqlx::query!(
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
         "INSERT INTO alerts (id, rule_id, rule_version, rule_slug, rule_name, severity, tactics,
              techniques, summary, group_key, group_values, window_start, window_end, first_event,
              event_count, event_ids, event_times, raised_tx)
@@ -312,13 +312,13 @@ pub async fn insert_alerts(
              summary text, group_key text, group_values jsonb, window_start timestamptz,
              window_end timestamptz, first_event uuid, event_count integer, event_ids uuid[],
              event_times timestamptz[])
-         ON CONFLICT (rule_id, group_key, window_start, first_event) DO NOTHING",
+         ON CONFLICT (rule_id, group_key, window_start, first_event) DO NOTHING
+         RETURNING rule_slug",
         rows,
         raised_tx
     )
-    .execute(conn)
-    .await?;
-    Ok(inserted.rows_affected())
+    .fetch_all(conn)
+    .await
 }
 
 /// Returns the values of the watchlist `slug` (empty when there is none),

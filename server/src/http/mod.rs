@@ -50,6 +50,8 @@ pub fn router_with(state: AppState, api: Router<AppState>) -> Router {
 
     let api = api
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        // Outside the guard: refusals are counted too, by route template.
+        .route_layer(middleware::from_fn(crate::metrics::track_http))
         // Unknown API paths answer JSON, never the SPA's index.html.
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))

@@ -31,6 +31,7 @@ pub fn declared() -> Vec<Route> {
         api_keys::handlers::routes(),
         users::handlers::routes(),
         audit::handlers::routes(),
+        system::metrics::routes(),
         vec![Route::get(
             "/api/v1/openapi.json",
             Access::Public,

@@ -51,6 +51,8 @@ pub fn context(principal: &Principal, state: &AppState) -> IngestContext {
 pub struct Rejected {
     listed: Vec<RejectedItem>,
     total: u64,
+    /// Counts per rejection code, for `/metrics` (a handful of codes).
+    by_code: Vec<(&'static str, u64)>,
 }
 
 impl Rejected {
@@ -58,6 +60,14 @@ impl Rejected {
     /// there is room.
     fn push(&mut self, index: usize, rejection: Rejection) {
         self.total += 1;
+        match self
+            .by_code
+            .iter_mut()
+            .find(|(code, _)| *code == rejection.code)
+        {
+            Some((_, count)) => *count += 1,
+            None => self.by_code.push((rejection.code, 1)),
+        }
         if self.listed.len() < IngestResponse::MAX_LISTED_REJECTIONS {
             self.listed.push(RejectedItem {
                 index: index as u64,
@@ -174,6 +184,9 @@ async fn store(
 ) -> Result<Response, ApiError> {
     let accepted = events.len() as u64;
     let newest = events.newest();
+    for (code, count) in &rejected.by_code {
+        metrics::counter!(crate::metrics::INGEST_REJECTIONS, "reason" => *code).increment(*count);
+    }
     let answer = IngestResponse {
         accepted,
         rejected: rejected.listed,

@@ -48,6 +48,7 @@ impl SourceTally {
         rejected: usize,
         last_event_at: Option<DateTime<Utc>>,
     ) {
+        crate::metrics::count_ingest(kind, accepted, rejected);
         let mut pending = self
             .pending
             .lock()

@@ -300,6 +300,8 @@ async fn store_lines(state: &AppState, kind: &str, address: SocketAddr, lines: V
     match state.events.write_waiting(events).await {
         Ok(()) => state.sources.record_outcome(&ctx, count, 0, newest),
         Err(error) => {
+            metrics::counter!(crate::metrics::SYSLOG_DROPPED, "reason" => "store_failed")
+                .increment(count as u64);
             tracing::warn!(listener = kind, %error, lost = count, "syslog messages could not be stored");
             state.sources.record_outcome(&ctx, 0, count, None);
         }
@@ -368,19 +370,28 @@ pub async fn run_tcp(state: AppState, listener: TcpListener, limits: TcpLimits) 
         // Over a limit the connection is closed at once: holding it open
         // unread would cost as much as reading it.
         let Ok(slot) = Arc::clone(&open).try_acquire_owned() else {
+            metrics::counter!(crate::metrics::SYSLOG_REFUSED, "cap" => "listener").increment(1);
             tracing::debug!(%peer, "syslog TCP connection refused: listener full");
             continue;
         };
         let Some(peer_slot) = PeerSlot::take(&peers, peer.ip(), limits.max_per_peer) else {
+            metrics::counter!(crate::metrics::SYSLOG_REFUSED, "cap" => "peer").increment(1);
             tracing::debug!(%peer, "syslog TCP connection refused: too many from this address");
             continue;
         };
         let (state, buffer) = (state.clone(), Arc::clone(&buffer));
         tokio::spawn(async move {
+            let open = metrics::gauge!(crate::metrics::SYSLOG_CONNECTIONS);
+            open.increment(1.0);
             let result = read_tcp_connection(&state, address, stream, buffer, limits).await;
             if let Err(error) = result {
+                if error.kind() == std::io::ErrorKind::TimedOut {
+                    metrics::counter!(crate::metrics::SYSLOG_DROPPED, "reason" => "idle")
+                        .increment(1);
+                }
                 tracing::debug!(%peer, %error, "syslog TCP connection ended");
             }
+            open.decrement(1.0);
             drop((slot, peer_slot));
         });
     }
@@ -453,6 +464,8 @@ async fn read_tcp_connection(
                 break;
             };
             if cut {
+                metrics::counter!(crate::metrics::SYSLOG_DROPPED, "reason" => "frame_too_long")
+                    .increment(1);
                 // The line went on past the limit: what was kept is stored,
                 // the rest of the line is read and dropped.
                 tokio::time::timeout(limits.idle_timeout, skip_line(&mut reader))

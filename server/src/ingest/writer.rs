@@ -240,6 +240,17 @@ impl EventWriter {
     pub fn available(&self) -> usize {
         self.capacity.available_permits()
     }
+
+    /// Returns the events and bytes queued now (bytes to the KiB).
+    pub fn queued(&self) -> (usize, usize) {
+        let events = self
+            .max_queued
+            .saturating_sub(self.capacity.available_permits());
+        let kib = self
+            .max_queued_kib
+            .saturating_sub(self.byte_capacity.available_permits());
+        (events, kib << 10)
+    }
 }
 
 tokio::task_local! {
@@ -490,8 +501,13 @@ async fn write_jobs(
         ensure_partitions(pool, known_days, &days)
             .await
             .map_err(|e| storage(e.into()))?;
+        let started = std::time::Instant::now();
         match write_transaction(pool, &keyed, &encoded).await {
-            Ok(verdicts) => return Ok(verdicts),
+            Ok(verdicts) => {
+                metrics::histogram!(crate::metrics::INGEST_COMMIT_SECONDS)
+                    .record(started.elapsed().as_secs_f64());
+                return Ok(verdicts);
+            }
             Err(error) if attempt == 0 && repo::is_missing_partition(&error) => {
                 // A partition we believed in was dropped (retention): forget and retry once.
                 known_days

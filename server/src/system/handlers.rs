@@ -69,6 +69,7 @@ pub async fn system_status(State(state): State<AppState>) -> AppJson<SystemStatu
         }
         Err(_) => (ComponentStatus::Unavailable, None, None, None),
     };
+    let queued = state.events.queued();
     AppJson(SystemStatus {
         status,
         build: BuildInfo {
@@ -93,6 +94,22 @@ pub async fn system_status(State(state): State<AppState>) -> AppJson<SystemStatu
             schema_version,
             pool_connections: state.pool.size(),
             pool_max_connections: state.pool.options().get_max_connections(),
+            budgets: state
+                .pools
+                .usage()
+                .into_iter()
+                .map(|(budget, in_use, max)| app::system::ConnectionBudget {
+                    budget: budget.to_owned(),
+                    in_use,
+                    max,
+                })
+                .collect(),
+            audit_protected: crate::db::roles::audit_exposed_to(&state.pool)
+                .await
+                .ok()
+                .map(|exposed| !exposed),
+            queued_events: queued.0 as u64,
+            queued_bytes: queued.1 as u64,
         },
     })
 }

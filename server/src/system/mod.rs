@@ -1,4 +1,5 @@
 //! Health and system status.
 
 pub mod handlers;
+pub mod metrics;
 pub mod repo;

@@ -32,3 +32,17 @@ pub async fn fetch_database_facts(db: impl PgExecutor<'_>) -> sqlx::Result<Datab
     .fetch_one(db)
     .await
 }
+
+/// Returns each day partition (`YYYY-MM-DD`) with Postgres' estimate of its rows.
+pub async fn fetch_partition_rows(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT to_char(to_date(substr(c.relname, 9), 'YYYYMMDD'), 'YYYY-MM-DD') AS "day!",
+                  greatest(c.reltuples, 0)::bigint AS "rows!"
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'events'::regclass AND c.relname ~ '^events_p[0-9]{8}$'
+           ORDER BY c.relname"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.day, r.rows)).collect())
+}

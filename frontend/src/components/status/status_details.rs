@@ -30,6 +30,17 @@ pub fn StatusDetails(status: SystemStatus) -> impl IntoView {
         "{} open / {} max",
         database.pool_connections, database.pool_max_connections
     );
+    let budgets = database
+        .budgets
+        .iter()
+        .map(|b| format!("{} {}/{}", b.budget, b.in_use, b.max))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let queue = format!(
+        "{} events · {}",
+        database.queued_events,
+        format::bytes(database.queued_bytes as i64)
+    );
     let or_unknown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_owned());
     view! {
         <section
@@ -98,6 +109,18 @@ pub fn StatusDetails(status: SystemStatus) -> impl IntoView {
                     <dd class="mono">{or_unknown(database.schema_version.map(|v| v.to_string()))}</dd>
                     <dt>"Pool connections"</dt>
                     <dd>{pool}</dd>
+                    <dt>"Connection budgets"</dt>
+                    <dd class="mono" data-testid="status-budgets">{budgets}</dd>
+                    <dt>"Ingest queue"</dt>
+                    <dd>{queue}</dd>
+                    <dt>"Audit trail"</dt>
+                    <dd data-testid="status-audit-role">
+                        {match database.audit_protected {
+                            Some(true) => view! { <Badge tone=Tone::Ok label="append-only for Vigil" /> <span class="muted">" its role cannot alter the audit tables"</span> }.into_any(),
+                            Some(false) => view! { <Badge tone=Tone::Warn label="exposed" /> <span class="muted">" Vigil's role can alter the audit tables: set VIGIL_DATABASE_OWNER_URL"</span> }.into_any(),
+                            None => view! { <span class="muted">"unknown"</span> }.into_any(),
+                        }}
+                    </dd>
                 </dl>
             </section>
         </div>
