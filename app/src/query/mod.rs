@@ -187,6 +187,15 @@ mod tests {
         assert!(parse(&nots).unwrap_err().message.contains("nests deeper"));
         let long = "a ".repeat(MAX_LENGTH);
         assert!(parse(&long).unwrap_err().message.contains("longer than"));
+        // Found by the query_round_trip fuzz target: within the bound as
+        // typed, beyond it as printed (`a b` prints as `a AND b`).
+        let implicit = "a ".repeat(MAX_LENGTH / 2 - 1);
+        let error = parse(&implicit).unwrap_err();
+        assert!(error.message.contains("written out in full"), "{error}");
+        assert_eq!(error.position, implicit.chars().count());
+        let printed_fits = "a ".repeat(MAX_LENGTH / 6);
+        let printed = parse(&printed_fits).unwrap().to_string();
+        assert_eq!(parse(&printed).unwrap().to_string(), printed);
     }
 
     #[test]

@@ -42,7 +42,19 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
     if next.kind != Kind::End {
         return Err(parser.unexpected(next, "AND, OR or the end of the query"));
     }
-    Ok(query.normalized())
+    let query = query.normalized();
+    // Written out in canonical form (implicit ANDs spelled, field groups
+    // distributed) a query can grow several times: what is accepted must
+    // print to text that is accepted too — shared links, saved rules.
+    if query.to_string().chars().count() > MAX_LENGTH {
+        return Err(QueryError {
+            position: length,
+            message: format!(
+                "the query is longer than {MAX_LENGTH} characters when written out in full"
+            ),
+        });
+    }
+    Ok(query)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
