@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Server, admin_client};
+use common::{Server, admin_client, fresh_database};
 use std::process::Command;
 
 #[tokio::test]
@@ -168,4 +168,172 @@ async fn demo_data_fills_an_empty_store_once() {
     assert_eq!(demo_source_count(&url, password).await, Some(3000));
     let (clean, output) = server.terminate();
     assert!(clean, "{output}");
+}
+
+/// Runs `vigil user ARGS` on the database at `database`, with `stdin`;
+/// returns whether it succeeded and what it wrote.
+fn vigil_user(database: &str, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("user")
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("VIGIL_DATA_DIR", dir.path())
+        .env("VIGIL_DATABASE_URL", database)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    (output.status.success(), text)
+}
+
+async fn signed_in(client: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+    client
+        .get(format!("{url}/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The operator's way back in, run against a live server: every command
+/// takes effect at once on the running server's sessions and sign-ins, and
+/// each leaves an audit record saying it came from the command line.
+#[tokio::test]
+async fn user_commands_end_sessions_disable_enable_and_reset_passwords_on_a_running_server() {
+    const OLD: &str = "cli-user-commands-old-password";
+    const NEW: &str = "cli-user-commands-new-password";
+    let database = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        &[
+            ("VIGIL_ADMIN_PASSWORD", OLD),
+            ("VIGIL_DATABASE_URL", database.as_str()),
+        ],
+    );
+    let url = server.base_url();
+
+    let (client, login) = admin_client(&url, OLD).await;
+    assert_eq!(login, 200);
+    assert_eq!(signed_in(&client, &url).await, 200);
+    let (ok, said) = vigil_user(&database, &["revoke-sessions", "admin"], "");
+    assert!(ok, "{said}");
+    assert!(said.contains("1 sessions of admin ended"), "{said}");
+    assert_eq!(
+        signed_in(&client, &url).await,
+        401,
+        "the session outlived its revocation"
+    );
+
+    let (client, login) = admin_client(&url, OLD).await;
+    assert_eq!(login, 200);
+    let (ok, said) = vigil_user(&database, &["disable", "admin"], "");
+    assert!(
+        ok && said.contains("admin disabled; 1 sessions ended"),
+        "{said}"
+    );
+    assert_eq!(signed_in(&client, &url).await, 401);
+    let (_, login) = admin_client(&url, OLD).await;
+    assert!(
+        login.is_client_error(),
+        "a disabled account signed in: {login}"
+    );
+
+    let (ok, said) = vigil_user(&database, &["enable", "admin"], "");
+    assert!(ok && said.contains("admin enabled"), "{said}");
+    let (client, login) = admin_client(&url, OLD).await;
+    assert_eq!(login, 200);
+
+    let (ok, said) = vigil_user(&database, &["set-password", "admin"], "short\n");
+    assert!(!ok && said.contains("at least"), "{said}");
+    let (ok, said) = vigil_user(&database, &["set-password", "admin"], &format!("{NEW}\n"));
+    assert!(ok && said.contains("password of admin changed"), "{said}");
+    assert_eq!(
+        signed_in(&client, &url).await,
+        401,
+        "a session kept after a password reset"
+    );
+    let (_, login) = admin_client(&url, OLD).await;
+    assert_eq!(login, 401);
+    let (client, login) = admin_client(&url, NEW).await;
+    assert_eq!(login, 200);
+
+    let (ok, said) = vigil_user(&database, &["disable", "nobody"], "");
+    assert!(!ok && said.contains("no account named nobody"), "{said}");
+
+    let page: app::audit::AuditPage = client
+        .get(format!("{url}/api/v1/audit?limit=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from_cli: Vec<(&str, Option<&str>)> = page
+        .entries
+        .iter()
+        .rev()
+        .filter(|e| e.details["via"] == "command line")
+        .map(|e| (e.action.as_str(), e.target.as_deref()))
+        .collect();
+    let admin = Some("admin");
+    assert_eq!(
+        from_cli,
+        [
+            ("user.sessions.revoke", admin),
+            ("user.disable", admin),
+            ("user.enable", admin),
+            ("user.set_password", admin),
+        ]
+    );
+    let (clean, output) = server.terminate();
+    assert!(clean, "{output}");
+    assert!(!output.contains(NEW), "the new password reached the log");
+}
+
+/// An operator who gives Vigil a role that owns nothing, as the security
+/// guide advises, but forgets the owner's URL, is told what to set.
+#[test]
+fn a_role_that_cannot_migrate_is_told_to_give_the_owner_url() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let database = runtime.block_on(fresh_database());
+    let role = format!("no_owner_{}", uuid::Uuid::new_v4().simple());
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut owner = sqlx::PgConnection::connect(&database).await.unwrap();
+        // Generated above, not input; identifiers cannot be bound.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE ROLE {role} LOGIN")))
+            .execute(&mut owner)
+            .await
+            .unwrap();
+    });
+    let mut url = reqwest::Url::parse(&database).unwrap();
+    url.set_username(&role).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("VIGIL_LISTEN", "127.0.0.1:0")
+        .env("VIGIL_DATA_DIR", dir.path())
+        .env("VIGIL_DATABASE_URL", url.as_str())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("VIGIL_DATABASE_OWNER_URL"), "{stderr}");
+    assert!(stderr.contains("may not change the schema"), "{stderr}");
 }

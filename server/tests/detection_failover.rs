@@ -13,7 +13,7 @@ use common::detection::{
     alert_count, check_exactly_once, create_rules, ingest_key, spawn_load, status,
     wait_until_evaluated, wait_until_running,
 };
-use common::{Server, admin_client};
+use common::{Server, admin_client, fresh_database};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
@@ -22,40 +22,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 const PASSWORD: &str = "detection-failover-admin-password";
-
-/// A new empty database on the test server; returns its URL.
-async fn fresh_database() -> String {
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "tests locate their database server"
-    )]
-    let url = std::env::var("TEST_DATABASE_URL").expect(
-        "TEST_DATABASE_URL must point at a Postgres server whose user may create databases",
-    );
-    let name = format!("failover_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnectOptions::from_str(&url)
-        .unwrap()
-        .database("postgres")
-        .connect()
-        .await
-        .unwrap();
-    // The name is generated above, not input; identifiers cannot be bound.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    // The database goes in the path; a host given as a query parameter stays.
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url.as_str(), ""), |(b, q)| (b, q));
-    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    if query.is_empty() {
-        format!("{base}/{name}")
-    } else {
-        format!("{base}/{name}?{query}")
-    }
-}
 
 async fn leads(client: &reqwest::Client, url: &str) -> bool {
     status(client, url).await.this_instance_leads

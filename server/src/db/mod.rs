@@ -84,7 +84,19 @@ impl Database {
         }
         let pool = Pools::interactive(&app, settings).await?;
         if owner.is_none() {
-            migrate(&pool).await?;
+            migrate(&pool).await.map_err(|error| {
+                // The operator gave Vigil a role that owns nothing (as
+                // docs/security.md advises) but not the owner to migrate with.
+                if permission_denied(&error) {
+                    error.context(
+                        "the database role in VIGIL_DATABASE_URL may not change the schema; \
+                         set VIGIL_DATABASE_OWNER_URL to the owner's URL so that \
+                         migrations run as the owner (docs/security.md, item 14)",
+                    )
+                } else {
+                    error
+                }
+            })?;
         }
         Ok(Database {
             pool,
@@ -300,6 +312,27 @@ pub async fn pool(options: PgConnectOptions, max_connections: u32) -> anyhow::Re
         .connect_with(options)
         .await
         .context("connecting to the database")
+}
+
+/// Whether `error` stems from Postgres refusing a privilege (42501).
+fn permission_denied(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        let database = cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .or_else(|| {
+                cause
+                    .downcast_ref::<sqlx::migrate::MigrateError>()
+                    .and_then(|m| match m {
+                        sqlx::migrate::MigrateError::Execute(e)
+                        | sqlx::migrate::MigrateError::ExecuteMigration(e, _) => {
+                            e.as_database_error()
+                        }
+                        _ => None,
+                    })
+            });
+        database.and_then(|e| e.code()).as_deref() == Some("42501")
+    })
 }
 
 /// Applies pending migrations.

@@ -4,9 +4,12 @@
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -224,3 +227,37 @@ pub async fn create_ingest_key(
 }
 
 pub mod detection;
+
+/// A new empty database on the test server; returns its URL.
+pub async fn fresh_database() -> String {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "tests locate their database server"
+    )]
+    let url = std::env::var("TEST_DATABASE_URL").expect(
+        "TEST_DATABASE_URL must point at a Postgres server whose user may create databases",
+    );
+    let name = format!("binary_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .database("postgres")
+        .connect()
+        .await
+        .unwrap();
+    // The name is generated above, not input; identifiers cannot be bound.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    // The database goes in the path; a host given as a query parameter stays.
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url.as_str(), ""), |(b, q)| (b, q));
+    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    if query.is_empty() {
+        format!("{base}/{name}")
+    } else {
+        format!("{base}/{name}?{query}")
+    }
+}
