@@ -36,6 +36,8 @@ pub struct TestApp {
     pub pools: vigil::db::Pools,
     /// The server's audit checkpoint signer.
     pub audit_signer: std::sync::Arc<vigil::audit::checkpoint::AuditSigner>,
+    /// The server's ingest queue.
+    pub events: vigil::ingest::EventWriter,
     /// Kept alive for the server's lifetime.
     pub _static_dir: tempfile::TempDir,
 }
@@ -185,6 +187,7 @@ pub async fn spawn_app_declaring(
     let app_pool = state.pool.clone();
     let audit_signer = std::sync::Arc::clone(&state.audit_signer);
     let pools = state.pools.clone();
+    let events = state.events.clone();
     let router = vigil::http::router_with(state, api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -205,6 +208,7 @@ pub async fn spawn_app_declaring(
         app_pool,
         audit_signer,
         pools,
+        events,
         _static_dir: static_dir,
     }
 }

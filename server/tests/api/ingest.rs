@@ -283,6 +283,78 @@ async fn a_slow_commit_is_waited_for_never_answered_408() {
     assert_eq!(stored_events(&app).await, 1);
 }
 
+/// `n` events of about `size` bytes each, one per line.
+fn sized_events(n: usize, size: usize, tag: &str) -> String {
+    let filler = "x".repeat(size);
+    (0..n)
+        .map(|i| format!("{{\"message\":\"{tag} {i} {filler}\"}}\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_queue_is_bounded_in_bytes_as_well_as_events() {
+    // Room for 50,000 events but only 128 KiB: a few large events fill it.
+    let app = spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[
+            ("VIGIL_INGEST_MAX_QUEUED_BYTES", "131072"),
+            ("VIGIL_INGEST_MAX_EVENT_BYTES", "65536"),
+        ],
+    )
+    .await;
+    let key = ingest_key(&app, "bulky").await;
+    // Nothing commits while this lock is held, so what is accepted stays queued.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE event_batches IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let first = {
+        let (url, key) = (app.url("/api/v1/events/bulk"), key.clone());
+        tokio::spawn(async move {
+            new_client()
+                .post(url)
+                .bearer_auth(key)
+                .body(sized_events(40, 2048, "first"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    // Until the first request's ~90 KiB are queued.
+    for _ in 0..100 {
+        if app.events.queued().1 > 64 << 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (events, bytes) = app.events.queued();
+    assert_eq!(events, 40);
+    assert!(bytes <= 131_072, "{bytes} bytes queued");
+    // Ten events are far below the event bound; their 40 KiB do not fit.
+    let refused = post_events(
+        &app,
+        &key,
+        "/api/v1/events/bulk",
+        sized_events(10, 4096, "second"),
+    )
+    .await;
+    assert_error(refused, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    blocker.commit().await.unwrap();
+    assert_eq!(first.await.unwrap(), StatusCode::OK);
+    let retried = post_events(
+        &app,
+        &key,
+        "/api/v1/events/bulk",
+        sized_events(10, 4096, "second"),
+    )
+    .await;
+    assert_eq!(retried.status(), StatusCode::OK);
+    assert_eq!(stored_events(&app).await, 50);
+    assert_eq!(app.events.queued(), (0, 0));
+}
+
 #[tokio::test]
 async fn concurrent_requests_share_commits_and_lose_nothing() {
     let app = spawn_app().await;
