@@ -117,7 +117,7 @@ fn matcher(c: &mut Criterion) {
             let _ = engine.add_collection(&collection);
         }
     }
-    let set = RuleSet::new(evaluators);
+    let mut set = RuleSet::new(evaluators);
     let (otrf, loadgen) = events();
     eprintln!(
         "{} Vigil rules, {} rsigma-eval rules; {} OTRF and {} loadgen events",

@@ -37,6 +37,14 @@ pub const DETECTION_ROUND_SECONDS: &str = "vigil_detection_round_seconds";
 pub const DETECTION_EVENTS: &str = "vigil_detection_events_total";
 /// Alerts stored, by rule.
 pub const ALERTS_RAISED: &str = "vigil_alerts_raised_total";
+/// Events tested against a rule's condition, by rule.
+pub const RULE_EVENTS_TESTED: &str = "vigil_rule_events_tested_total";
+/// Events that satisfied a rule's condition and were fed to it, by rule.
+pub const RULE_EVENTS_MATCHED: &str = "vigil_rule_events_matched_total";
+/// Time spent evaluating a rule (sampled, in nanoseconds: counters are integers), by rule.
+pub const RULE_EVALUATION_NANOS: &str = "vigil_rule_evaluation_nanoseconds_total";
+/// Entries a stateful rule remembers (groups, values, sequences), by rule.
+pub const RULE_STATE_ENTRIES: &str = "vigil_rule_state_entries";
 /// Groups a rule let go at its memory bound, by rule.
 pub const RULE_STATE_EVICTIONS: &str = "vigil_rule_state_evictions";
 /// Enabled rules that do not compile or stopped after failing.
@@ -139,6 +147,23 @@ fn describe() {
         "Events evaluated by this instance's engine"
     );
     describe_counter!(ALERTS_RAISED, "Alerts stored, by rule slug");
+    describe_counter!(
+        RULE_EVENTS_TESTED,
+        "Events tested against a rule's condition (those its indexes did not skip), by rule slug"
+    );
+    describe_counter!(
+        RULE_EVENTS_MATCHED,
+        "Events that satisfied a rule's condition and were fed to it, by rule slug"
+    );
+    describe_counter!(
+        RULE_EVALUATION_NANOS,
+        metrics::Unit::Nanoseconds,
+        "Time spent testing and feeding events to a rule, estimated from one call in 64 timed, by rule slug"
+    );
+    describe_gauge!(
+        RULE_STATE_ENTRIES,
+        "Entries a stateful rule remembers now (groups, values, sequences, places; bounded by 100,000), by rule slug"
+    );
     describe_gauge!(
         RULE_STATE_EVICTIONS,
         "Groups a rule let go at its memory bound since its last load, by rule slug"

@@ -299,20 +299,11 @@ impl Leader {
     /// larger.
     async fn read(&mut self, from: i64, horizon: i64) -> anyhow::Result<Round> {
         let batches = repo::fetch_batches(&mut self.conn, from, horizon, MAX_ROUND_BATCHES).await?;
-        let mut taken = 0;
-        let (mut total, mut bytes) = (0usize, 0usize);
-        for batch in &batches {
-            let batch_bytes = usize::try_from(batch.bytes).unwrap_or(usize::MAX);
-            if taken > 0
-                && (total + batch.events as usize > self.settings.round_events
-                    || bytes.saturating_add(batch_bytes) > self.settings.round_bytes)
-            {
-                break;
-            }
-            total += batch.events as usize;
-            bytes = bytes.saturating_add(batch_bytes);
-            taken += 1;
-        }
+        let taken = batches_in_round(
+            batches.iter().map(|b| (b.events, b.bytes)),
+            self.settings.round_events,
+            self.settings.round_bytes,
+        );
         let more = taken < batches.len() || batches.len() as i64 == MAX_ROUND_BATCHES;
         let end = if more {
             batches[taken - 1].tx + 1
@@ -360,6 +351,7 @@ impl Leader {
         })
         .await?;
         self.rules = rules;
+        self.export_rule_costs();
         for (index, message) in failed {
             let (key, evaluator) = self.rules.entry(index);
             let rule = evaluator.rule();
@@ -377,6 +369,29 @@ impl Leader {
         self.status.events.fetch_add(count, Ordering::Relaxed);
         self.report_evictions();
         Ok(drafts)
+    }
+
+    /// Exports what each rule cost since the last round and what it remembers.
+    fn export_rule_costs(&mut self) {
+        let costs = self.rules.take_costs();
+        for ((_, evaluator), cost) in self.rules.entries().zip(costs) {
+            let slug = &evaluator.rule().slug;
+            if cost.tested > 0 {
+                metrics::counter!(crate::metrics::RULE_EVENTS_TESTED, "rule" => slug.clone())
+                    .increment(cost.tested);
+                let nanos = (cost.seconds() * 1e9) as u64;
+                metrics::counter!(crate::metrics::RULE_EVALUATION_NANOS, "rule" => slug.clone())
+                    .increment(nanos);
+            }
+            if cost.observed > 0 {
+                metrics::counter!(crate::metrics::RULE_EVENTS_MATCHED, "rule" => slug.clone())
+                    .increment(cost.observed);
+            }
+            if evaluator.is_stateful() {
+                metrics::gauge!(crate::metrics::RULE_STATE_ENTRIES, "rule" => slug.clone())
+                    .set(evaluator.remembered() as f64);
+            }
+        }
     }
 
     /// Warns (once per growth) about rules letting groups go at their bound.
@@ -593,6 +608,32 @@ async fn seed(pool: &PgPool, evaluator: &mut Evaluator, watermark: i64) -> anyho
     Ok(read)
 }
 
+/// How many of the batches (`(events, bytes)`, in commit order) one round
+/// reads: as many as fit in `round_events` and `round_bytes`, and always the
+/// first, however large (a round that read nothing would never move on).
+fn batches_in_round(
+    batches: impl IntoIterator<Item = (i32, i64)>,
+    round_events: usize,
+    round_bytes: usize,
+) -> usize {
+    let mut taken = 0;
+    let (mut total, mut bytes) = (0usize, 0usize);
+    for (events, batch_bytes) in batches {
+        let events = usize::try_from(events).unwrap_or(0);
+        let batch_bytes = usize::try_from(batch_bytes).unwrap_or(usize::MAX);
+        if taken > 0
+            && (total.saturating_add(events) > round_events
+                || bytes.saturating_add(batch_bytes) > round_bytes)
+        {
+            break;
+        }
+        total = total.saturating_add(events);
+        bytes = bytes.saturating_add(batch_bytes);
+        taken += 1;
+    }
+    taken
+}
+
 /// Runs `rules` over `events` in order, then moves their clock to `now`:
 /// the alerts raised, with the index of the rule that raised each.
 ///
@@ -610,9 +651,17 @@ pub fn evaluate<K>(
     let mut run = |rules: &mut RuleSet<K>,
                    index: usize,
                    drafts: &mut Vec<(usize, AlertDraft)>,
-                   step: &dyn Fn(&mut Evaluator) -> Vec<AlertDraft>| {
-        let rule = rules.rule_mut(index);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(rule))) {
+                   step: &dyn Fn(&mut Evaluator) -> Vec<AlertDraft>,
+                   event: bool| {
+        let (rule, cost) = rules.rule_and_cost(index);
+        let mut guarded = || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(rule)));
+        // Events are counted and timed per rule; a tick is once a round.
+        let outcome = if event {
+            cost.observe(guarded)
+        } else {
+            guarded()
+        };
+        match outcome {
             Ok(raised) => drafts.extend(raised.into_iter().map(|draft| (index, draft))),
             Err(panic) => {
                 let message = panic
@@ -627,15 +676,14 @@ pub fn evaluate<K>(
     };
     for event in events {
         for index in rules.selecting(event) {
-            run(rules, index, &mut drafts, &|rule| {
-                rule.observe_selected(event)
-            });
+            let observe = |rule: &mut Evaluator| rule.observe_selected(event);
+            run(rules, index, &mut drafts, &observe, true);
         }
     }
     if let Some(now) = now {
         for index in 0..rules.len() {
             if !rules.is_stopped(index) {
-                run(rules, index, &mut drafts, &|rule| rule.tick(now));
+                run(rules, index, &mut drafts, &|rule| rule.tick(now), false);
             }
         }
     }
@@ -732,6 +780,23 @@ mod tests {
             .extend(extra.as_object().unwrap().clone());
         let definition: RuleDefinition = serde_json::from_value(value).unwrap();
         Evaluator::new(&definition, &Lists::new(), Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn a_round_is_bounded_in_events_and_bytes_but_always_reads_one_batch() {
+        let mib: i64 = 1 << 20;
+        let limit = 64 << 20;
+        // Bytes bind before events do.
+        let big = [(10, 40 * mib), (10, 20 * mib), (10, 10 * mib)];
+        assert_eq!(batches_in_round(big, 20_000, limit), 2);
+        // Events bind before bytes do.
+        let many = [(15_000, mib), (10_000, mib)];
+        assert_eq!(batches_in_round(many, 20_000, limit), 1);
+        // One batch larger than both bounds is still read, alone.
+        let huge = [(50_000, 100 * mib), (1, 1)];
+        assert_eq!(batches_in_round(huge, 20_000, limit), 1);
+        assert_eq!(batches_in_round([(1, 1); 5], 20_000, limit), 5);
+        assert_eq!(batches_in_round([], 20_000, limit), 0);
     }
 
     #[test]

@@ -34,6 +34,60 @@ pub struct RuleSet<K = ()> {
     everywhere: Vec<usize>,
     /// Rules stopped after failing (see [`RuleSet::stop`]).
     stopped: Vec<bool>,
+    /// What each rule has cost since [`RuleSet::take_costs`] last read it.
+    costs: Vec<RuleCost>,
+}
+
+/// What one rule costs: its condition tests and the events it took in,
+/// counted exactly, and their time, sampled (one call in
+/// [`RuleCost::SAMPLE_EVERY`] is timed: reading the clock around each of
+/// millions of calls a second would cost more than many rules do).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct RuleCost {
+    /// Events tested against the rule's condition.
+    pub tested: u64,
+    /// Events that satisfied it and were fed to the rule.
+    pub observed: u64,
+    samples: u64,
+    sampled_nanos: u64,
+}
+
+impl RuleCost {
+    /// One call in this many is timed.
+    pub const SAMPLE_EVERY: u64 = 64;
+
+    fn measure<T>(&mut self, calls: u64, work: impl FnOnce() -> T) -> T {
+        if calls % Self::SAMPLE_EVERY != 1 {
+            return work();
+        }
+        let started = std::time::Instant::now();
+        let out = work();
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.sampled_nanos = self.sampled_nanos.saturating_add(nanos);
+        self.samples += 1;
+        out
+    }
+
+    /// Times a condition test.
+    fn test<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        self.tested += 1;
+        self.measure(self.tested, work)
+    }
+
+    /// Times feeding a selected event.
+    pub fn observe<T>(&mut self, work: impl FnOnce() -> T) -> T {
+        self.observed += 1;
+        self.measure(self.observed, work)
+    }
+
+    /// The estimated time spent: the mean of the timed calls times all calls.
+    pub fn seconds(&self) -> f64 {
+        if self.samples == 0 {
+            return 0.0;
+        }
+        let calls = (self.tested + self.observed) as f64;
+        self.sampled_nanos as f64 / self.samples as f64 * calls / 1e9
+    }
 }
 
 impl<K> Default for RuleSet<K> {
@@ -46,6 +100,7 @@ impl<K> Default for RuleSet<K> {
             worded: Vec::new(),
             everywhere: Vec::new(),
             stopped: Vec::new(),
+            costs: Vec::new(),
         }
     }
 }
@@ -93,6 +148,7 @@ impl<K> RuleSet<K> {
             }
         }
         set.stopped = vec![false; entries.len()];
+        set.costs = vec![RuleCost::default(); entries.len()];
         set.entries = entries;
         set
     }
@@ -135,6 +191,19 @@ impl<K> RuleSet<K> {
         &mut self.entries[index].1
     }
 
+    /// The rule at `index` and what it costs, to feed and time
+    /// ([`RuleCost::observe`]).
+    pub fn rule_and_cost(&mut self, index: usize) -> (&mut Evaluator, &mut RuleCost) {
+        (&mut self.entries[index].1, &mut self.costs[index])
+    }
+
+    /// What each rule cost since the last call, in the order given; starts
+    /// counting afresh.
+    pub fn take_costs(&mut self) -> Vec<RuleCost> {
+        let fresh = vec![RuleCost::default(); self.costs.len()];
+        std::mem::replace(&mut self.costs, fresh)
+    }
+
     /// The rules back with their keys, in the order given.
     pub fn into_entries(self) -> Vec<(K, Evaluator)> {
         self.entries
@@ -142,7 +211,7 @@ impl<K> RuleSet<K> {
 
     /// The rules whose condition `event` satisfies (and no exception), in
     /// the order given.
-    pub fn selecting(&self, event: &EventRecord) -> Vec<usize> {
+    pub fn selecting(&mut self, event: &EventRecord) -> Vec<usize> {
         let mut candidates: Vec<usize> = self.everywhere.clone();
         for id in event_ids(&event.document) {
             if let Some(rules) = self.by_event_id.get(id.as_str()) {
@@ -166,7 +235,10 @@ impl<K> RuleSet<K> {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|index| !self.stopped[*index] && self.entries[*index].1.selects(event));
+        let (entries, costs) = (&self.entries, &mut self.costs);
+        candidates.retain(|&index| {
+            !self.stopped[index] && costs[index].test(|| entries[index].1.selects(event))
+        });
         candidates
     }
 }
@@ -307,7 +379,7 @@ mod tests {
                                    Just(json!("invalid  user")), Just(json!("\u{212a}ok")), Just(json!("\u{e9}t\u{e9} login")),
                                    Just(json!("")), Just(json!(7)), Just(json!(["ok"]))],
         ) {
-            let set = RuleSet::new(QUERIES.iter().map(|q| evaluator(q)).collect());
+            let mut set = RuleSet::new(QUERIES.iter().map(|q| evaluator(q)).collect());
             let record = EventRecord {
                 id: uuid::Uuid::nil(),
                 timestamp: chrono::Utc::now(),

@@ -141,3 +141,35 @@ async fn metrics_need_their_own_permission() {
     let as_admin = app.get("/metrics").await;
     assert_eq!(as_admin.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn each_rule_reports_its_events_time_and_memory() {
+    let app = crate::helpers::spawn_app_with(
+        vigil::http::routes::api_routes(),
+        &[("VIGIL_DETECTION", "true")],
+    )
+    .await;
+    app.login_as_admin().await;
+    // A slug of its own: the recorder is shared with the other tests.
+    app.create_rule(json!({
+        "slug": "metrics_probe_burst", "name": "Metrics probe", "severity": "low",
+        "query": "event.action:metrics_probe", "kind": "threshold",
+        "group_by": ["source.ip"], "threshold": 100, "window_secs": 600,
+    }))
+    .await;
+    let key = crate::helpers::ingest_key(&app, "shipper").await;
+    let mut events: Vec<serde_json::Value> = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.1"]
+        .iter()
+        .map(|ip| json!({"event": {"action": "metrics_probe"}, "source": {"ip": ip}}))
+        .collect();
+    events.push(json!({"event": {"action": "something_else"}}));
+    app.post_events(&key, &events).await;
+    app.settled().await;
+    let body = app.get("/metrics").await.text().await.unwrap();
+    let rule = [("rule", "metrics_probe_burst")];
+    assert_eq!(sample(&body, "vigil_rule_events_tested_total", &rule), 5.0);
+    assert_eq!(sample(&body, "vigil_rule_events_matched_total", &rule), 4.0);
+    assert!(sample(&body, "vigil_rule_evaluation_nanoseconds_total", &rule) > 0.0);
+    // Three addresses, three groups.
+    assert_eq!(sample(&body, "vigil_rule_state_entries", &rule), 3.0);
+}

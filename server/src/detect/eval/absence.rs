@@ -66,6 +66,11 @@ impl Absence {
         Vec::new()
     }
 
+    /// How many groups it watches.
+    pub fn remembered(&self) -> usize {
+        self.silences.last_seen.len()
+    }
+
     /// Lets go of the longest-silent groups beyond `cap` (their silence has
     /// long been reported).
     pub fn cap(&mut self, cap: usize) -> u64 {

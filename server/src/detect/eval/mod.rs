@@ -425,6 +425,21 @@ impl Evaluator {
         self.common.evicted
     }
 
+    /// How many entries the rule remembers now (groups, values, sequences,
+    /// places, suppressed groups): what [`cap::MAX_GROUPS`] bounds.
+    pub fn remembered(&self) -> usize {
+        let kind = match &self.kind {
+            Kind::Threshold(kind) => kind.remembered(),
+            Kind::ValueCount(kind) => kind.remembered(),
+            Kind::Sequence(kind) => kind.remembered(),
+            Kind::NewTerms(kind) => kind.remembered(),
+            Kind::Travel(kind) => kind.remembered(),
+            Kind::Absence(kind) => kind.remembered(),
+            Kind::Query | Kind::Indicator(_) => 0,
+        };
+        kind + self.common.suppressed_until.len()
+    }
+
     fn cap(&mut self, max: usize) -> u64 {
         let kind = match &mut self.kind {
             Kind::Threshold(kind) => kind.cap(max),

@@ -75,6 +75,11 @@ impl NewTerms {
         *last = (*last).max(event.timestamp);
     }
 
+    /// How many combinations it remembers.
+    pub fn remembered(&self) -> usize {
+        self.known.seen.len()
+    }
+
     /// Lets go of the least recently seen combinations beyond `cap`.
     pub fn cap(&mut self, cap: usize) -> u64 {
         super::cap::trim(&mut self.known.seen, cap, |last| Some(*last))

@@ -100,6 +100,11 @@ impl Sequence {
         Vec::new()
     }
 
+    /// How many groups it remembers (begun sequences and step slots).
+    pub fn remembered(&self) -> usize {
+        self.progress.partials.len() + self.progress.latest.len()
+    }
+
     /// Lets go of the least recently active groups beyond `cap`.
     pub fn cap(&mut self, cap: usize) -> u64 {
         let newest = |events: &[Seen]| events.iter().map(|(t, _)| *t).max();

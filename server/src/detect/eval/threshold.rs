@@ -41,6 +41,11 @@ impl Threshold {
         self.groups.cap(cap)
     }
 
+    /// How many groups it remembers.
+    pub fn remembered(&self) -> usize {
+        self.groups.len()
+    }
+
     /// Lets go of events the window has passed, given the newest event's time.
     pub fn sweep(&mut self, horizon: impl Fn(u64) -> DateTime<Utc>) {
         self.groups.sweep(horizon(self.window_secs));

@@ -98,6 +98,11 @@ impl Travel {
         hit.into_iter().collect()
     }
 
+    /// How many groups' places it remembers.
+    pub fn remembered(&self) -> usize {
+        self.places.last.len()
+    }
+
     /// Lets go of the least recently seen groups beyond `cap`.
     pub fn cap(&mut self, cap: usize) -> u64 {
         super::cap::trim(&mut self.places.last, cap, |stop| Some(stop.at))

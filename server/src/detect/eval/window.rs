@@ -31,7 +31,6 @@ pub struct Groups(HashMap<String, Group>);
 
 impl Groups {
     /// Returns how many groups are remembered.
-    #[cfg(test)]
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.0.len()

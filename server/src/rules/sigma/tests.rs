@@ -378,7 +378,7 @@ fn otrf_comparison() -> Vec<(String, u64, u64)> {
                 .unwrap(),
         );
     }
-    let set = crate::detect::set::RuleSet::new(evaluators);
+    let mut set = crate::detect::set::RuleSet::new(evaluators);
     let mut hits = vec![0u64; names.len()];
     for event in &events {
         for index in set.selecting(event) {
