@@ -66,6 +66,17 @@ export class AdminPage {
     await row.getByRole('button', { name: 'Confirm delete' }).click();
   }
 
+  userRow(username: string): Locator {
+    return this.keyRow(username);
+  }
+
+  /** Presses a row's confirmable action (`Disable alice`, `Sign out alice everywhere`), then confirms. */
+  async confirmUserAction(username: string, action: string, confirm: string): Promise<void> {
+    const row = this.userRow(username);
+    await row.getByRole('button', { name: action }).click();
+    await row.getByRole('button', { name: confirm }).click();
+  }
+
   async revokeApiKey(name: string): Promise<void> {
     const row = this.keyRow(name);
     await row.getByRole('button', { name: `Revoke key ${name}` }).click();

@@ -150,6 +150,16 @@ pub(crate) async fn post_json<B: Serialize, T: DeserializeOwned>(
     decode_json(response).await
 }
 
+/// Returns the decoded answer of `PATCH {API_PREFIX}{path}` with a JSON body.
+pub(crate) async fn patch_json<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> ApiResult<T> {
+    let json = to_json(body)?;
+    let response = send(gloo_net::http::Request::patch(&url(path)), Some(&json)).await?;
+    decode_json(response).await
+}
+
 /// Sends `POST {API_PREFIX}{path}` without a body and expects no content back.
 pub(crate) async fn post_empty(path: &str) -> ApiResult<()> {
     send(gloo_net::http::Request::post(&url(path)), None).await?;

@@ -27,7 +27,16 @@ pub fn ConfirmButton(
     /// Disables the trigger, for example while the action runs.
     #[prop(optional, into)]
     disabled: Signal<bool>,
+    /// Styles the buttons as an ordinary action (enabling, restoring)
+    /// rather than a destructive one.
+    #[prop(optional)]
+    benign: bool,
 ) -> impl IntoView {
+    let (trigger_class, confirm_class) = if benign {
+        ("btn btn-sm", "btn btn-sm btn-primary")
+    } else {
+        ("btn btn-sm btn-danger-quiet", "btn btn-sm btn-danger")
+    };
     let asking = RwSignal::new(false);
     let was_asking = StoredValue::new(false);
     let trigger_ref = NodeRef::<html::Button>::new();
@@ -64,7 +73,7 @@ pub fn ConfirmButton(
                     <span class="confirm-question">{question_text}</span>
                     <button
                         type="button"
-                        class="btn btn-sm btn-danger"
+                        class=confirm_class
                         on:click=move |_| {
                             asking.set(false);
                             on_confirm.run(());
@@ -82,7 +91,7 @@ pub fn ConfirmButton(
             view! {
                 <button
                     type="button"
-                    class="btn btn-sm btn-danger-quiet"
+                    class=trigger_class
                     aria-label=accessible_label.clone()
                     node_ref=trigger_ref
                     disabled=move || disabled.get()
