@@ -125,6 +125,8 @@ pub enum SqlState {
     InvalidRegularExpression,
     /// `55P03`: a lock was not granted within `lock_timeout`.
     LockNotAvailable,
+    /// `22021` or `22P05`: text Postgres cannot hold (a NUL character).
+    UnstorableText,
 }
 
 impl SqlState {
@@ -139,6 +141,7 @@ impl SqlState {
             "23514" => Some(SqlState::CheckViolation),
             "2201B" => Some(SqlState::InvalidRegularExpression),
             "55P03" => Some(SqlState::LockNotAvailable),
+            "22021" | "22P05" => Some(SqlState::UnstorableText),
             "57014" => Some(SqlState::QueryCanceled),
             _ => None,
         }
@@ -160,10 +163,20 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        if SqlState::of(&error) == Some(SqlState::QueryCanceled) {
-            let mut api = ApiError::new(ErrorCode::Timeout, "the query took too long");
-            api.cause = Some(error.into());
-            return api;
+        match SqlState::of(&error) {
+            Some(SqlState::QueryCanceled) => {
+                let mut api = ApiError::new(ErrorCode::Timeout, "the query took too long");
+                api.cause = Some(error.into());
+                return api;
+            }
+            // Whatever input carried it past validation, it is the client's.
+            Some(SqlState::UnstorableText) => {
+                return ApiError::new(
+                    ErrorCode::BadRequest,
+                    "the request contains a NUL character, which cannot be stored or searched",
+                );
+            }
+            _ => {}
         }
         match &error {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {

@@ -187,6 +187,9 @@ mod tests {
         assert!(parse(&nots).unwrap_err().message.contains("nests deeper"));
         let long = "a ".repeat(MAX_LENGTH);
         assert!(parse(&long).unwrap_err().message.contains("longer than"));
+        let nul = parse("user.name:ro\0ot").unwrap_err();
+        assert_eq!(nul.position, 12);
+        assert!(nul.message.contains("NUL"), "{nul}");
         // Found by the query_round_trip fuzz target: within the bound as
         // typed, beyond it as printed (`a b` prints as `a AND b`).
         let implicit = "a ".repeat(MAX_LENGTH / 2 - 1);

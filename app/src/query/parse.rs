@@ -28,6 +28,14 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             message: format!("the query is longer than {MAX_LENGTH} characters"),
         });
     }
+    // Postgres text cannot hold NUL, so no stored event contains one; a
+    // query with one would fail in the database, not match nothing.
+    if let Some(position) = text.chars().position(|c| c == '\0') {
+        return Err(QueryError {
+            position,
+            message: "the query contains a NUL character, which no event can contain".into(),
+        });
+    }
     let tokens = lex(text)?;
     let mut parser = Parser {
         tokens,

@@ -135,7 +135,7 @@ async fn stream_export(
         let outcome: anyhow::Result<()> = async {
             let mut buffer = Vec::with_capacity(CHUNK_BYTES * 2);
             if format == ExportFormat::Csv {
-                write_csv_row(&mut buffer, fields.iter().map(String::as_str));
+                write_csv_header(&mut buffer, &fields);
             }
             let mut rows = repo::stream_documents(&mut tx, &query, from, to, ascending)?;
             while let Some(document) = rows.try_next().await? {
@@ -200,15 +200,31 @@ fn cell(document: &Value, field: &str) -> String {
     }
 }
 
+/// Writes the header row: the field names. A plain field name (letters,
+/// digits, `_`, `.`, `-`, `@`) is written as it is — `@timestamp` must stay
+/// `@timestamp` for whatever reads the file, and no formula can be made of
+/// those characters; anything else is guarded like a value.
+fn write_csv_header(out: &mut Vec<u8>, fields: &[String]) {
+    let plain = |name: &str| {
+        name.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'@'))
+    };
+    write_cells(out, fields.iter().map(|f| (f.as_str(), !plain(f))));
+}
+
 /// Writes one CSV row (RFC 4180). A cell that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a
 /// leading `'`: exported log data must never execute on an analyst's machine.
 fn write_csv_row<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a str>) {
-    for (i, cell) in cells.enumerate() {
+    write_cells(out, cells.map(|cell| (cell, true)));
+}
+
+fn write_cells<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = (&'a str, bool)>) {
+    for (i, (cell, guard)) in cells.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let guarded = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let guarded = guard && cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
         let quoted = guarded || cell.contains([',', '"', '\n', '\r']);
         if quoted {
             out.push(b'"');
@@ -253,6 +269,17 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "plain,\"a,b\",\"say \"\"hi\"\"\",\"'=HYPERLINK(\"\"x\"\")\",\"'-1\",\"two\nlines\",\r\n"
+        );
+    }
+
+    #[test]
+    fn the_header_names_fields_as_they_are_and_guards_anything_else() {
+        let mut out = Vec::new();
+        let fields = ["@timestamp", "source.ip", "-x", "=cmd|' /c calc'!A1"].map(String::from);
+        write_csv_header(&mut out, &fields);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "@timestamp,source.ip,-x,\"'=cmd|' /c calc'!A1\"\r\n"
         );
     }
 

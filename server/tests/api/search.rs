@@ -199,6 +199,22 @@ async fn bad_queries_and_times_are_400s_that_say_where() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+    // A NUL cannot reach Postgres (its text cannot hold one): a 400 that
+    // says where, on every route that takes a query.
+    let nul = "user.name:ro\u{0}ot";
+    let body = assert_error(
+        app.post_json("/api/v1/search", &request(nul)).await,
+        StatusCode::BAD_REQUEST,
+        "bad_query",
+    )
+    .await;
+    assert_eq!(body.details.unwrap()["position"], 12);
+    let histogram = json!({"query": nul});
+    let response = app.post_json("/api/v1/search/histogram", &histogram).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "bad_query").await;
+    let top = json!({"query": nul, "field": "user.name"});
+    let response = app.post_json("/api/v1/search/top", &top).await;
+    assert_error(response, StatusCode::BAD_REQUEST, "bad_query").await;
     let mut bad_time = request("");
     bad_time.from = Some("last tuesday".into());
     let response = app.post_json("/api/v1/search", &bad_time).await;
