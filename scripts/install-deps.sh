@@ -71,6 +71,11 @@ scripts/install-geoip.sh
 
 # --- test clients: the Elasticsearch Python client, rsyslog -----------------
 if [[ "$mode" == test ]]; then
+  # cargo-fuzz drives the fuzz targets of fuzz/ (scripts/fuzz.sh).
+  if [[ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz 0.13.2" ]]; then
+    say "installing cargo-fuzz 0.13.2 (once)"
+    cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+  fi
   pytools=target/pytools
   if [[ ! -x "$pytools/bin/python" ]] || [[ scripts/requirements-test.txt -nt "$pytools/.installed" ]]; then
     say "installing the Python test clients (scripts/requirements-test.txt)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make test` checks, in order, against real components: formatting,
 # clippy (native and wasm), unit and integration tests on a real Postgres, the
-# offline query data, the release build, and the browser tests in Chromium.
+# offline query data, the release build, the fuzz targets, and the browser
+# tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +58,9 @@ cargo test -p app -p server -p frontend --locked
 
 step "offline query data (.sqlx) matches the code and migrations"
 scripts/check-sqlx.sh
+
+step "fuzz targets, briefly, on their committed corpora (fuzz/, libFuzzer)"
+scripts/fuzz.sh
 
 step "SPA build (wasm)"
 scripts/build-spa.sh

@@ -526,6 +526,34 @@ struct Frame {
     cut: bool,
 }
 
+/// Splits a TCP stream's bytes into frames (`(bytes, cut)`) exactly as a
+/// connection reads them, the tail of a cut line dropped; stops at the first
+/// framing error. For the fuzz target and tests: the bytes are all there, so
+/// every read is ready at once.
+pub fn frames_of(mut bytes: &[u8]) -> (Vec<(Vec<u8>, bool)>, Option<std::io::Error>) {
+    fn now<T>(future: impl std::future::Future<Output = std::io::Result<T>>) -> std::io::Result<T> {
+        let mut future = std::pin::pin!(future);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(outcome) => outcome,
+            std::task::Poll::Pending => Err(std::io::Error::other("an in-memory read waited")),
+        }
+    }
+    let mut frames = Vec::new();
+    loop {
+        match now(read_frame(&mut bytes)) {
+            Ok(Some(Frame { bytes: frame, cut })) => {
+                if cut && let Err(error) = now(skip_line(&mut bytes)) {
+                    return (frames, Some(error));
+                }
+                frames.push((frame, cut));
+            }
+            Ok(None) => return (frames, None),
+            Err(error) => return (frames, Some(error)),
+        }
+    }
+}
+
 /// Reads and drops bytes up to and including the next newline (or the end).
 async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
     loop {
@@ -735,6 +763,23 @@ mod tests {
             String::from_utf8(frame.bytes).unwrap(),
             "12345678901 is a phone number\n"
         );
+    }
+
+    #[test]
+    fn frames_of_reads_both_framings_and_cuts_long_lines() {
+        let mut input = b"12 <13>1 - - x\n<14>plain line\n".to_vec();
+        input.extend(std::iter::repeat_n(b'a', MAX_MESSAGE + 10));
+        input.extend(b"\nafter\n");
+        let (frames, error) = frames_of(&input);
+        assert!(error.is_none());
+        let texts: Vec<(usize, bool)> = frames.iter().map(|(f, cut)| (f.len(), *cut)).collect();
+        assert_eq!(
+            texts,
+            vec![(12, false), (15, false), (MAX_MESSAGE, true), (6, false)]
+        );
+        assert_eq!(frames[0].0, b"<13>1 - - x\n");
+        let (_, error) = frames_of(b"0 x");
+        assert!(error.is_some(), "a zero octet count is a framing error");
     }
 
     #[tokio::test]
