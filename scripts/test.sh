@@ -13,6 +13,8 @@ step() { printf '\n==> %s   [%s]\n' "$*" "$(date +%T)"; }
 
 step "formatting"
 cargo fmt --all -- --check
+# The fuzz crate is a workspace of its own, which `cargo fmt --all` skips.
+rustfmt --edition 2024 --check fuzz/fuzz_targets/*.rs
 
 step "shape: no import circles, SQL only in repo modules, files within size"
 python3 scripts/check-shape.py

@@ -15,7 +15,9 @@ fuzz_target!(|body: &[u8]| {
         geo: None,
     };
     let mut kept = 0;
-    if let Ok(items) = parse_bulk(body, Some("logs"), &ctx, IngestPolicy::default(), |_| kept += 1) {
+    if let Ok(items) = parse_bulk(body, Some("logs"), &ctx, IngestPolicy::default(), |_| {
+        kept += 1
+    }) {
         assert!(items.len() <= MAX_BULK_ACTIONS);
         assert!(kept <= items.len());
         let answer = bulk_response(&items, 1);

@@ -10,10 +10,17 @@ fuzz_target!(|text: &str| {
             let printed = query.to_string();
             let again = app::query::parse(&printed)
                 .unwrap_or_else(|e| panic!("{text:?} printed as {printed:?}, which fails: {e}"));
-            assert_eq!(again.to_string(), printed, "printing is not stable for {text:?}");
+            assert_eq!(
+                again.to_string(),
+                printed,
+                "printing is not stable for {text:?}"
+            );
         }
         Err(error) => {
-            assert!(error.position <= text.chars().count(), "{error:?} for {text:?}");
+            assert!(
+                error.position <= text.chars().count(),
+                "{error:?} for {text:?}"
+            );
             assert!(!error.message.is_empty());
         }
     }

@@ -9,7 +9,11 @@ fuzz_target!(|bytes: &[u8]| {
     let (frames, _error) = frames_of(bytes);
     let mut total = 0;
     for (frame, _cut) in &frames {
-        assert!(frame.len() <= MAX_MESSAGE, "a frame of {} bytes", frame.len());
+        assert!(
+            frame.len() <= MAX_MESSAGE,
+            "a frame of {} bytes",
+            frame.len()
+        );
         total += frame.len();
         let event = parse_message(frame, chrono::Utc::now());
         assert!(event.is_object());

@@ -14,6 +14,9 @@ fuzz_target!(|text: &str| {
         assert_eq!(value.trim(), value);
     }
     for error in &errors {
-        assert!(error.line >= 1 && error.line <= lines, "{error:?} of {lines} lines");
+        assert!(
+            error.line >= 1 && error.line <= lines,
+            "{error:?} of {lines} lines"
+        );
     }
 });
