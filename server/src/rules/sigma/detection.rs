@@ -61,16 +61,35 @@ pub fn condition_query(expr: &ConditionExpr, rule: &SigmaRule) -> Result<Query, 
     })
 }
 
-/// `selection_*` against a detection name.
+/// `selection_*` against a detection name (`*` is the only wildcard).
+///
+/// Matched greedily with one backtracking point, in time proportional to
+/// the two lengths' product at worst: an imported rule is outside input,
+/// and a recursive match took exponential time on `sel***…***ection_*`
+/// (found by the sigma_import fuzz target).
 pub fn glob_matches(glob: &str, name: &str) -> bool {
-    match glob.split_once('*') {
-        None => glob == name,
-        Some((prefix, rest)) => name.strip_prefix(prefix).is_some_and(|tail| {
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob_matches(rest, &tail[i..]))
-        }),
+    let glob: Vec<char> = glob.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    let (mut g, mut n) = (0, 0);
+    // Where the last `*` was, and how much of the name it has taken so far.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if glob.get(g) == Some(&'*') {
+            g += 1;
+            star = Some((g, n));
+        } else if glob.get(g) == Some(&name[n]) {
+            g += 1;
+            n += 1;
+        } else if let Some((after, taken)) = star {
+            // Let the last `*` take one more character and try again.
+            g = after;
+            n = taken + 1;
+            star = Some((after, taken + 1));
+        } else {
+            return false;
+        }
     }
+    glob[g..].iter().all(|c| *c == '*')
 }
 
 pub fn detection_query(detection: &Detection, rule: &SigmaRule) -> Result<Query, String> {

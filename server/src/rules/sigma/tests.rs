@@ -462,3 +462,34 @@ fn public_rules_import() {
         "at least 98 % import"
     );
 }
+
+#[test]
+fn detection_name_globs_match_like_sigma_and_never_backtrack_exponentially() {
+    use super::detection::glob_matches;
+    for (glob, name, matches) in [
+        ("selection_*", "selection_img", true),
+        ("selection_*", "selection_", true),
+        ("selection_*", "filter_img", false),
+        ("sel*_img", "selection_img", true),
+        ("*_img", "selection_img", true),
+        ("*", "anything", true),
+        ("sel*ion*", "selection_flags", true),
+        ("sel*ion", "selection_flags", false),
+        ("a*b*c", "aXbYc", true),
+        ("a*b*c", "aXbYcZ", false),
+        ("selection", "selection", true),
+        ("selection", "selection_img", false),
+    ] {
+        assert_eq!(glob_matches(glob, name), matches, "{glob} against {name}");
+    }
+    // Found by the sigma_import fuzz target: a condition `all of sel***…***ection_*`
+    // held the importer for minutes (each `*` tried every split).
+    let glob = format!("sel{}ection_*", "*".repeat(130));
+    assert!(glob_matches(&glob, "selection_img"));
+    assert!(!glob_matches(&glob, &"selaction_".repeat(20)));
+    let yaml = format!(
+        "title: t\nlogsource:\n    product: windows\ndetection:\n    selection_img:\n        Image|endswith: '\\\\bitsadmin.exe'\n    selecAion_flags:\n        CommandLine|contains: ' /transfer '\n    condition: all of {glob}\n"
+    );
+    let outcomes = import(&yaml);
+    assert_eq!(outcomes.len(), 1);
+}
