@@ -130,7 +130,7 @@ pub fn highlight(text: &str) -> Vec<Span> {
         }
         i = i.min(chars.len());
         let word: String = chars[start..i].iter().collect();
-        let kind = if matches!(word.as_str(), "AND" | "OR" | "NOT" | "TO" | "&&" | "||") {
+        let kind = if super::parse::is_operator_word(&word) {
             SpanKind::Operator
         } else if !value_here && matches!(chars.get(i), Some(':' | '<' | '>')) {
             SpanKind::Field
@@ -219,7 +219,7 @@ pub fn value_text(value: &str) -> String {
                     '(' | ')' | '[' | ']' | '{' | '}' | '"' | '<' | '>' | '\\' | '*' | '?'
                 )
         })
-        && !matches!(value, "AND" | "OR" | "NOT" | "TO" | "&&" | "||")
+        && !super::parse::is_operator_word(value)
         && !value.starts_with(['-', ':']);
     if plain {
         value.to_owned()
@@ -329,6 +329,8 @@ mod tests {
         assert_eq!(value_text("failed password"), "\"failed password\"");
         assert_eq!(value_text("a\"b"), "\"a\\\"b\"");
         assert_eq!(value_text("OR"), "\"OR\"");
+        assert_eq!(value_text("or"), "\"or\"");
+        assert_eq!(value_text("Not"), "\"Not\"");
         assert_eq!(value_text("-5"), "\"-5\"");
         assert_eq!(value_text(""), "\"\"");
     }

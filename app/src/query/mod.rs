@@ -153,10 +153,14 @@ mod tests {
             "AND binds tighter than OR"
         );
         assert_eq!(
-            parse("and or").unwrap(),
-            Query::And(vec![Query::Text(word("and")), Query::Text(word("or"))]),
-            "operators are upper case"
+            parse("\\and \"or\"").unwrap(),
+            Query::And(vec![
+                Query::Text(word("and")),
+                Query::Text(Term::Phrase("or".into()))
+            ]),
+            "operators in any case, as in KQL; the words escaped or quoted"
         );
+        assert!(parse("and or").is_err());
     }
 
     #[test]
@@ -306,6 +310,46 @@ mod tests {
             assert_eq!(error.position, position, "{text}: {error}");
             assert!(error.message.contains(fragment), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn lowercase_operators_are_operators_as_in_kql() {
+        // Each reads as its capitalised form; before, the lowercase words were
+        // free text, and `or` matched inside "for".
+        for (lower, upper) in [
+            (
+                "event.outcome:failure or user.name:admin",
+                "event.outcome:failure OR user.name:admin",
+            ),
+            (
+                "http.response.status_code >= 400 and http.response.status_code < 500",
+                "http.response.status_code >= 400 AND http.response.status_code < 500",
+            ),
+            ("not user.name:root", "NOT user.name:root"),
+            ("a And b Or NOT c", "a AND b OR NOT c"),
+            ("user.name:(root or admin)", "user.name:(root OR admin)"),
+            (
+                "host.name:web01 and not (a or b)",
+                "host.name:web01 AND NOT (a OR b)",
+            ),
+        ] {
+            assert_eq!(parse(lower).unwrap(), parse(upper).unwrap(), "{lower}");
+        }
+        // The literal word: quoted or escaped, and printed so.
+        for (text, printed) in [
+            ("\"or\"", "\"or\""),
+            ("\\or", "\\or"),
+            ("message:\"not\"", "message:\"not\""),
+            ("oregon", "oregon"),
+            ("android", "android"),
+        ] {
+            let query = parse(text).unwrap();
+            assert_eq!(query.to_string(), printed, "{text}");
+            assert_eq!(parse(&query.to_string()).unwrap(), query, "{text}");
+        }
+        assert!(!is_field_name("or") && !is_field_name("Not") && is_field_name("order"));
+        let error = parse("a or").unwrap_err();
+        assert_eq!(error.position, 4, "{error}");
     }
 
     #[test]

@@ -268,13 +268,7 @@ fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
             parts.push(PatternPart::Literal(literal));
         }
         let keyword = match (&parts[..], escaped_any) {
-            ([PatternPart::Literal(word)], false) => match word.as_str() {
-                "AND" | "&&" => Some(Kind::And),
-                "OR" | "||" => Some(Kind::Or),
-                "NOT" => Some(Kind::Not),
-                "TO" => Some(Kind::To),
-                _ => None,
-            },
+            ([PatternPart::Literal(word)], false) => operator(word),
             _ => None,
         };
         tokens.push(Token {
@@ -660,11 +654,34 @@ impl Parser {
     }
 }
 
+/// The operator an unescaped, unquoted word is. `and`, `or` and `not` are
+/// operators in any case, as in KQL (Kibana's default language), where
+/// Lucene wants capitals: lowercase ones read as words matched `or` inside
+/// "for" and answered plausibly wrong. The literal word needs quotes or a
+/// backslash. A range's `TO` is Lucene's, capitals only.
+fn operator(word: &str) -> Option<Kind> {
+    match word {
+        "&&" => Some(Kind::And),
+        "||" => Some(Kind::Or),
+        "TO" => Some(Kind::To),
+        _ if word.eq_ignore_ascii_case("and") => Some(Kind::And),
+        _ if word.eq_ignore_ascii_case("or") => Some(Kind::Or),
+        _ if word.eq_ignore_ascii_case("not") => Some(Kind::Not),
+        _ => None,
+    }
+}
+
+/// Returns whether `word`, unquoted and unescaped, would be read as an
+/// operator (`AND`, `or`, `Not`, `TO`, `&&`, `||`).
+pub fn is_operator_word(word: &str) -> bool {
+    operator(word).is_some()
+}
+
 /// Returns whether `name` may name a field: letters, digits, `_`, `@`, `-`
 /// and dots between non-empty parts, not starting with `-`, not an operator.
 pub fn is_field_name(name: &str) -> bool {
     !name.is_empty()
-        && !matches!(name, "AND" | "OR" | "NOT" | "TO")
+        && !is_operator_word(name)
         && name.len() <= 200
         && name.split('.').all(|part| {
             !part.is_empty()

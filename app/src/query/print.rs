@@ -115,7 +115,7 @@ fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Resul
         // Only a phrase can be empty.
         return f.write_str("\"\"");
     }
-    if first && matches!(text, "AND" | "OR" | "NOT" | "TO" | "&&" | "||") {
+    if first && super::parse::is_operator_word(text) {
         f.write_char('\\')?;
     }
     for (i, c) in text.chars().enumerate() {
