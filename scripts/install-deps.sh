@@ -79,8 +79,10 @@ if [[ "$mode" == test ]]; then
   pytools=target/pytools
   if [[ ! -x "$pytools/bin/python" ]] || [[ scripts/requirements-test.txt -nt "$pytools/.installed" ]]; then
     say "installing the Python test clients (scripts/requirements-test.txt)"
-    python3 -m venv "$pytools"
-    "$pytools/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+    # --clear: a venv left from another checkout (copied or moved) has
+    # scripts pointing at its old place.
+    python3 -m venv --clear "$pytools"
+    "$pytools/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     touch "$pytools/.installed"
   fi
   # rsyslog cannot be installed beside syslog-ng (Debian's packages conflict):
