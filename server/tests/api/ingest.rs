@@ -247,6 +247,16 @@ async fn millions_of_bad_lines_get_a_short_answer_that_counts_them() {
     assert_eq!(answer.accepted, 0);
 }
 
+/// A transaction whose lock keeps every writer from committing until it ends.
+async fn hold_commits(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE event_batches IN EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    blocker
+}
+
 #[tokio::test]
 async fn a_slow_commit_is_waited_for_never_answered_408() {
     let app = spawn_app_with(
@@ -257,11 +267,7 @@ async fn a_slow_commit_is_waited_for_never_answered_408() {
     let key = ingest_key(&app, "patient").await;
     // The commit cannot finish while this lock is held: longer than the
     // request timeout.
-    let mut blocker = app.pool.begin().await.unwrap();
-    sqlx::query("LOCK TABLE event_batches IN EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_commits(&app).await;
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(2500)).await;
         blocker.commit().await.unwrap();
@@ -304,11 +310,7 @@ async fn the_queue_is_bounded_in_bytes_as_well_as_events() {
     .await;
     let key = ingest_key(&app, "bulky").await;
     // Nothing commits while this lock is held, so what is accepted stays queued.
-    let mut blocker = app.pool.begin().await.unwrap();
-    sqlx::query("LOCK TABLE event_batches IN EXCLUSIVE MODE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = hold_commits(&app).await;
     let first = {
         let (url, key) = (app.url("/api/v1/events/bulk"), key.clone());
         tokio::spawn(async move {
