@@ -89,13 +89,13 @@ fn user_actions(user: &UserSummary, actions: UserActions) -> AnyView {
         (
             "Enable",
             "Confirm enable",
-            format!("Enable {name}? They can sign in again."),
+            "Let them sign in again?".to_owned(),
         )
     } else {
         (
             "Disable",
             "Confirm disable",
-            format!("Disable {name}? Sign-in is refused and every session ends now."),
+            "Refuse sign-in and end every session?".to_owned(),
         )
     };
     let sign_out_name = name.clone();
@@ -116,7 +116,7 @@ fn user_actions(user: &UserSummary, actions: UserActions) -> AnyView {
                 <ConfirmButton
                     label="Sign out"
                     accessible_label=format!("Sign out {sign_out_name} everywhere")
-                    question=format!("End every session of {sign_out_name}?")
+                    question="End every session now?"
                     confirm_label="Confirm sign out"
                     on_confirm=Callback::new(move |()| {
                         actions.sign_out.dispatch((id, sign_out_name.clone()));
