@@ -1,7 +1,9 @@
 //! Searching stored events: the request and answer of `POST /api/v1/search`,
 //! and the time forms analysts type (`now-15m`, RFC 3339).
 
-use chrono::{DateTime, Duration, Utc};
+use crate::query::Warning;
+use crate::query::time::{self, Clock};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,12 +21,19 @@ pub struct SearchRequest {
     /// The query (see `app::query`); empty means everything.
     #[serde(default)]
     pub query: String,
-    /// Start of the time range, inclusive: RFC 3339 or `now-<n><unit>` (default `now-24h`).
+    /// Start of the time range, inclusive: a time as the query language reads
+    /// them — RFC 3339, a date, epoch milliseconds or date math such as
+    /// `now-15m`, `now/d` (default `now-24h`); the range starts where it does.
     #[serde(default)]
     pub from: Option<String>,
-    /// End of the time range, exclusive: RFC 3339, `now` or `now-<n><unit>` (default `now`).
+    /// End of the time range: a time as for `from` (default `now`); the range
+    /// ends where it does, so `now/d` ends today and `2026-12-03` includes that day.
     #[serde(default)]
     pub to: Option<String>,
+    /// The zone of dates, zone-less times and rounding to days in the query
+    /// and the range: `UTC` (default) or an offset such as `+01:00`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// Hits per page, 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]).
     #[serde(default)]
     pub limit: Option<u32>,
@@ -66,6 +75,10 @@ pub struct SearchResponse {
     pub to: DateTime<Utc>,
     /// Server time spent, in milliseconds.
     pub took_ms: u64,
+    /// How parts of the query were read where that may surprise (KQL and
+    /// Lucene differ there), each with its position.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Returns one matching event.
@@ -94,6 +107,10 @@ pub struct HistogramRequest {
     /// End of the range (as in [`SearchRequest`]).
     #[serde(default)]
     pub to: Option<String>,
+    /// The zone of dates, zone-less times and rounding to days in the query
+    /// and the range: `UTC` (default) or an offset such as `+01:00`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// Bucket width in seconds; chosen for about 60 buckets when absent.
     #[serde(default)]
     pub interval: Option<u64>,
@@ -107,6 +124,9 @@ pub struct HistogramResponse {
     pub interval: u64,
     /// The buckets, oldest first; each starts at `ts`.
     pub buckets: Vec<Bucket>,
+    /// As in [`SearchResponse`].
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Returns one histogram bucket.
@@ -132,6 +152,10 @@ pub struct TopRequest {
     /// End of the range (as in [`SearchRequest`]).
     #[serde(default)]
     pub to: Option<String>,
+    /// The zone of dates, zone-less times and rounding to days in the query
+    /// and the range: `UTC` (default) or an offset such as `+01:00`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// The field whose values to count.
     pub field: String,
     /// How many values, 1 to 100 (default 10).
@@ -149,6 +173,9 @@ pub struct TopResponse {
     pub other: u64,
     /// Matching events without the field.
     pub missing: u64,
+    /// As in [`SearchResponse`].
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
 }
 
 /// Returns one frequent value.
@@ -188,6 +215,10 @@ pub struct ExportRequest {
     /// End of the range (as in [`SearchRequest`]).
     #[serde(default)]
     pub to: Option<String>,
+    /// The zone of dates, zone-less times and rounding to days in the query
+    /// and the range: `UTC` (default) or an offset such as `+01:00`.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// NDJSON (whole documents) or CSV (chosen fields).
     #[serde(default)]
     pub format: ExportFormat,
@@ -210,6 +241,7 @@ impl Default for ExportRequest {
             query: String::new(),
             from: None,
             to: None,
+            time_zone: None,
             format: ExportFormat::default(),
             fields: Vec::new(),
             sort: oldest_first(),
@@ -330,12 +362,11 @@ impl SavedSearchRequest {
             ));
         }
         crate::query::parse(&self.query).map_err(|e| ("query", e.to_string()))?;
-        let now = Utc::now();
         for (field, text) in [("from", &self.from), ("to", &self.to)] {
             if text.len() > 64 {
                 return Err((field, "a time is at most 64 characters".into()));
             }
-            resolve_time(text, now).map_err(|e| (field, e.to_string()))?;
+            time::check(text).map_err(|e| (field, e.to_string()))?;
         }
         Ok(SavedSearchRequest {
             name: name.to_owned(),
@@ -347,48 +378,31 @@ impl SavedSearchRequest {
     }
 }
 
-/// Returned when a time cannot be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "'{0}' is not a time: use RFC 3339 (2026-11-29T12:00:00Z), now, or now-<n> with s, m, h, d or w"
-)]
-pub struct TimeError(pub String);
+/// The start (inclusive) and end (exclusive) of a search's time range.
+pub type TimeRange = (DateTime<Utc>, DateTime<Utc>);
 
-/// Returns the instant `text` names, relative to `now`: RFC 3339, `now`, or
-/// `now-<n><unit>` / `now+<n><unit>` with unit `s`, `m`, `h`, `d` or `w`.
-pub fn resolve_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
-    let text = text.trim();
-    let error = || TimeError(text.to_owned());
-    if let Some(rest) = text.strip_prefix("now") {
-        if rest.is_empty() {
-            return Ok(now);
-        }
-        let (sign, amount) = match rest.as_bytes().first() {
-            Some(b'-') => (-1i64, &rest[1..]),
-            Some(b'+') => (1i64, &rest[1..]),
-            _ => return Err(error()),
-        };
-        let unit = amount.chars().last().ok_or_else(error)?;
-        let count: i64 = amount[..amount.len() - unit.len_utf8()]
-            .parse()
-            .map_err(|_| error())?;
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => return Err(error()),
-        };
-        let offset = count
-            .checked_mul(seconds)
-            .filter(|s| s.abs() <= 200 * 365 * 86_400)
-            .ok_or_else(error)?;
-        return Ok(now + Duration::seconds(sign * offset));
+/// Returns the range `from` to `to` names, read against `clock`: from the
+/// start of `from` to the end of `to` when `to` is a whole unit (`now/d` to
+/// `now/d` is today, `2026-12-03` includes that day), and up to (not
+/// including) `to` when it is an instant; on error, the field at fault and why.
+pub fn resolve_range(
+    from: &str,
+    to: &str,
+    clock: &Clock,
+) -> Result<TimeRange, (&'static str, String)> {
+    let start = time::span(from, clock)
+        .map_err(|e| ("from", e.to_string()))?
+        .start;
+    let to_span = time::span(to, clock).map_err(|e| ("to", e.to_string()))?;
+    let end = if to_span.is_instant() {
+        to_span.start
+    } else {
+        to_span.end
+    };
+    if start >= end {
+        return Err(("from", "from must be before to".into()));
     }
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| error())
+    Ok((start, end))
 }
 
 #[cfg(test)]
@@ -405,30 +419,49 @@ mod tests {
     }
 
     #[test]
-    fn relative_and_absolute_times_resolve() {
+    fn ranges_run_from_the_start_of_from_to_the_end_of_to() {
         let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let at = |t: &str| resolve_time(t, now).map(|t| t.to_rfc3339());
-        assert_eq!(at("now").unwrap(), "2026-11-29T12:00:00+00:00");
-        assert_eq!(at("now-15m").unwrap(), "2026-11-29T11:45:00+00:00");
-        assert_eq!(at(" now-24h ").unwrap(), "2026-11-28T12:00:00+00:00");
-        assert_eq!(at("now+1d").unwrap(), "2026-11-30T12:00:00+00:00");
-        assert_eq!(at("now-2w").unwrap(), "2026-11-15T12:00:00+00:00");
+        let clock = Clock::utc(now);
+        let range = |from: &str, to: &str| {
+            resolve_range(from, to, &clock).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()))
+        };
         assert_eq!(
-            at("2026-11-29T10:00:00+02:00").unwrap(),
+            range("2026-11-29T10:01:00Z", "2026-11-29T10:03:00Z").unwrap(),
+            (
+                "2026-11-29T10:01:00+00:00".into(),
+                "2026-11-29T10:03:00+00:00".into()
+            ),
+            "an instant ends the range before it"
+        );
+        assert_eq!(
+            range("now-15m", "now").unwrap(),
+            (
+                "2026-11-29T11:45:00+00:00".into(),
+                "2026-11-29T12:00:00+00:00".into()
+            )
+        );
+        assert_eq!(
+            range("now/d", "now/d").unwrap(),
+            (
+                "2026-11-29T00:00:00+00:00".into(),
+                "2026-11-30T00:00:00+00:00".into()
+            )
+        );
+        assert_eq!(
+            range("2026-11-01", "2026-11-28").unwrap(),
+            (
+                "2026-11-01T00:00:00+00:00".into(),
+                "2026-11-29T00:00:00+00:00".into()
+            )
+        );
+        assert_eq!(
+            range("2026-11-29T10:00:00+02:00", "now").unwrap().0,
             "2026-11-29T08:00:00+00:00"
         );
-        for bad in [
-            "",
-            "now-",
-            "now-5",
-            "now-5y",
-            "now*5m",
-            "yesterday",
-            "now-99999999999d",
-        ] {
-            assert!(at(bad).is_err(), "{bad}");
-        }
+        assert_eq!(range("now", "now-1h").unwrap_err().0, "from");
+        assert_eq!(range("yesterday", "now").unwrap_err().0, "from");
+        assert_eq!(range("now-1h", "now-").unwrap_err().0, "to");
     }
 }

@@ -234,7 +234,11 @@ impl Query {
             Query::And(parts) => group(parts, true),
             Query::Or(parts) => group(parts, false),
             Query::Not(inner) => Query::Not(Box::new(inner.normalized())),
-            Query::Text(term) => Query::Text(term.normalized()),
+            Query::Text(term) => match term.normalized() {
+                // `*` alone is every event, as in Kibana.
+                Term::Pattern(parts) if parts == [PatternPart::AnyChars] => Query::All,
+                term => Query::Text(term),
+            },
             Query::Field { field, test } => Query::Field {
                 field,
                 test: match test {
@@ -260,6 +264,7 @@ fn group(parts: Vec<Query>, and: bool) -> Query {
         match (part, and) {
             (Query::And(inner), true) | (Query::Or(inner), false) => flat.extend(inner),
             (Query::All, true) => {}
+            (Query::All, false) => return Query::All,
             (other, _) => flat.push(other),
         }
     }

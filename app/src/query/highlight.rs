@@ -130,7 +130,7 @@ pub fn highlight(text: &str) -> Vec<Span> {
         }
         i = i.min(chars.len());
         let word: String = chars[start..i].iter().collect();
-        let kind = if super::parse::is_operator_word(&word) {
+        let kind = if super::lex::is_operator_word(&word) {
             SpanKind::Operator
         } else if !value_here && matches!(chars.get(i), Some(':' | '<' | '>')) {
             SpanKind::Field
@@ -219,8 +219,18 @@ pub fn value_text(value: &str) -> String {
                     '(' | ')' | '[' | ']' | '{' | '}' | '"' | '<' | '>' | '\\' | '*' | '?'
                 )
         })
-        && !super::parse::is_operator_word(value)
-        && !value.starts_with(['-', ':']);
+        && !super::lex::is_operator_word(value)
+        && !value.starts_with(['-', ':'])
+        // Whatever else the lexer reads as syntax (`~`, `^`, `/…/`, `!=`).
+        && super::parse(&format!("f:{value}")).is_ok_and(|query| {
+            query
+                == super::Query::Field {
+                    field: "f".into(),
+                    test: super::Test::Matches {
+                        term: super::Term::Word(value.to_owned()),
+                    },
+                }
+        });
     if plain {
         value.to_owned()
     } else {

@@ -36,12 +36,21 @@
 
 mod ast;
 mod highlight;
+mod lex;
+mod lucene;
 mod parse;
 mod print;
+mod problem;
+pub mod time;
+
+#[cfg(test)]
+mod conformance;
 
 pub use ast::{Bound, Operator, PatternPart, Query, Term, Test};
 pub use highlight::{Completing, Span, SpanKind, completing, highlight, value_text};
-pub use parse::{MAX_DEPTH, MAX_LENGTH, QueryError, is_field_name, parse};
+pub use parse::{
+    MAX_DEPTH, MAX_LENGTH, Parsed, QueryError, Warning, is_field_name, parse, parse_with_warnings,
+};
 
 #[cfg(test)]
 mod tests {
@@ -373,7 +382,6 @@ mod tests {
             Just("message".to_owned()),
             Just("host.name".to_owned()),
             Just("source.ip".to_owned()),
-            Just("@timestamp".to_owned()),
             "[a-z_@][a-z0-9_-]{0,5}(\\.[a-z0-9_@-]{1,5}){0,2}".prop_filter(
                 "not an operator",
                 |n| !matches!(n.as_str(), "AND" | "OR" | "NOT" | "TO")
@@ -452,8 +460,37 @@ mod tests {
         ]
     }
 
+    /// The event time takes times only.
+    fn times() -> impl Strategy<Value = Query> {
+        let time = prop_oneof![
+            Just("now"),
+            Just("now-1h"),
+            Just("now-1d/d"),
+            Just("2026-12-03"),
+            Just("2026-12-03T10:00:00Z"),
+            Just("1795946700000"),
+        ]
+        .prop_map(str::to_owned);
+        let bound = prop::option::of(
+            (time.clone(), any::<bool>()).prop_map(|(value, inclusive)| Bound { value, inclusive }),
+        );
+        prop_oneof![
+            time.prop_map(|t| Query::Field {
+                field: "@timestamp".into(),
+                test: Test::Matches {
+                    term: Term::Word(t)
+                }
+            }),
+            (bound.clone(), bound).prop_map(|(lower, upper)| Query::Field {
+                field: "@timestamp".into(),
+                test: Test::Range { lower, upper }
+            }),
+        ]
+    }
+
     fn queries() -> impl Strategy<Value = Query> {
         let leaf = prop_oneof![
+            times(),
             terms().prop_map(Query::Text),
             (field_names(), tests()).prop_map(|(field, test)| Query::Field { field, test }),
         ];

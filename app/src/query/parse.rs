@@ -1,31 +1,38 @@
 //! From query text to a [`Query`], or a positioned error; never a panic.
 
 use super::ast::{Bound, Operator, PatternPart, Query, Term, Test};
-use serde::{Deserialize, Serialize};
+use super::lex::{Comparison, Kind, Token, describe, is_operator_word, lex};
+use super::lucene::lucene_regex;
+pub use super::problem::{QueryError, Warning};
 
 /// The longest query accepted, in characters.
 pub const MAX_LENGTH: usize = 10_000;
 /// The deepest nesting of groups and `NOT`s accepted.
 pub const MAX_DEPTH: usize = 64;
 
-/// Returned when query text cannot be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[error("{message} (at character {position})")]
-pub struct QueryError {
-    /// Where the problem is: a character index (not a byte offset) into the text.
-    pub position: usize,
-    /// What is wrong, for a person.
-    pub message: String,
+/// A parsed query and the warnings about how it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The query.
+    pub query: Query,
+    /// In order of position.
+    pub warnings: Vec<Warning>,
 }
 
 /// Parses `text`; an empty or blank query is [`Query::All`].
 pub fn parse(text: &str) -> Result<Query, QueryError> {
+    parse_with_warnings(text).map(|parsed| parsed.query)
+}
+
+/// Parses `text`, also saying where it was read in a way that may surprise.
+pub fn parse_with_warnings(text: &str) -> Result<Parsed, QueryError> {
     let length = text.chars().count();
     if length > MAX_LENGTH {
         return Err(QueryError {
             position: MAX_LENGTH,
-            message: format!("the query is longer than {MAX_LENGTH} characters"),
+            message: format!(
+                "the query is longer than {MAX_LENGTH} characters (for a long list of values, use a watchlist: field|in:slug)"
+            ),
         });
     }
     // Postgres text cannot hold NUL, so no stored event contains one; a
@@ -36,14 +43,19 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             message: "the query contains a NUL character, which no event can contain".into(),
         });
     }
-    let tokens = lex(text)?;
+    let (tokens, warnings) = lex(text)?;
     let mut parser = Parser {
         tokens,
         at: 0,
         depth: 0,
+        warnings,
+        implicit_warned: false,
     };
     if parser.peek().kind == Kind::End {
-        return Ok(Query::All);
+        return Ok(Parsed {
+            query: Query::All,
+            warnings: Vec::new(),
+        });
     }
     let query = parser.or_expr()?;
     let next = parser.peek();
@@ -58,235 +70,22 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         return Err(QueryError {
             position: length,
             message: format!(
-                "the query is longer than {MAX_LENGTH} characters when written out in full"
+                "the query is longer than {MAX_LENGTH} characters when written out in full (for a long list of values, use a watchlist: field|in:slug)"
             ),
         });
     }
-    Ok(query)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Comparison {
-    Greater,
-    GreaterOrEqual,
-    Less,
-    LessOrEqual,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Open,
-    Close,
-    OpenInclusive,
-    CloseInclusive,
-    OpenExclusive,
-    CloseExclusive,
-    Colon,
-    Compare(Comparison),
-    And,
-    Or,
-    Not,
-    To,
-    Minus,
-    /// An unquoted word: its pieces, and whether it is a bare operator word.
-    Word(Vec<PatternPart>),
-    Phrase(String),
-    End,
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    kind: Kind,
-    /// Character index of the token's start.
-    position: usize,
-}
-
-fn describe(kind: &Kind) -> String {
-    match kind {
-        Kind::Open => "'('".into(),
-        Kind::Close => "')'".into(),
-        Kind::OpenInclusive => "'['".into(),
-        Kind::CloseInclusive => "']'".into(),
-        Kind::OpenExclusive => "'{'".into(),
-        Kind::CloseExclusive => "'}'".into(),
-        Kind::Colon => "':'".into(),
-        Kind::Compare(_) => "a comparison".into(),
-        Kind::And => "AND".into(),
-        Kind::Or => "OR".into(),
-        Kind::Not => "NOT".into(),
-        Kind::To => "TO".into(),
-        Kind::Minus => "'-'".into(),
-        Kind::Word(parts) => format!("'{}'", Term::Pattern(parts.clone()).text()),
-        Kind::Phrase(text) => format!("\"{text}\""),
-        Kind::End => "the end of the query".into(),
-    }
-}
-
-/// Characters that end an unquoted word (unless escaped). Where a value is
-/// expected a colon does not, so times and IPv6 addresses need no quotes.
-fn ends_word(c: char, value: bool) -> bool {
-    c.is_whitespace()
-        || matches!(c, '(' | ')' | '[' | ']' | '{' | '}' | '"' | '<' | '>')
-        || (c == ':' && !value)
-}
-
-fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens: Vec<Token> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let position = i;
-        let single = match c {
-            '(' => Some(Kind::Open),
-            ')' => Some(Kind::Close),
-            '[' => Some(Kind::OpenInclusive),
-            ']' => Some(Kind::CloseInclusive),
-            '{' => Some(Kind::OpenExclusive),
-            '}' => Some(Kind::CloseExclusive),
-            ':' => Some(Kind::Colon),
-            _ => None,
-        };
-        if let Some(kind) = single {
-            tokens.push(Token { kind, position });
-            i += 1;
-            continue;
-        }
-        if c == '<' || c == '>' {
-            let or_equal = chars.get(i + 1) == Some(&'=');
-            let comparison = match (c, or_equal) {
-                ('>', true) => Comparison::GreaterOrEqual,
-                ('>', false) => Comparison::Greater,
-                ('<', true) => Comparison::LessOrEqual,
-                _ => Comparison::Less,
-            };
-            tokens.push(Token {
-                kind: Kind::Compare(comparison),
-                position,
-            });
-            i += if or_equal { 2 } else { 1 };
-            continue;
-        }
-        if c == '"' {
-            let mut phrase = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => {
-                        return Err(QueryError {
-                            position,
-                            message: "this quote is never closed".into(),
-                        });
-                    }
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some('\\') => match chars.get(i + 1) {
-                        Some(next) => {
-                            phrase.push(*next);
-                            i += 2;
-                        }
-                        None => {
-                            return Err(QueryError {
-                                position: i,
-                                message: "a backslash at the end escapes nothing".into(),
-                            });
-                        }
-                    },
-                    Some(other) => {
-                        phrase.push(*other);
-                        i += 1;
-                    }
-                }
-            }
-            tokens.push(Token {
-                kind: Kind::Phrase(phrase),
-                position,
-            });
-            continue;
-        }
-        // `-` before a term negates it, except where a value is expected.
-        let value_expected = matches!(
-            tokens.last().map(|t| &t.kind),
-            Some(
-                Kind::Colon
-                    | Kind::Compare(_)
-                    | Kind::To
-                    | Kind::OpenInclusive
-                    | Kind::OpenExclusive
-            )
-        );
-        if c == '-' && !value_expected && chars.get(i + 1).is_some_and(|next| !next.is_whitespace())
-        {
-            tokens.push(Token {
-                kind: Kind::Minus,
-                position,
-            });
-            i += 1;
-            continue;
-        }
-        let mut parts: Vec<PatternPart> = Vec::new();
-        let mut literal = String::new();
-        let mut escaped_any = false;
-        while let Some(&c) = chars.get(i) {
-            if ends_word(c, value_expected) {
-                break;
-            }
-            match c {
-                '\\' => {
-                    let Some(next) = chars.get(i + 1) else {
-                        return Err(QueryError {
-                            position: i,
-                            message: "a backslash at the end escapes nothing".into(),
-                        });
-                    };
-                    literal.push(*next);
-                    escaped_any = true;
-                    i += 2;
-                    continue;
-                }
-                '*' | '?' => {
-                    if !literal.is_empty() {
-                        parts.push(PatternPart::Literal(std::mem::take(&mut literal)));
-                    }
-                    parts.push(if c == '*' {
-                        PatternPart::AnyChars
-                    } else {
-                        PatternPart::AnyChar
-                    });
-                }
-                _ => literal.push(c),
-            }
-            i += 1;
-        }
-        if !literal.is_empty() {
-            parts.push(PatternPart::Literal(literal));
-        }
-        let keyword = match (&parts[..], escaped_any) {
-            ([PatternPart::Literal(word)], false) => operator(word),
-            _ => None,
-        };
-        tokens.push(Token {
-            kind: keyword.unwrap_or(Kind::Word(parts)),
-            position,
-        });
-    }
-    tokens.push(Token {
-        kind: Kind::End,
-        position: chars.len(),
-    });
-    Ok(tokens)
+    let mut warnings = parser.warnings;
+    warnings.sort_by_key(|w| w.position);
+    Ok(Parsed { query, warnings })
 }
 
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
     depth: usize,
+    warnings: Vec<Warning>,
+    /// Whether terms side by side were already warned about (once is enough).
+    implicit_warned: bool,
 }
 
 impl Parser {
@@ -342,8 +141,25 @@ impl Parser {
                     parts.push(self.unary()?);
                 }
                 // Terms side by side must all match.
-                Kind::Word(_) | Kind::Phrase(_) | Kind::Open | Kind::Not | Kind::Minus => {
-                    parts.push(self.unary()?);
+                Kind::Word(_)
+                | Kind::Phrase(_)
+                | Kind::Open
+                | Kind::Not
+                | Kind::Minus
+                | Kind::Plus => {
+                    let position = self.peek().position;
+                    let part = self.unary()?;
+                    let fielded = |q: &Query| !matches!(q, Query::Text(_) | Query::All);
+                    if !self.implicit_warned
+                        && (fielded(&part) || parts.last().is_some_and(fielded))
+                    {
+                        self.implicit_warned = true;
+                        self.warnings.push(Warning {
+                            position,
+                            message: "terms side by side are read as AND: KQL wants an operator here and Lucene would read OR; write AND or OR".into(),
+                        });
+                    }
+                    parts.push(part);
                 }
                 _ => break,
             }
@@ -357,6 +173,10 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Query, QueryError> {
         let token = self.peek();
+        if token.kind == Kind::Plus {
+            self.advance();
+            return self.primary();
+        }
         if matches!(token.kind, Kind::Not | Kind::Minus) {
             self.advance();
             self.deeper(token.position)?;
@@ -387,9 +207,44 @@ impl Parser {
                 Ok(inner)
             }
             Kind::Phrase(text) => Ok(Query::Text(Term::Phrase(text))),
+            // `*` and `*:*` are everything, as in Kibana.
+            Kind::Word(parts) if parts == [PatternPart::AnyChars] => {
+                if self.peek().kind == Kind::Colon {
+                    self.advance();
+                    let value = self.advance();
+                    if value.kind != Kind::Word(vec![PatternPart::AnyChars]) {
+                        return Err(QueryError {
+                            position: token.position,
+                            message: "'*' is not a field name: *:* means every event".into(),
+                        });
+                    }
+                }
+                Ok(Query::All)
+            }
+            Kind::Word(parts)
+                if parts == [PatternPart::Literal("_exists_".into())]
+                    && self.peek().kind == Kind::Colon =>
+            {
+                self.advance();
+                let name = self.advance();
+                match name.kind {
+                    Kind::Word(parts) => Ok(Query::Field {
+                        field: field_name(&parts, name.position)?,
+                        test: Test::Exists,
+                    }),
+                    other => Err(self.unexpected(
+                        Token {
+                            kind: other,
+                            position: name.position,
+                        },
+                        "a field name after '_exists_:'",
+                    )),
+                }
+            }
             Kind::Word(parts) => match self.peek().kind {
                 Kind::Colon => {
                     let (field, modifiers) = field_spec(&parts, token.position)?;
+                    let field = self.elasticsearch_field(field, token.position);
                     self.advance();
                     self.field_value(field, modifiers)
                 }
@@ -401,45 +256,9 @@ impl Parser {
                             message: "modifiers go with ':', not with a comparison".into(),
                         });
                     }
+                    let field = self.elasticsearch_field(field, token.position);
                     self.advance();
-                    let value = self.bound_value()?.ok_or_else(|| QueryError {
-                        position: token.position,
-                        message: "a comparison needs a value, not *".into(),
-                    })?;
-                    let (lower, upper) = match comparison {
-                        Comparison::Greater => (
-                            Some(Bound {
-                                value,
-                                inclusive: false,
-                            }),
-                            None,
-                        ),
-                        Comparison::GreaterOrEqual => (
-                            Some(Bound {
-                                value,
-                                inclusive: true,
-                            }),
-                            None,
-                        ),
-                        Comparison::Less => (
-                            None,
-                            Some(Bound {
-                                value,
-                                inclusive: false,
-                            }),
-                        ),
-                        Comparison::LessOrEqual => (
-                            None,
-                            Some(Bound {
-                                value,
-                                inclusive: true,
-                            }),
-                        ),
-                    };
-                    Ok(Query::Field {
-                        field,
-                        test: Test::Range { lower, upper },
-                    })
+                    self.comparison(field, comparison, token.position)
                 }
                 _ => Ok(Query::Text(Term::Pattern(parts))),
             },
@@ -451,6 +270,74 @@ impl Parser {
                 "a search term, a field or '('",
             )),
         }
+    }
+
+    /// Elasticsearch's metadata fields, which Vigil's events do not have.
+    fn elasticsearch_field(&mut self, field: String, position: usize) -> String {
+        match field.as_str() {
+            "_id" => {
+                self.warnings.push(Warning {
+                    position,
+                    message: "_id is Elasticsearch's document id: read as event.id, Vigil's".into(),
+                });
+                "event.id".into()
+            }
+            "_index" => {
+                self.warnings.push(Warning {
+                    position,
+                    message: "_index is Elasticsearch's: Vigil has no indices, and no event has this field; use event.dataset or data_stream.dataset".into(),
+                });
+                field
+            }
+            _ => field,
+        }
+    }
+
+    /// After `field >=` (or Lucene's `field:>=`): the bound.
+    fn comparison(
+        &mut self,
+        field: String,
+        comparison: Comparison,
+        position: usize,
+    ) -> Result<Query, QueryError> {
+        let value = self.bound_value(&field)?.ok_or_else(|| QueryError {
+            position,
+            message: "a comparison needs a value, not *".into(),
+        })?;
+        let (lower, upper) = match comparison {
+            Comparison::Greater => (
+                Some(Bound {
+                    value,
+                    inclusive: false,
+                }),
+                None,
+            ),
+            Comparison::GreaterOrEqual => (
+                Some(Bound {
+                    value,
+                    inclusive: true,
+                }),
+                None,
+            ),
+            Comparison::Less => (
+                None,
+                Some(Bound {
+                    value,
+                    inclusive: false,
+                }),
+            ),
+            Comparison::LessOrEqual => (
+                None,
+                Some(Bound {
+                    value,
+                    inclusive: true,
+                }),
+            ),
+        };
+        Ok(Query::Field {
+            field,
+            test: Test::Range { lower, upper },
+        })
     }
 
     /// After `field:`: a value, `*`, a range, or a list of values; with
@@ -487,8 +374,50 @@ impl Parser {
                     test: Test::Exists,
                 })
             }
+            Kind::Compare(comparison) => {
+                self.advance();
+                self.comparison(field, comparison, token.position)
+            }
+            Kind::Regex(ref text) => {
+                self.advance();
+                let pattern = lucene_regex(text, token.position, &mut self.warnings)?;
+                Ok(Query::Field {
+                    field,
+                    test: Test::Compare {
+                        op: Operator::Regex,
+                        term: Term::Phrase(pattern),
+                        cased: true,
+                    },
+                })
+            }
             Kind::Word(_) | Kind::Phrase(_) => {
-                let term = self.term()?;
+                let mut term = self.term()?;
+                if let Term::Pattern(parts) = &mut term {
+                    // KQL reads an unquoted value on over spaces, up to an
+                    // operator, a bracket or the next `field:`.
+                    let mut joined = false;
+                    while let Kind::Word(next) = self.peek().kind {
+                        let after = &self.tokens[(self.at + 1).min(self.tokens.len() - 1)];
+                        if matches!(after.kind, Kind::Colon | Kind::Compare(_)) {
+                            break;
+                        }
+                        self.advance();
+                        parts.push(PatternPart::Literal(" ".into()));
+                        parts.extend(next);
+                        joined = true;
+                    }
+                    if joined {
+                        let value = Term::Pattern(parts.clone()).normalized();
+                        self.warnings.push(Warning {
+                            position: token.position,
+                            message: format!(
+                                "read as one value, {field}:{}, as KQL reads words after a field; Lucene would search the later words on their own (write AND between them for that)",
+                                Term::Phrase(value.text())
+                            ),
+                        });
+                    }
+                }
+                time_value(&field, &term, token.position)?;
                 Ok(Query::Field {
                     field,
                     test: Test::Matches { term },
@@ -560,6 +489,14 @@ impl Parser {
         modifiers: Option<(Operator, bool)>,
     ) -> Result<Query, QueryError> {
         let token = self.peek();
+        // `tags:(ssh AND NOT test)`: NOT inside a list negates one value.
+        if matches!(token.kind, Kind::Not | Kind::Minus) {
+            self.advance();
+            self.deeper(token.position)?;
+            let inner = self.list_value(field, modifiers)?;
+            self.depth -= 1;
+            return Ok(Query::Not(Box::new(inner)));
+        }
         if let Some(modifiers) = modifiers {
             return match token.kind {
                 Kind::Word(_) | Kind::Phrase(_) => {
@@ -577,10 +514,14 @@ impl Parser {
                     test: Test::Exists,
                 })
             }
-            Kind::Word(_) | Kind::Phrase(_) => Ok(Query::Field {
-                field: field.to_owned(),
-                test: Test::Matches { term: self.term()? },
-            }),
+            Kind::Word(_) | Kind::Phrase(_) => {
+                let term = self.term()?;
+                time_value(field, &term, token.position)?;
+                Ok(Query::Field {
+                    field: field.to_owned(),
+                    test: Test::Matches { term },
+                })
+            }
             _ => Err(self.unexpected(token, "a value")),
         }
     }
@@ -601,18 +542,21 @@ impl Parser {
     }
 
     /// A range bound: a word or phrase, or `*` (open, returned as None).
-    fn bound_value(&mut self) -> Result<Option<String>, QueryError> {
+    fn bound_value(&mut self, field: &str) -> Result<Option<String>, QueryError> {
         let token = self.advance();
+        let checked = |text: String| {
+            time_value(field, &Term::Word(text.clone()), token.position).map(|()| Some(text))
+        };
         match token.kind {
             Kind::Word(parts) if parts == [PatternPart::AnyChars] => Ok(None),
             Kind::Word(parts) => match Term::Pattern(parts).normalized() {
-                Term::Word(text) => Ok(Some(text)),
+                Term::Word(text) => checked(text),
                 _ => Err(QueryError {
                     position: token.position,
                     message: "wildcards cannot be range bounds".into(),
                 }),
             },
-            Kind::Phrase(text) => Ok(Some(text)),
+            Kind::Phrase(text) => checked(text),
             other => Err(self.unexpected(
                 Token {
                     kind: other,
@@ -626,12 +570,12 @@ impl Parser {
     fn range(&mut self, field: String) -> Result<Query, QueryError> {
         let open = self.advance();
         let lower_inclusive = open.kind == Kind::OpenInclusive;
-        let lower = self.bound_value()?;
+        let lower = self.bound_value(&field)?;
         let to = self.advance();
         if to.kind != Kind::To {
             return Err(self.unexpected(to, "TO between the bounds"));
         }
-        let upper = self.bound_value()?;
+        let upper = self.bound_value(&field)?;
         let close = self.advance();
         let upper_inclusive = match close.kind {
             Kind::CloseInclusive => true,
@@ -652,29 +596,6 @@ impl Parser {
             },
         })
     }
-}
-
-/// The operator an unescaped, unquoted word is. `and`, `or` and `not` are
-/// operators in any case, as in KQL (Kibana's default language), where
-/// Lucene wants capitals: lowercase ones read as words matched `or` inside
-/// "for" and answered plausibly wrong. The literal word needs quotes or a
-/// backslash. A range's `TO` is Lucene's, capitals only.
-fn operator(word: &str) -> Option<Kind> {
-    match word {
-        "&&" => Some(Kind::And),
-        "||" => Some(Kind::Or),
-        "TO" => Some(Kind::To),
-        _ if word.eq_ignore_ascii_case("and") => Some(Kind::And),
-        _ if word.eq_ignore_ascii_case("or") => Some(Kind::Or),
-        _ if word.eq_ignore_ascii_case("not") => Some(Kind::Not),
-        _ => None,
-    }
-}
-
-/// Returns whether `word`, unquoted and unescaped, would be read as an
-/// operator (`AND`, `or`, `Not`, `TO`, `&&`, `||`).
-pub fn is_operator_word(word: &str) -> bool {
-    operator(word).is_some()
 }
 
 /// Returns whether `name` may name a field: letters, digits, `_`, `@`, `-`
@@ -842,5 +763,27 @@ fn field_name(parts: &[PatternPart], position: usize) -> Result<String, QueryErr
                 Term::Pattern(parts.to_vec()).text()
             ),
         }),
+    }
+}
+
+/// Checks a value of `@timestamp`: a time as [`super::time`] reads them,
+/// never a wildcard (before, `@timestamp:yesterday` quietly matched nothing).
+fn time_value(field: &str, term: &Term, position: usize) -> Result<(), QueryError> {
+    if field != "@timestamp" {
+        return Ok(());
+    }
+    match term.clone().normalized() {
+        Term::Pattern(_) => Err(QueryError {
+            position,
+            message:
+                "wildcards do not apply to times: write @timestamp:2026-12 for a month, or a range"
+                    .into(),
+        }),
+        Term::Word(text) | Term::Phrase(text) => {
+            super::time::check(&text).map_err(|e| QueryError {
+                position,
+                message: e.to_string(),
+            })
+        }
     }
 }

@@ -66,7 +66,10 @@ fn joined(
 }
 
 fn grouped(f: &mut fmt::Formatter<'_>, query: &Query, group: bool) -> fmt::Result {
-    if group {
+    if *query == Query::All {
+        // Only the whole query may be empty text.
+        f.write_char('*')
+    } else if group {
         write!(f, "({query})")
     } else {
         write!(f, "{query}")
@@ -115,16 +118,33 @@ fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Resul
         // Only a phrase can be empty.
         return f.write_str("\"\"");
     }
-    if first && super::parse::is_operator_word(text) {
+    if first && super::lex::is_operator_word(text) {
         f.write_char('\\')?;
     }
+    // A leading slash closed by another at the end would read as Lucene's
+    // `/regex/` after a field.
+    let regex_like = first && text.len() > 2 && text.starts_with('/') && text.ends_with('/');
     for (i, c) in text.chars().enumerate() {
         let special = c.is_whitespace()
             || matches!(
                 c,
-                '\\' | '(' | ')' | '[' | ']' | '{' | '}' | ':' | '"' | '*' | '?' | '<' | '>'
+                '\\' | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | ':'
+                    | '"'
+                    | '*'
+                    | '?'
+                    | '<'
+                    | '>'
+                    | '~'
+                    | '^'
             )
-            || (first && i == 0 && c == '-');
+            || (first && i == 0 && matches!(c, '-' | '!' | '+'))
+            || (regex_like && i == 0);
         if special {
             f.write_char('\\')?;
         }

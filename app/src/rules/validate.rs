@@ -258,6 +258,11 @@ impl Errors {
 
     fn query(&mut self, field: &str, text: &str) {
         match query::parse(text) {
+            Ok(parsed) if query::time::relative(&parsed) => self.errors.push(RuleError {
+                field: field.to_owned(),
+                message: "a rule reads each event as it arrives: a time relative to now (now-1h) means nothing there; use an absolute time, @timestamp|hour, or the rule's window".into(),
+                position: text.find("now").map(|byte| text[..byte].chars().count()),
+            }),
             Ok(parsed) => {
                 self.queries.insert(field.to_owned(), parsed);
             }

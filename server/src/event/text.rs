@@ -27,6 +27,36 @@ pub fn number_of(value: &Value) -> Option<f64> {
     }
 }
 
+/// The number a string holds, read as search's SQL reads it
+/// ([`crate::search::compile::NUMERIC_TEXT`]): blanks and tabs around,
+/// an optional sign, digits with an optional point, an exponent of at most
+/// three digits. None when it is not one (infinite when it overflows a
+/// float; Postgres' numeric holds it, and it compares the same).
+pub fn numeric(text: &str) -> Option<f64> {
+    let core = text.trim_matches([' ', '\t']);
+    let unsigned = core.strip_prefix(['-', '+']).unwrap_or(core);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits(whole)
+        && fraction.is_none_or(digits)
+        && (!whole.is_empty() || fraction.is_some_and(|f| !f.is_empty()));
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        (1..=3).contains(&e.len()) && digits(e)
+    });
+    if !mantissa_ok || !exponent_ok {
+        return None;
+    }
+    core.parse::<f64>().ok()
+}
+
 /// A value as the text a column holds: trimmed, the first of an array, never empty.
 pub fn scalar_text(value: &Value) -> Option<String> {
     scalar_str(value).map(Cow::into_owned)

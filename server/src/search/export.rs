@@ -6,7 +6,7 @@
 //! of fixed size; the response body reads the other end. A slow client
 //! therefore slows the query down instead of letting the server buffer.
 
-use super::{parse_query, repo, time_range};
+use super::{clock, parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::Principal;
@@ -100,8 +100,9 @@ async fn stream_export(
     principal: Principal,
     request: ExportRequest,
 ) -> Result<Response, ApiError> {
-    let query = parse_query(&request.query)?;
-    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let clock = clock(request.time_zone.as_deref())?;
+    let (query, _) = parse_query(&request.query, &clock)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref(), &clock)?;
     let fields: Vec<String> = if request.fields.is_empty() {
         DEFAULT_EXPORT_FIELDS
             .iter()

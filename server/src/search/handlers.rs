@@ -2,7 +2,7 @@
 //! default), `/search/histogram` (counts over time) and `/search/top` (the
 //! most frequent values of a field).
 
-use super::{parse_query, repo, time_range};
+use super::{clock, parse_query, repo, time_range};
 use crate::audit::{AuditRecord, RequestContext, repo as audit_repo};
 use crate::auth::Access;
 use crate::auth::Principal;
@@ -93,8 +93,9 @@ pub async fn search_events(
     AppJson(request): AppJson<SearchRequest>,
 ) -> Result<AppJson<SearchResponse>, ApiError> {
     let started = Instant::now();
-    let query = parse_query(&request.query)?;
-    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let clock = clock(request.time_zone.as_deref())?;
+    let (query, warnings) = parse_query(&request.query, &clock)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref(), &clock)?;
     let limit = request.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::validation(
@@ -151,6 +152,7 @@ pub async fn search_events(
         from,
         to,
         took_ms: started.elapsed().as_millis() as u64,
+        warnings,
     }))
 }
 
@@ -165,8 +167,9 @@ pub async fn histogram(
     principal: Principal,
     AppJson(request): AppJson<HistogramRequest>,
 ) -> Result<AppJson<HistogramResponse>, ApiError> {
-    let query = parse_query(&request.query)?;
-    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let clock = clock(request.time_zone.as_deref())?;
+    let (query, warnings) = parse_query(&request.query, &clock)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref(), &clock)?;
     let span = (to - from).num_seconds().max(1) as u64;
     let interval = match request.interval {
         Some(0) => {
@@ -212,7 +215,11 @@ pub async fn histogram(
         }
         start += width;
     }
-    Ok(AppJson(HistogramResponse { interval, buckets }))
+    Ok(AppJson(HistogramResponse {
+        interval,
+        buckets,
+        warnings,
+    }))
 }
 
 /// `POST /api/v1/search/top`.
@@ -223,8 +230,9 @@ pub async fn top_values(
     principal: Principal,
     AppJson(request): AppJson<TopRequest>,
 ) -> Result<AppJson<TopResponse>, ApiError> {
-    let query = parse_query(&request.query)?;
-    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref())?;
+    let clock = clock(request.time_zone.as_deref())?;
+    let (query, warnings) = parse_query(&request.query, &clock)?;
+    let (from, to) = time_range(request.from.as_deref(), request.to.as_deref(), &clock)?;
     if !app::query::is_field_name(&request.field) {
         return Err(ApiError::validation("field", "not a field name"));
     }
@@ -265,6 +273,7 @@ pub async fn top_values(
         values: top,
         other: present.saturating_sub(shown),
         missing: missing.max(0) as u64,
+        warnings,
     }))
 }
 
@@ -287,7 +296,7 @@ pub async fn list_fields(
     State(state): State<AppState>,
     crate::error::AppQuery(range): crate::error::AppQuery<FieldsQuery>,
 ) -> Result<AppJson<FieldsResponse>, ApiError> {
-    let (from, to) = time_range(range.from.as_deref(), range.to.as_deref())?;
+    let (from, to) = time_range(range.from.as_deref(), range.to.as_deref(), &clock(None)?)?;
     let mut tx = repo::begin_bounded(&state.pool, STATEMENT_TIMEOUT).await?;
     let documents = repo::fetch_recent_documents(&mut tx, from, to, FIELD_SAMPLE)
         .await

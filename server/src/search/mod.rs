@@ -9,16 +9,38 @@ pub mod saved;
 
 use crate::error::ApiError;
 use app::ErrorCode;
-use app::search::resolve_time;
+use app::query::time::{self, Clock};
+use app::query::{Query, Warning};
 use chrono::{DateTime, Utc};
 
-/// Returns the query's condition, or a 400 `bad_query` with the position.
-pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
+/// Returns the present and the request's time zone (`UTC` by default, or
+/// an offset such as `+01:00`), against which its times are read.
+pub fn clock(time_zone: Option<&str>) -> Result<Clock, ApiError> {
+    let zone = time::zone(time_zone.unwrap_or("UTC")).ok_or_else(|| {
+        ApiError::validation(
+            "time_zone",
+            "a time zone is UTC or an offset such as +01:00",
+        )
+    })?;
+    Ok(Clock {
+        now: Utc::now(),
+        zone,
+    })
+}
+
+/// Returns the query's condition, its times read against `clock`, and the
+/// warnings on how it was read; or a 400 `bad_query` with the position.
+pub fn parse_query(text: &str, clock: &Clock) -> Result<(Query, Vec<Warning>), ApiError> {
     let bad = |message: String, position: usize| {
         ApiError::new(ErrorCode::BadQuery, message)
             .with_details(serde_json::json!({ "position": position }))
     };
-    let query = app::query::parse(text).map_err(|error| bad(error.message, error.position))?;
+    let parsed = app::query::parse_with_warnings(text)
+        .map_err(|error| bad(error.message, error.position))?;
+    let at_time = text
+        .find("@timestamp")
+        .map_or(0, |byte| text[..byte].chars().count());
+    let query = time::resolve(&parsed.query, clock).map_err(|e| bad(e.to_string(), at_time))?;
     // Regular expressions are checked here, where the regex engine is.
     if let Err(problem) = crate::event::pattern::check_for_postgres(&query) {
         let at = text
@@ -26,24 +48,19 @@ pub fn parse_query(text: &str) -> Result<app::query::Query, ApiError> {
             .map_or(0, |byte| text[..byte].chars().count());
         return Err(bad(problem, at));
     }
-    Ok(query)
+    Ok((query, parsed.warnings))
 }
 
-/// Returns the request's time range, resolved against now.
+/// Returns the request's time range read against `clock`: from the start
+/// of `from` (default `now-24h`) to the end of `to` (default `now`), so
+/// that `now/d` to `now/d` is today, as in Kibana.
 pub fn time_range(
     from: Option<&str>,
     to: Option<&str>,
+    clock: &Clock,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
-    let now = Utc::now();
-    let resolve = |field: &str, text: &str| {
-        resolve_time(text, now).map_err(|e| ApiError::validation(field, e.to_string()))
-    };
-    let from = resolve("from", from.unwrap_or("now-24h"))?;
-    let to = resolve("to", to.unwrap_or("now"))?;
-    if from >= to {
-        return Err(ApiError::validation("from", "from must be before to"));
-    }
-    Ok((from, to))
+    app::search::resolve_range(from.unwrap_or("now-24h"), to.unwrap_or("now"), clock)
+        .map_err(|(field, message)| ApiError::validation(field, message))
 }
 
 /// Exports running at once, in all and per user. An export holds a

@@ -181,7 +181,42 @@ const LEAVES: &[&str] = &[
     "@timestamp>=2026-11-29T10:05:00Z",
     "@timestamp:[2026-11-29T10:00:00Z TO 2026-11-29T10:10:00Z}",
     "@timestamp:2026-11-29T10:07:00Z",
-    "@timestamp:yesterday",
+    "@timestamp:2026-11-29",
+    "@timestamp:2026-11-28",
+    "@timestamp>=2026-11-29T10:05",
+    "@timestamp>2026-11-29T10:05",
+    "@timestamp<=2026-11-29T10:05",
+    "@timestamp<2026-11-29T10:05:00",
+    "@timestamp:[2026-11-29T10:05 TO 2026-11-29T10:09}",
+    "@timestamp:{2026-11-29T10 TO *]",
+    "@timestamp:1795946700000",
+    "@timestamp:2026-11-29T11:05:00+01:00||/h",
+    "@timestamp<=now",
+    "@timestamp>now-30d/d",
+    // Typed ranges on document fields: numbers in strings, addresses,
+    // arrays by element; networks on any field.
+    "client.address:10.0.0.0/8",
+    "client.address:2001:db8::/32",
+    "client.address:[10.0.0.0 TO 10.255.255.255]",
+    "client.address>192.168.0.0",
+    "client.address:[10.8.0.0 TO 10.8.255.255]",
+    "client.address<10.8.8.9",
+    "http.response.status_code:[400 TO 500]",
+    "http.response.status_code>1e2",
+    "process.args:[-c TO -d]",
+    "process.args>=id",
+    "labels.env>=m",
+    // Lucene's forms.
+    "_exists_:labels.env",
+    "http.response.status_code:>=500",
+    "user.name:/r.*t/",
+    "host.name:/web0[12]/",
+    "message:/.*done/",
+    "tags:/pr.*/",
+    "process.args:/id [0-9]/",
+    "!user.name:root",
+    "+host.name:web01",
+    "*",
     "missing.field:*",
     "missing.field:x",
     // Modifiers, as Sigma rules use them.
@@ -367,7 +402,9 @@ async fn the_matcher_selects_what_search_selects() {
     let mut disagreements = Vec::new();
     for query in &queries {
         let parsed = app::query::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
-        let matcher = Matcher::with_lists(&parsed, &lists);
+        let clock = app::query::time::Clock::utc(chrono::Utc::now());
+        let resolved = app::query::time::resolve(&parsed, &clock).unwrap();
+        let matcher = Matcher::with_lists(&resolved, &lists);
         let in_memory: BTreeSet<uuid::Uuid> = all
             .iter()
             .filter(|hit| {

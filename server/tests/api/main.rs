@@ -15,6 +15,7 @@ mod elastic_clients;
 mod helpers;
 mod hostile;
 mod ingest;
+mod kibana_habits;
 mod metrics;
 mod openapi;
 mod retention;

@@ -277,6 +277,7 @@ async fn histograms_count_every_bucket_and_top_values_count_elements() {
         query: query.into(),
         from: Some("2026-11-29T09:00:00Z".into()),
         to: Some("2026-11-29T11:00:00Z".into()),
+        time_zone: None,
         interval: None,
     };
     let auto: HistogramResponse = app
@@ -320,6 +321,7 @@ async fn histograms_count_every_bucket_and_top_values_count_elements() {
         query: String::new(),
         from: Some("2026-11-29T09:00:00Z".into()),
         to: Some("2026-11-29T11:00:00Z".into()),
+        time_zone: None,
         field: field.into(),
         size: Some(size),
     };

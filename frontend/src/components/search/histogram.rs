@@ -17,6 +17,7 @@ pub fn Histogram(state: ExplorerState) -> impl IntoView {
             query: state.query.get(),
             from: Some(state.from.get()),
             to: Some(state.to.get()),
+            time_zone: None,
             interval: None,
         };
         state.runs.get();

@@ -23,7 +23,8 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
     Effect::new(move |_| from.set(state.from.get()));
     Effect::new(move |_| to.set(state.to.get()));
 
-    let error = Memo::new(move |_| app::query::parse(&draft.get()).err());
+    let parsed = Memo::new(move |_| app::query::parse_with_warnings(&draft.get()));
+    let error = Memo::new(move |_| parsed.get().err());
     let input: NodeRef<html::Input> = NodeRef::new();
     let overlay: NodeRef<html::Div> = NodeRef::new();
     // The coloured copy under the input scrolls with it.
@@ -127,6 +128,7 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
                 query: String::new(),
                 from: Some(from),
                 to: Some(to),
+                time_zone: None,
                 field,
                 size: Some(50),
             };
@@ -322,6 +324,39 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
         })
     };
 
+    // How the query was read where KQL and Lucene differ: it still runs.
+    let warnings = move || {
+        let Ok(parsed) = parsed.get() else {
+            return None;
+        };
+        (!parsed.warnings.is_empty()).then(|| {
+            let text: Vec<char> = draft.get().chars().collect();
+            let items = parsed
+                .warnings
+                .into_iter()
+                .map(|warning| {
+                    let at = warning.position.min(text.len());
+                    let word: String = text[at..]
+                        .iter()
+                        .take_while(|c| !c.is_whitespace())
+                        .take(32)
+                        .collect();
+                    view! {
+                        <li>
+                            <code class="mono">{word}</code>
+                            <span>{warning.message}</span>
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <ul class="query-warnings" aria-live="polite" data-testid="query-warnings">
+                    {items}
+                </ul>
+            }
+        })
+    };
+
     view! {
         <form class="query-bar" on:submit=on_submit role="search">
             <div class="query-input">
@@ -360,6 +395,7 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
             <button type="submit" class="btn btn-primary" disabled=move || error.get().is_some()>"Search"</button>
         </form>
         {marked}
+        {warnings}
     }
 }
 

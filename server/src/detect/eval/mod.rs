@@ -177,11 +177,16 @@ pub struct Evaluator {
 
 /// Compiles a parsed condition, reporting a regular expression that does not compile.
 fn compile_query(field: &str, query: &Query, lists: &Lists) -> Result<Matcher, CompileError> {
-    crate::event::pattern::check(query).map_err(|message| CompileError {
+    let error = |message: String| CompileError {
         field: field.to_owned(),
         message,
-    })?;
-    Ok(Matcher::with_lists(query, lists))
+    };
+    crate::event::pattern::check(query).map_err(error)?;
+    // Validation refused times relative to now, so no clock is read: the
+    // epoch only stands in for the present an absolute time never consults.
+    let clock = app::query::time::Clock::utc(chrono::DateTime::UNIX_EPOCH);
+    let query = app::query::time::resolve(query, &clock).map_err(|e| error(e.to_string()))?;
+    Ok(Matcher::with_lists(&query, lists))
 }
 
 impl Evaluator {

@@ -22,7 +22,8 @@ use self::pattern::Pattern;
 use crate::event::columns::{Column, column};
 use crate::event::path::value_lookup;
 use crate::event::pattern::regex;
-use crate::event::text::{network, parse_ip, scalar_text};
+use crate::event::text::{network, numeric, parse_ip, scalar_text};
+use crate::search::compile::{RangeType, cidr_term};
 use app::query::{Bound, Operator, Query, Term, Test};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -320,10 +321,22 @@ impl Node {
             } => compile_compare(field, *op, term, *cased, lists),
             Query::Field { field, test } => match column(field) {
                 Some(column) => compile_column(field, column, test, lists),
-                None => Node::Document {
-                    path: field.clone(),
-                    test: compile_document(test),
-                },
+                None => {
+                    let document = Node::Document {
+                        path: field.clone(),
+                        test: compile_document(test),
+                    };
+                    // A network also holds the addresses in it (as SQL's).
+                    match test {
+                        Test::Matches {
+                            term: term @ Term::Word(text),
+                        } if cidr_term(text) => Node::Or(vec![
+                            document,
+                            compile_compare(field, Operator::Cidr, term, false, lists),
+                        ]),
+                        _ => document,
+                    }
+                }
             },
         }
     }
@@ -638,9 +651,10 @@ fn compile_document(test: &Test) -> DocumentTest {
             }
         },
         Test::Range { lower, upper } => {
-            let bounds = range_bounds(lower, upper, |bound| match bound.value.parse::<f64>() {
-                Ok(number) if number.is_finite() => RangeValue::Number(number),
-                _ => RangeValue::Text(bound.value.clone()),
+            let bounds = range_bounds(lower, upper, |bound| match RangeType::of(&bound.value) {
+                RangeType::Number(number) => RangeValue::Number(number),
+                RangeType::Address(address) => RangeValue::Address(address),
+                RangeType::Text => RangeValue::Text(bound.value.clone()),
             });
             if bounds.is_empty() {
                 DocumentTest::Exists
@@ -832,16 +846,35 @@ fn eval_document(path: &str, test: &DocumentTest, document: &Value) -> bool {
                 || matches!(value, Value::Array(items)
                     if items.iter().filter_map(json_text).any(|text| pattern.matches(&text)))
         }
-        DocumentTest::Range(bounds) => bounds.iter().all(|(bound, wanted, inclusive)| {
-            let ordering = match bound {
-                RangeValue::Number(number) => value.as_f64().and_then(|v| v.partial_cmp(number)),
-                RangeValue::Text(bound) => {
-                    json_text(value).map(|text| text.as_ref().cmp(bound.as_str()))
-                }
-                _ => None,
+        // One element (or the one scalar) satisfies every bound, each
+        // compared as its value's type says (as SQL's typed range).
+        DocumentTest::Range(bounds) => {
+            let in_range = |item: &Value| {
+                bounds.iter().all(|(bound, wanted, inclusive)| {
+                    let ordering = match bound {
+                        RangeValue::Number(number) => match item {
+                            Value::Number(n) => n.as_f64(),
+                            Value::String(text) => numeric(text),
+                            _ => None,
+                        }
+                        .and_then(|v| v.partial_cmp(number)),
+                        RangeValue::Address(address) => item
+                            .as_str()
+                            .and_then(network)
+                            .map(|n| n.addr().cmp(address)),
+                        RangeValue::Text(bound) => {
+                            json_text(item).map(|text| text.as_ref().cmp(bound.as_str()))
+                        }
+                        _ => None,
+                    };
+                    within(ordering, *wanted, *inclusive)
+                })
             };
-            within(ordering, *wanted, *inclusive)
-        }),
+            match value {
+                Value::Array(items) => items.iter().any(in_range),
+                scalar => in_range(scalar),
+            }
+        }
     }
 }
 
