@@ -44,6 +44,13 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await saveScreenshot(page, 'search-query-error');
   await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeDisabled();
 
+  // Where KQL and Lucene differ, the query runs as KQL reads it and says so.
+  await query.fill('user.name:root user.name:deploy');
+  await expect(page.getByTestId('query-warnings')).toContainText('read as AND');
+  await expect(page.getByTestId('query-error')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeEnabled();
+  await saveScreenshot(page, 'search-query-warning');
+
   // Field names complete from recent events.
   await query.fill('');
   await query.pressSequentially('labels.r');

@@ -19,15 +19,23 @@
 //! without regard to case). A list applies the modifiers to each value:
 //! `CommandLine|contains:("-enc" OR "-e ")`.
 //!
-//! Case rules: the operators `AND`, `OR`, `NOT` and `TO` are upper case
-//! (lower-case `and` is a word to search for); `-x` is `NOT x`. Field names
-//! are ECS names or any stored field path, dots going into nested objects, and
+//! Case rules: the operators `and`, `or` and `not` are operators in any case,
+//! as in KQL (the literal word is quoted or escaped); a range's `TO` is
+//! upper case; `-x` and `!x` are `NOT x`, `+x` is `x`. Field names are ECS
+//! names or any stored field path, dots going into nested objects, and
 //! match exactly. Field values match exactly (case-sensitive, as keyword
 //! fields do in Kibana); free text and `message:` match the message as a
-//! case-insensitive substring. A backslash escapes the next character
-//! (`path:C\:\\Windows*`), quotes make a phrase that never has wildcards.
-//! Inside a value a colon needs no escape: `source.ip:2001:db8::1`,
-//! `@timestamp>=2026-11-29T10:00:00Z`.
+//! case-insensitive substring. Outside quotes a backslash escapes the next
+//! character (`path:C\:\\Windows*`); inside them only `\"` and `\\` are
+//! escapes and a lone backslash is kept, as in KQL. Inside a value a colon
+//! needs no escape: `source.ip:2001:db8::1`, `@timestamp>=2026-11-29T10:00:00Z`.
+//!
+//! Lucene's forms read as Lucene means them: `_exists_:field`,
+//! `field:>=400`, `*`, `field:/regex/` (the whole value). Its fuzzy,
+//! proximity and boost suffixes are refused by name. Where KQL and Lucene
+//! read a query differently, it is read as KQL and a [`Warning`] says so.
+//! Times (`@timestamp`) take date math and dates ([`time`]), resolved
+//! against a clock before the query runs.
 //!
 //! The parser turns text into a [`Query`] or a [`QueryError`] with a
 //! position; [`Query`]'s `Display` prints it back in canonical form. Both run
