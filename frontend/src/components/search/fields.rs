@@ -49,7 +49,7 @@ fn FieldEntry(state: ExplorerState, name: String, count: usize) -> impl IntoView
                 query: state.query.get_untracked(),
                 from: Some(state.from.get_untracked()),
                 to: Some(state.to.get_untracked()),
-                time_zone: None,
+                time_zone: state.time_zone(),
                 field: name.clone(),
                 size: Some(10),
             };

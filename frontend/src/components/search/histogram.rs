@@ -17,7 +17,7 @@ pub fn Histogram(state: ExplorerState) -> impl IntoView {
             query: state.query.get(),
             from: Some(state.from.get()),
             to: Some(state.to.get()),
-            time_zone: None,
+            time_zone: state.time_zone(),
             interval: None,
         };
         state.runs.get();

@@ -6,6 +6,7 @@ mod query_bar;
 mod results;
 mod saved;
 mod state;
+mod time_picker;
 
 pub use fields::FieldSidebar;
 pub use histogram::Histogram;

@@ -1,9 +1,10 @@
 //! The query bar: the query (coloured and checked as you type, the error
 //! underlined where it is, field names and values completed from recent
-//! events), the time range, and Search. `/` focuses it from anywhere; Enter
+//! events), the time picker, and Search. `/` focuses it from anywhere; Enter
 //! runs; Tab takes the first suggestion, ↑/↓ then Enter pick another.
 
-use super::state::{ExplorerState, QUICK_RANGES, splice};
+use super::state::{ExplorerState, splice};
+use super::time_picker::TimePicker;
 use crate::api;
 use app::query::{Completing, SpanKind};
 use app::search::TopRequest;
@@ -128,7 +129,7 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
                 query: String::new(),
                 from: Some(from),
                 to: Some(to),
-                time_zone: None,
+                time_zone: state.time_zone(),
                 field,
                 size: Some(50),
             };
@@ -277,34 +278,11 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
             );
         }
     };
-    let custom = Memo::new(move |_| {
-        to.get() != "now" || !QUICK_RANGES.iter().any(|(_, value)| *value == from.get())
-    });
-    let on_range = move |ev: ev::Event| {
-        let value = event_target_value(&ev);
-        if value == "custom" {
-            // Keep the current values, now editable.
-            if to.get_untracked() == "now" {
-                to.set("now ".to_owned());
-            }
-            return;
-        }
-        from.set(value.clone());
-        to.set("now".to_owned());
+    let apply_range = move |(a, b): (String, String)| {
         if error.get_untracked().is_none() {
-            state.apply(&draft.get_untracked(), &value, "now");
+            state.apply(&draft.get_untracked(), &a, &b);
         }
     };
-    let range_options = QUICK_RANGES
-        .iter()
-        .map(|(label, value)| {
-            view! {
-                <option value=*value selected=move || !custom.get() && from.get() == *value>
-                    {*label}
-                </option>
-            }
-        })
-        .collect_view();
 
     let marked = move || {
         error.get().map(|error| {
@@ -383,15 +361,7 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
                 />
                 {suggestion_list}
             </div>
-            <label class="sr-only" for="range">"Time range"</label>
-            <select id="range" on:change=on_range>
-                {range_options}
-                <option value="custom" selected=move || custom.get()>"Custom…"</option>
-            </select>
-            {move || custom.get().then(|| view! {
-                <input type="text" class="mono range-input" aria-label="From" bind:value=from />
-                <input type="text" class="mono range-input" aria-label="To" bind:value=to />
-            })}
+            <TimePicker state from to apply=apply_range />
             <button type="submit" class="btn btn-primary" disabled=move || error.get().is_some()>"Search"</button>
         </form>
         {marked}

@@ -8,7 +8,7 @@ use crate::components::common::{AsyncRegion, EmptyState, ErrorPanel};
 use crate::contexts::use_session;
 use crate::url::encode;
 use app::Permission;
-use app::search::{Hit, SearchRequest, SearchResponse};
+use app::search::{Hit, SearchRequest, SearchResponse, SortOrder};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -23,6 +23,8 @@ pub fn Results(
         query: state.query.get(),
         from: Some(state.from.get()),
         to: Some(state.to.get()),
+        time_zone: state.time_zone(),
+        sort: state.sort.get(),
         limit: Some(100),
         ..SearchRequest::default()
     };
@@ -32,10 +34,11 @@ pub fn Results(
         // CSV holds the shown columns; NDJSON whole events.
         let fields = format!("@timestamp,{}", state.columns.get().join(","));
         let href = format!(
-            "/api/v1/search/export?q={}&from={}&to={}&format={format}&fields={}",
+            "/api/v1/search/export?q={}&from={}&to={}&time_zone={}&format={format}&fields={}",
             encode(&state.query.get()),
             encode(&state.from.get()),
             encode(&state.to.get()),
+            encode(&state.zone.get()),
             encode(&fields)
         );
         view! { <a class="btn btn-sm" href=href download="">{label}</a> }
@@ -165,7 +168,15 @@ fn table(hits: Vec<Hit>, state: ExplorerState) -> AnyView {
                 <thead>
                     <tr>
                         <th scope="col" class="col-toggle"><span class="sr-only">"Expand"</span></th>
-                        <th scope="col" class="cell-time">"@timestamp"</th>
+                        <th scope="col" class="cell-time"
+                            aria-sort=move || if state.sort.get() == SortOrder::Asc { "ascending" } else { "descending" }>
+                            <button type="button" class="th-sort"
+                                title="Newest or oldest first (kept in the URL)"
+                                on:click=move |_| state.set_sort(if state.sort.get_untracked() == SortOrder::Asc { SortOrder::Desc } else { SortOrder::Asc })>
+                                "@timestamp"
+                                <span aria-hidden="true">{move || if state.sort.get() == SortOrder::Asc { " ↑" } else { " ↓" }}</span>
+                            </button>
+                        </th>
                         {headers}
                     </tr>
                 </thead>

@@ -1,5 +1,6 @@
-//! What the explorer shows, kept in the URL (`/search?q=…&from=…&to=…`) so a
-//! link reproduces the view, and helpers to read event documents as text.
+//! What the explorer shows, kept in the URL
+//! (`/search?q=…&from=…&to=…&tz=…&sort=…`) so a link reproduces the view, and
+//! helpers to read event documents as text.
 
 use crate::url::encode;
 use leptos::prelude::*;
@@ -7,15 +8,32 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde_json::Value;
 
-/// The quick time ranges: (label, `from`).
-pub const QUICK_RANGES: &[(&str, &str)] = &[
-    ("Last 15 minutes", "now-15m"),
-    ("Last hour", "now-1h"),
-    ("Last 4 hours", "now-4h"),
-    ("Last 24 hours", "now-24h"),
-    ("Last 7 days", "now-7d"),
-    ("Last 30 days", "now-30d"),
+/// The commonly used time ranges: (label, `from`, `to`), as Kibana offers them.
+pub const QUICK_RANGES: &[(&str, &str, &str)] = &[
+    ("Today", "now/d", "now/d"),
+    ("This week", "now/w", "now/w"),
+    ("This month", "now/M", "now/M"),
+    ("This year", "now/y", "now/y"),
+    ("Yesterday", "now-1d/d", "now-1d/d"),
+    ("Last 15 minutes", "now-15m", "now"),
+    ("Last hour", "now-1h", "now"),
+    ("Last 4 hours", "now-4h", "now"),
+    ("Last 24 hours", "now-24h", "now"),
+    ("Last 7 days", "now-7d", "now"),
+    ("Last 30 days", "now-30d", "now"),
+    ("Last 90 days", "now-90d", "now"),
 ];
+
+/// The label of a range: its quick name, or the two ends as written.
+pub fn range_label(from: &str, to: &str) -> String {
+    QUICK_RANGES
+        .iter()
+        .find(|(_, f, t)| *f == from && *t == to)
+        .map_or_else(
+            || format!("{from} → {to}"),
+            |(label, _, _)| (*label).to_owned(),
+        )
+}
 
 /// The result columns shown unless the URL names others (`cols=a,b`).
 pub const DEFAULT_COLUMNS: &[&str] = &[
@@ -37,6 +55,10 @@ pub struct ExplorerState {
     pub from: Memo<String>,
     /// The range end as typed.
     pub to: Memo<String>,
+    /// The time zone dates and rounding are read in: `UTC` or an offset (`+01:00`).
+    pub zone: Memo<String>,
+    /// Newest first unless the URL says `sort=asc`.
+    pub sort: Memo<app::search::SortOrder>,
     /// The result columns (field names), in order.
     pub columns: Memo<Vec<String>>,
     /// Bumped to run the same search again.
@@ -69,6 +91,17 @@ impl ExplorerState {
             query: Memo::new(move |_| params.read().get("q").unwrap_or_default()),
             from: read("from", "now-24h"),
             to: read("to", "now"),
+            zone: Memo::new(move |_| {
+                params
+                    .read()
+                    .get("tz")
+                    .filter(|z| app::query::time::zone(z).is_some())
+                    .unwrap_or_else(|| "UTC".to_owned())
+            }),
+            sort: Memo::new(move |_| match params.read().get("sort").as_deref() {
+                Some("asc") => app::search::SortOrder::Asc,
+                _ => app::search::SortOrder::Desc,
+            }),
             columns: Memo::new(move |_| {
                 let listed: Vec<String> = params
                     .read()
@@ -104,6 +137,48 @@ impl ExplorerState {
         self.target.set(Some(url));
     }
 
+    /// Reads dates and rounding in `zone` from now on (`UTC` or an offset).
+    pub fn set_zone(&self, zone: &str) {
+        self.go(|url| url.zone = zone.to_owned());
+    }
+
+    /// Shows the oldest or the newest events first.
+    pub fn set_sort(&self, sort: app::search::SortOrder) {
+        self.go(|url| url.sort = sort);
+    }
+
+    /// The request's `time_zone`: none for UTC, the default.
+    pub fn time_zone(&self) -> Option<String> {
+        Some(self.zone.get()).filter(|z| z != "UTC")
+    }
+
+    /// The path of this view with other ends of the range (for links with
+    /// absolute times).
+    pub fn path_with_range(&self, from: &str, to: &str) -> String {
+        self.url(
+            &self.query.get_untracked(),
+            from,
+            to,
+            &self.columns.get_untracked(),
+        )
+    }
+
+    fn go(&self, change: impl FnOnce(&mut UrlParts)) {
+        let mut parts = UrlParts {
+            zone: self.zone.get_untracked(),
+            sort: self.sort.get_untracked(),
+        };
+        change(&mut parts);
+        let url = self.url_of(
+            &self.query.get_untracked(),
+            &self.from.get_untracked(),
+            &self.to.get_untracked(),
+            &self.columns.get_untracked(),
+            &parts,
+        );
+        self.target.set(Some(url));
+    }
+
     /// Shows `columns` in the results, the search unchanged.
     pub fn set_columns(&self, columns: Vec<String>) {
         let url = self.url(
@@ -136,6 +211,21 @@ impl ExplorerState {
     }
 
     fn url(&self, query: &str, from: &str, to: &str, columns: &[String]) -> String {
+        let parts = UrlParts {
+            zone: self.zone.get_untracked(),
+            sort: self.sort.get_untracked(),
+        };
+        self.url_of(query, from, to, columns, &parts)
+    }
+
+    fn url_of(
+        &self,
+        query: &str,
+        from: &str,
+        to: &str,
+        columns: &[String],
+        parts: &UrlParts,
+    ) -> String {
         let mut url = format!(
             "/search?q={}&from={}&to={}",
             encode(query),
@@ -150,8 +240,21 @@ impl ExplorerState {
             url.push_str("&cols=");
             url.push_str(&encode(&columns.join(",")));
         }
+        if parts.zone != "UTC" {
+            url.push_str("&tz=");
+            url.push_str(&encode(&parts.zone));
+        }
+        if parts.sort == app::search::SortOrder::Asc {
+            url.push_str("&sort=asc");
+        }
         url
     }
+}
+
+/// The parts of the URL beyond the search itself.
+struct UrlParts {
+    zone: String,
+    sort: app::search::SortOrder,
 }
 
 /// Returns the explorer URL that shows exactly one event.
