@@ -50,6 +50,9 @@ test('an analyst searches, filters by a field value, opens an event and shares t
   await expect(page.getByTestId('query-error')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Search', exact: true })).toBeEnabled();
   await saveScreenshot(page, 'search-query-warning');
+  // A field no recent event has is flagged, with the name it was likely meant to be.
+  await query.fill(`labels.rnu:${run}`);
+  await expect(page.getByTestId('query-warnings')).toContainText('did you mean labels.run?');
 
   // Field names complete from recent events.
   await query.fill('');

@@ -27,6 +27,37 @@ pub enum Query {
 }
 
 impl Query {
+    /// The fields the query reads (a `|fieldref`'s other field too), each
+    /// once, in order of appearance.
+    pub fn fields(&self) -> Vec<String> {
+        fn walk(query: &Query, out: &mut Vec<String>) {
+            let mut add = |name: &str| {
+                if !out.iter().any(|f| f == name) {
+                    out.push(name.to_owned());
+                }
+            };
+            match query {
+                Query::And(parts) | Query::Or(parts) => parts.iter().for_each(|p| walk(p, out)),
+                Query::Not(inner) => walk(inner, out),
+                Query::Field { field, test } => {
+                    add(field);
+                    if let Test::Compare {
+                        op: Operator::FieldRef,
+                        term,
+                        ..
+                    } = test
+                    {
+                        add(&term.text());
+                    }
+                }
+                Query::All | Query::Text(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// The slugs of the watchlists the query reads (`field|in:slug`), each
     /// once, in order of appearance.
     pub fn watchlists(&self) -> Vec<String> {

@@ -51,6 +51,34 @@ mod print;
 mod problem;
 pub mod time;
 
+/// The name in `known` closest to `name` by edit distance, when it is
+/// close enough to be a typo (at most 2 edits, and fewer than half the name).
+pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = 2.min(name.chars().count() / 2);
+    known
+        .into_iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod conformance;
 
@@ -367,6 +395,22 @@ mod tests {
         assert!(!is_field_name("or") && !is_field_name("Not") && is_field_name("order"));
         let error = parse("a or").unwrap_err();
         assert_eq!(error.position, 4, "{error}");
+    }
+
+    #[test]
+    fn near_names_are_suggested() {
+        let known = ["host.name", "host.hostname", "user.name", "source.ip"];
+        assert_eq!(closest("host.nme", known), Some("host.name"));
+        assert_eq!(closest("usr.name", known), Some("user.name"));
+        assert_eq!(closest("source.ips", known), Some("source.ip"));
+        assert_eq!(closest("process.name", known), None);
+        assert_eq!(closest("ip", known), None, "too short to guess");
+        assert_eq!(
+            parse("a:1 AND (b:2 OR NOT a:3) AND c|fieldref:d")
+                .unwrap()
+                .fields(),
+            ["a", "b", "c", "d"]
+        );
     }
 
     #[test]

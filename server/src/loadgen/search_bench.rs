@@ -49,6 +49,16 @@ fn cases() -> Vec<Case> {
             path: "/api/v1/search",
             body: range(json!({"query": "http.request.method:POST", "limit": 100})),
         },
+        Case {
+            name: "numeric range on a JSON field (http.response.status_code >= 500), 24 h, limit 100",
+            path: "/api/v1/search",
+            body: range(json!({"query": "http.response.status_code >= 500", "limit": 100})),
+        },
+        Case {
+            name: "rare numeric range on a JSON field (http.response.body.bytes > 50100), 24 h, limit 100",
+            path: "/api/v1/search",
+            body: range(json!({"query": "http.response.body.bytes > 50100", "limit": 100})),
+        },
     ]
 }
 

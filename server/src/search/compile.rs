@@ -413,41 +413,57 @@ impl Builder {
                 // it: as a number (a number, or a string holding one, as
                 // shippers send them), an address, or text. An array
                 // satisfies the range when one element does.
-                let mut parts = Vec::new();
+                // For each bound, its test of a JSON number, of a string
+                // and of anything else; `@x` stands for the value tested
+                // (the field's one value, or each element of its array).
+                let (mut numbers, mut strings, mut others) = (Vec::new(), Vec::new(), Vec::new());
                 for (bound, below) in [(lower, false), (upper, true)] {
                     let Some(bound) = bound else { continue };
                     let operator = comparison(bound, below);
-                    let typed = match RangeType::of(&bound.value) {
+                    let text = "(@x #>> '{}')";
+                    match RangeType::of(&bound.value) {
                         RangeType::Number(number) => {
                             let p = self.param(Param::Number(number));
-                            format!(
-                                "(CASE WHEN jsonb_typeof(item) = 'number' THEN item::numeric \
-                                 WHEN jsonb_typeof(item) = 'string' AND (item #>> '{{}}') ~ '{NUMERIC_TEXT}' \
-                                 THEN (item #>> '{{}}')::numeric END) {operator} {p}::numeric"
-                            )
+                            numbers.push(format!("@x::numeric {operator} {p}::numeric"));
+                            strings.push(format!(
+                                "(CASE WHEN {text} ~ '{NUMERIC_TEXT}' THEN {text}::numeric END) {operator} {p}::numeric"
+                            ));
+                            others.push("NULL".to_owned());
                         }
                         RangeType::Address(address) => {
                             let p = self.param(Param::Net(ipnet::IpNet::from(address)));
-                            format!(
-                                "(CASE WHEN jsonb_typeof(item) = 'string' THEN \
-                                 host(vigil_inet(item #>> '{{}}'))::inet END) {operator} {p}"
-                            )
+                            numbers.push("NULL".to_owned());
+                            strings.push(format!("host(vigil_inet({text}))::inet {operator} {p}"));
+                            others.push("NULL".to_owned());
                         }
                         RangeType::Text => {
                             let p = self.param(Param::Text(bound.value.clone()));
-                            format!("(item #>> '{{}}') {operator} {p}")
+                            let test = format!("{text} {operator} {p}");
+                            numbers.push(test.clone());
+                            strings.push(test.clone());
+                            others.push(test);
                         }
-                    };
-                    parts.push(typed);
+                    }
                 }
-                if parts.is_empty() {
+                if numbers.is_empty() {
                     format!("jsonb_typeof({value}) <> 'null'")
                 } else {
-                    format!(
-                        "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({value}) = 'array' \
-                         THEN {value} ELSE jsonb_build_array({value}) END) AS item WHERE {})",
-                        parts.join(" AND ")
-                    )
+                    // One CASE on the value's type: a number is read from
+                    // the document twice (type, value), as a plain
+                    // comparison would; an array is searched by element.
+                    let typed = |x: &str, array: &str| {
+                        format!(
+                            "(CASE jsonb_typeof({x}){array} WHEN 'number' THEN {} WHEN 'string' THEN {} ELSE {} END)",
+                            numbers.join(" AND ").replace("@x", x),
+                            strings.join(" AND ").replace("@x", x),
+                            others.join(" AND ").replace("@x", x),
+                        )
+                    };
+                    let elements = format!(
+                        " WHEN 'array' THEN EXISTS (SELECT 1 FROM jsonb_array_elements({value}) AS item WHERE {})",
+                        typed("item", "")
+                    );
+                    typed(&value, &elements)
                 }
             }
         }

@@ -6,7 +6,7 @@
 use super::state::{ExplorerState, splice};
 use super::time_picker::TimePicker;
 use crate::api;
-use app::query::{Completing, SpanKind};
+use app::query::{Completing, SpanKind, Warning};
 use app::search::TopRequest;
 use leptos::ev;
 use leptos::html;
@@ -307,10 +307,15 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
         let Ok(parsed) = parsed.get() else {
             return None;
         };
-        (!parsed.warnings.is_empty()).then(|| {
+        let mut warnings = parsed.warnings;
+        warnings.extend(unknown_fields(
+            &draft.get(),
+            &parsed.query,
+            known.get().as_deref(),
+        ));
+        (!warnings.is_empty()).then(|| {
             let text: Vec<char> = draft.get().chars().collect();
-            let items = parsed
-                .warnings
+            let items = warnings
                 .into_iter()
                 .map(|warning| {
                     let at = warning.position.min(text.len());
@@ -367,6 +372,41 @@ pub fn QueryBar(state: ExplorerState) -> impl IntoView {
         {marked}
         {warnings}
     }
+}
+
+/// Fields every event has, whatever the sample of recent events shows.
+const ALWAYS: &[&str] = &[
+    "@timestamp",
+    "event.id",
+    "message",
+    "tags",
+    "event.ingested",
+];
+
+/// A warning for each field of `query` that none of the recent events of
+/// the range has (`known`, from `/api/v1/fields`), with the nearest name
+/// that they do have. Nothing until the sample has arrived.
+fn unknown_fields(text: &str, query: &app::query::Query, known: Option<&[String]>) -> Vec<Warning> {
+    let Some(known) = known.filter(|k| !k.is_empty()) else {
+        return Vec::new();
+    };
+    query
+        .fields()
+        .into_iter()
+        .filter(|field| !ALWAYS.contains(&field.as_str()) && !known.iter().any(|k| k == field))
+        .map(|field| {
+            let position = text
+                .find(field.as_str())
+                .map_or(0, |byte| text[..byte].chars().count());
+            let hint = app::query::closest(&field, known.iter().map(String::as_str))
+                .map(|near| format!("; did you mean {near}?"))
+                .unwrap_or_default();
+            Warning {
+                position,
+                message: format!("{field} is not a field of the recent events in this range{hint}"),
+            }
+        })
+        .collect()
 }
 
 fn span_class(kind: SpanKind) -> &'static str {
