@@ -360,6 +360,23 @@ const CASES: &[(&str, Expect)] = &[
     ),
     ("url.path:/api/v1", Prints("url.path:/api/v1")),
     ("url.path:/", Prints("url.path:/")),
+    (
+        "url.path:/ OR url.path:/",
+        Prints("url.path:/ OR url.path:/"),
+    ),
+    (
+        "host.name:/web\\ 01/",
+        Prints("host.name|re:\"^(?:web 01)$\""),
+    ),
+    (
+        "event.created >= now-1h",
+        Prints("event.created:[now-1h TO *]"),
+    ),
+    ("event.created:yesterday", Fails(14, "not a time")),
+    (
+        "process.start:2026-12*",
+        Fails(14, "wildcards do not apply to times"),
+    ),
     ("url.path://", Prints("url.path://")),
     ("/etc/passwd/", Prints("\\/etc/passwd/")),
     ("/etc/passwd", Prints("/etc/passwd")),

@@ -287,12 +287,14 @@ fn phrase(chars: &[char], start: usize) -> Result<(String, usize, Option<usize>)
 }
 
 /// Where the `/…/` regular expression starting at `start` closes: an
-/// unescaped slash followed by the end of a word.
+/// unescaped slash followed by the end of a word. It holds no unescaped
+/// space (write `\ ` or `[ ]`), so `path:/ OR x:/` stays two paths.
 fn regex_end(chars: &[char], start: usize) -> Option<usize> {
     let mut i = start + 1;
     while i < chars.len() {
         match chars[i] {
             '\\' => i += 2,
+            c if c.is_whitespace() => return None,
             '/' => {
                 let ends = chars
                     .get(i + 1)

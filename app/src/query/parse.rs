@@ -766,10 +766,10 @@ fn field_name(parts: &[PatternPart], position: usize) -> Result<String, QueryErr
     }
 }
 
-/// Checks a value of `@timestamp`: a time as [`super::time`] reads them,
+/// Checks a value of a time field: a time as [`super::time`] reads them,
 /// never a wildcard (before, `@timestamp:yesterday` quietly matched nothing).
 fn time_value(field: &str, term: &Term, position: usize) -> Result<(), QueryError> {
-    if field != "@timestamp" {
+    if !super::time::is_time_field(field) {
         return Ok(());
     }
     match term.clone().normalized() {

@@ -10,6 +10,7 @@
 //! includes the evening of the 3rd, and `@timestamp:now/d` is today.
 
 use super::{Bound, Query, Test};
+use chrono::SubsecRound;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, NaiveDateTime, SecondsFormat,
     TimeZone, Timelike, Utc,
@@ -119,6 +120,10 @@ pub fn span(text: &str, clock: &Clock) -> Result<Span, TimeError> {
     };
     let mut rest = math;
     while !rest.is_empty() {
+        // Operators and units are ASCII: anything else is refused before slicing.
+        if !rest.is_ascii() {
+            return Err(error());
+        }
         let sign = rest.as_bytes()[0];
         rest = &rest[1..];
         match sign {
@@ -352,10 +357,39 @@ impl Unit {
     }
 }
 
-/// The field whose values are times.
-const TIME_FIELD: &str = "@timestamp";
+/// The fields whose values are times: the event's, and ECS's `date` fields
+/// (as Kibana reads them through the ECS mapping).
+const TIME_FIELDS: &[&str] = &[
+    "@timestamp",
+    "event.created",
+    "event.ingested",
+    "event.start",
+    "event.end",
+    "process.start",
+    "process.end",
+    "process.parent.start",
+    "file.created",
+    "file.ctime",
+    "file.mtime",
+    "file.accessed",
+    "tls.client.not_after",
+    "tls.client.not_before",
+    "tls.server.not_after",
+    "tls.server.not_before",
+    "x509.not_after",
+    "x509.not_before",
+    "threat.indicator.first_seen",
+    "threat.indicator.last_seen",
+    "threat.indicator.modified_at",
+    "package.installed",
+];
 
-/// `query` with every time of `@timestamp` read against `clock` and
+/// Says whether `field` holds times: its values are read as [`span`]s.
+pub fn is_time_field(field: &str) -> bool {
+    TIME_FIELDS.contains(&field)
+}
+
+/// `query` with every time of a time field read against `clock` and
 /// written as RFC 3339 UTC bounds (`@timestamp:2026-12-03` becomes
 /// `@timestamp:[2026-12-03T00:00:00Z TO 2026-12-04T00:00:00Z}`): what the
 /// SQL compiler and the matcher compare with.
@@ -374,9 +408,12 @@ pub fn resolve(query: &Query, clock: &Clock) -> Result<Query, TimeError> {
                 .collect::<Result<_, _>>()?,
         ),
         Query::Not(inner) => Query::Not(Box::new(resolve(inner, clock)?)),
-        Query::Field { field, test } if field == TIME_FIELD => {
+        Query::Field { field, test } if is_time_field(field) => {
+            // Microseconds, as events are stored.
             let bound = |at: DateTime<Utc>, inclusive: bool| Bound {
-                value: at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                value: at
+                    .trunc_subsecs(6)
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, true),
                 inclusive,
             };
             let test = match test {
@@ -425,7 +462,7 @@ pub fn relative(query: &Query) -> bool {
     match query {
         Query::And(parts) | Query::Or(parts) => parts.iter().any(relative),
         Query::Not(inner) => relative(inner),
-        Query::Field { field, test } if field == TIME_FIELD => match test {
+        Query::Field { field, test } if is_time_field(field) => match test {
             Test::Matches { term } => is_relative(&term.text()),
             Test::Range { lower, upper } => [lower, upper]
                 .into_iter()

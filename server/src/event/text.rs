@@ -57,6 +57,53 @@ pub fn numeric(text: &str) -> Option<f64> {
     core.parse::<f64>().ok()
 }
 
+/// The time a string holds when it is RFC 3339 as search's SQL reads one
+/// ([`crate::search::compile::TIME_TEXT`]): `T` and the zone (`Z` or
+/// `±hh:mm`) written, seconds below 60, at most six fractional digits.
+pub fn rfc3339_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[17] <= b'5';
+    if !shape {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let count = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=6).contains(&count) {
+            return None;
+        }
+        rest = &fraction[count..];
+    }
+    let zone_ok = rest == "Z"
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
+            && rest.as_bytes()[3] == b':'
+            && rest.as_bytes()[4..6].iter().all(u8::is_ascii_digit));
+    if !zone_ok {
+        return None;
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// A value as the text a column holds: trimmed, the first of an array, never empty.
 pub fn scalar_text(value: &Value) -> Option<String> {
     scalar_str(value).map(Cow::into_owned)

@@ -430,6 +430,14 @@ impl Builder {
                             ));
                             others.push("NULL".to_owned());
                         }
+                        RangeType::Time(time) => {
+                            let p = self.param(Param::Time(time));
+                            numbers.push("NULL".to_owned());
+                            strings.push(format!(
+                                "(CASE WHEN {text} ~ '{TIME_TEXT}' THEN vigil_timestamptz({text}) END) {operator} {p}"
+                            ));
+                            others.push("NULL".to_owned());
+                        }
                         RangeType::Address(address) => {
                             let p = self.param(Param::Net(ipnet::IpNet::from(address)));
                             numbers.push("NULL".to_owned());
@@ -523,11 +531,18 @@ pub fn field_values(field: &str, first: usize) -> FieldValues {
 pub const NUMERIC_TEXT: &str =
     r"^[ \t]*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?[ \t]*$";
 
+/// A string holding an RFC 3339 time with its zone, as both Postgres and
+/// Rust read one alike (seconds below 60, at most microseconds).
+pub const TIME_TEXT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$";
+
 /// How a document field compares with a range bound, by the bound's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RangeType {
     /// A finite number: numbers and numeric strings compare numerically.
     Number(f64),
+    /// An RFC 3339 time (what times of date fields resolve to): strings
+    /// holding one compare as times.
+    Time(DateTime<Utc>),
     /// An address: strings holding addresses compare as addresses.
     Address(IpAddr),
     /// Anything else: the value's text compares by code point.
@@ -539,6 +554,10 @@ impl RangeType {
     pub fn of(bound: &str) -> RangeType {
         if let Some(number) = crate::event::text::numeric(bound).filter(|n| n.is_finite()) {
             return RangeType::Number(number);
+        }
+        // A time field's bounds are resolved to RFC 3339 before this.
+        if let Ok(time) = DateTime::parse_from_rfc3339(bound) {
+            return RangeType::Time(time.with_timezone(&Utc));
         }
         match bound.parse::<IpAddr>() {
             Ok(address) => RangeType::Address(address),

@@ -12,6 +12,24 @@ use vigil::detect::{EventView, Matcher};
 
 const BASE: &str = "2026-11-29T10:00:00Z";
 
+/// A date field written as shippers write it: UTC, another zone, a
+/// fraction, not a date at all, epoch milliseconds as a number.
+fn created(i: usize) -> Value {
+    let at =
+        chrono::DateTime::parse_from_rfc3339(BASE).unwrap() + chrono::Duration::minutes(i as i64);
+    let utc = at.with_timezone(&chrono::Utc);
+    match i % 5 {
+        0 => json!(utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        1 => json!(
+            utc.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        2 => json!(utc.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        3 => json!("not-a-date"),
+        _ => json!(utc.timestamp_millis()),
+    }
+}
+
 /// Forty events whose fields vary in presence, type, case and shape.
 fn corpus() -> Vec<Value> {
     let base = chrono::DateTime::parse_from_rfc3339(BASE).unwrap();
@@ -72,7 +90,11 @@ fn corpus() -> Vec<Value> {
         .map(|i: usize| {
             let mut event = json!({
                 "@timestamp": (base + chrono::Duration::minutes(i as i64)).to_rfc3339(),
-                "event": {"category": categories[i % 4], "outcome": if i.is_multiple_of(3) { "FAILURE" } else { "success" }},
+                "event": {
+                    "category": categories[i % 4],
+                    "outcome": if i.is_multiple_of(3) { "FAILURE" } else { "success" },
+                    "created": created(i),
+                },
                 "http": {"response": {"status_code": codes[i % 7]}},
                 "ratio": (i as f64) / 8.0,
             });
@@ -93,7 +115,10 @@ fn corpus() -> Vec<Value> {
             }
             match i % 3 {
                 0 => {
-                    object.insert("labels".into(), json!({"env": if i.is_multiple_of(2) { "prod" } else { "dev" }}));
+                    object.insert(
+                        "labels".into(),
+                        json!({"env": if i.is_multiple_of(2) { "prod" } else { "dev" }}),
+                    );
                 }
                 1 => {
                     object.insert("labels.env".into(), json!("literal"));
@@ -101,7 +126,10 @@ fn corpus() -> Vec<Value> {
                 _ => {}
             }
             if i.is_multiple_of(2) {
-                object.insert("process".into(), json!({"args": ["-c", format!("id {i}")], "pid": i}));
+                object.insert(
+                    "process".into(),
+                    json!({"args": ["-c", format!("id {i}")], "pid": i}),
+                );
             }
             event
         })
@@ -206,6 +234,13 @@ const LEAVES: &[&str] = &[
     "process.args:[-c TO -d]",
     "process.args>=id",
     "labels.env>=m",
+    // A date field stored only in the document compares as times.
+    "event.created>=2026-11-29T10:05",
+    "event.created<2026-11-29T10:10:00Z",
+    "event.created:2026-11-29",
+    "event.created:[2026-11-29T10:05 TO 2026-11-29T10:20}",
+    "event.created>now-30d",
+    "event.created:*",
     // Lucene's forms.
     "_exists_:labels.env",
     "http.response.status_code:>=500",
@@ -213,7 +248,7 @@ const LEAVES: &[&str] = &[
     "host.name:/web0[12]/",
     "message:/.*done/",
     "tags:/pr.*/",
-    "process.args:/id [0-9]/",
+    "process.args:/id\\ [0-9]/",
     "!user.name:root",
     "+host.name:web01",
     "*",

@@ -22,7 +22,13 @@ fn corpus(now: DateTime<Utc>) -> Vec<Value> {
             let at = now - Duration::seconds(27 * i + 30);
             let mut event = json!({
                 "@timestamp": at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                "event": {"outcome": if i % 3 == 0 { "failure" } else { "success" }},
+                "event": {
+                    "outcome": if i % 3 == 0 { "failure" } else { "success" },
+                    // Written in another zone than the event time.
+                    "created": (at - Duration::seconds(5))
+                        .with_timezone(&chrono::FixedOffset::west_opt(5 * 3600).unwrap())
+                        .to_rfc3339_opts(SecondsFormat::Millis, false),
+                },
                 "message": format!("request {i} for {}", users[(i % 4) as usize]),
                 "source": {"geo": {"city_name": cities[(i % 4) as usize]}},
                 "related": {"ip": [format!("81.2.{}.{}", 68 + i % 3, i % 250), "10.0.0.1"]},
@@ -128,6 +134,19 @@ async fn the_tables_queries_answer_as_kibana_does() {
     assert_eq!(
         count(&app, "@timestamp:now/d").await,
         counted(&events, |e| time(e).date_naive() == now.date_naive())
+    );
+
+    // A date field in the document compares as a time, whatever its zone.
+    let created_within_hour = count(&app, "event.created >= now-1h").await;
+    let expected = counted(&events, |e| {
+        let created =
+            DateTime::parse_from_rfc3339(e["event"]["created"].as_str().unwrap()).unwrap();
+        created >= now - Duration::hours(1)
+    });
+    assert!(created_within_hour > 0);
+    assert!(
+        created_within_hour.abs_diff(expected) <= 1,
+        "{created_within_hour} vs {expected}"
     );
 
     // Existence, everything.

@@ -22,7 +22,7 @@ use self::pattern::Pattern;
 use crate::event::columns::{Column, column};
 use crate::event::path::value_lookup;
 use crate::event::pattern::regex;
-use crate::event::text::{network, numeric, parse_ip, scalar_text};
+use crate::event::text::{network, numeric, parse_ip, rfc3339_time, scalar_text};
 use crate::search::compile::{RangeType, cidr_term};
 use app::query::{Bound, Operator, Query, Term, Test};
 use chrono::{DateTime, Utc};
@@ -653,6 +653,7 @@ fn compile_document(test: &Test) -> DocumentTest {
         Test::Range { lower, upper } => {
             let bounds = range_bounds(lower, upper, |bound| match RangeType::of(&bound.value) {
                 RangeType::Number(number) => RangeValue::Number(number),
+                RangeType::Time(time) => RangeValue::Time(time),
                 RangeType::Address(address) => RangeValue::Address(address),
                 RangeType::Text => RangeValue::Text(bound.value.clone()),
             });
@@ -862,6 +863,9 @@ fn eval_document(path: &str, test: &DocumentTest, document: &Value) -> bool {
                             .as_str()
                             .and_then(network)
                             .map(|n| n.addr().cmp(address)),
+                        RangeValue::Time(time) => {
+                            item.as_str().and_then(rfc3339_time).map(|t| t.cmp(time))
+                        }
                         RangeValue::Text(bound) => {
                             json_text(item).map(|text| text.as_ref().cmp(bound.as_str()))
                         }
