@@ -17,6 +17,14 @@ pub enum Query {
     Not(Box<Query>),
     /// Free text: the message contains the term (case-insensitive).
     Text(Term),
+    /// Lucene's field wildcard, `prefix.*:value`: some field under `prefix`,
+    /// at any depth (array elements included), equals the value exactly.
+    AnyField {
+        /// The fields' common prefix, without the `.*`.
+        prefix: String,
+        /// A word or phrase (no wildcards).
+        term: Term,
+    },
     /// A test of one field.
     Field {
         /// An ECS name or stored field path, dots into nested objects.
@@ -50,7 +58,7 @@ impl Query {
                         add(&term.text());
                     }
                 }
-                Query::All | Query::Text(_) => {}
+                Query::All | Query::Text(_) | Query::AnyField { .. } => {}
             }
         }
         let mut out = Vec::new();
@@ -79,7 +87,7 @@ impl Query {
                         out.push(slug);
                     }
                 }
-                Query::All | Query::Text(_) | Query::Field { .. } => {}
+                Query::All | Query::Text(_) | Query::AnyField { .. } | Query::Field { .. } => {}
             }
         }
         let mut out = Vec::new();
@@ -283,6 +291,10 @@ impl Query {
                     },
                     other => other,
                 },
+            },
+            Query::AnyField { prefix, term } => Query::AnyField {
+                prefix,
+                term: term.normalized(),
             },
             Query::All => Query::All,
         }

@@ -241,6 +241,43 @@ impl Parser {
                     )),
                 }
             }
+            // Lucene's field wildcard: `host.*:web01`.
+            Kind::Word(parts)
+                if self.peek().kind == Kind::Colon
+                    && matches!(&parts[..], [PatternPart::Literal(prefix), PatternPart::AnyChars]
+                        if prefix.ends_with('.')) =>
+            {
+                let [PatternPart::Literal(prefix), _] = &parts[..] else {
+                    unreachable!("matched above")
+                };
+                let prefix = field_name(
+                    &[PatternPart::Literal(
+                        prefix.trim_end_matches('.').to_owned(),
+                    )],
+                    token.position,
+                )?;
+                self.advance();
+                let value = self.peek();
+                match value.kind {
+                    Kind::Word(ref v) if v == &[PatternPart::AnyChars] => {
+                        self.advance();
+                        Ok(Query::Field {
+                            field: prefix,
+                            test: Test::Exists,
+                        })
+                    }
+                    Kind::Word(_) | Kind::Phrase(_) => match self.term()?.normalized() {
+                        Term::Pattern(_) => Err(QueryError {
+                            position: value.position,
+                            message: format!(
+                                "a field wildcard takes a whole value: {prefix}.* with a wildcard value is not supported"
+                            ),
+                        }),
+                        term => Ok(Query::AnyField { prefix, term }),
+                    },
+                    _ => Err(self.unexpected(value, &format!("a value after '{prefix}.*:'"))),
+                }
+            }
             Kind::Word(parts) => match self.peek().kind {
                 Kind::Colon => {
                     let (field, modifiers) = field_spec(&parts, token.position)?;

@@ -15,6 +15,7 @@ impl fmt::Display for Query {
                 grouped(f, inner, matches!(**inner, Query::And(_) | Query::Or(_)))
             }
             Query::Text(term) => write!(f, "{term}"),
+            Query::AnyField { prefix, term } => write!(f, "{prefix}.*:{term}"),
             Query::Field { field, test } => match test {
                 Test::Exists => write!(f, "{field}:*"),
                 Test::Matches { term } => write!(f, "{field}:{term}"),

@@ -84,6 +84,17 @@ impl Builder {
                 let leaf = self.contains("e.message", term);
                 self.leaf(&leaf);
             }
+            Query::AnyField { prefix, term } => {
+                // Every value under the prefix, at any depth: a JSON path,
+                // built from the field name's checked parts and bound as a
+                // parameter like the value it looks for.
+                let (path, vars) = any_field_path(prefix, term);
+                let p = self.param(Param::Text(path));
+                let v = self.param(Param::Text(vars));
+                self.leaf(&format!(
+                    "jsonb_path_exists(e.payload, {p}::jsonpath, {v}::jsonb)"
+                ));
+            }
             Query::Field { field, test } => {
                 let leaf = match column(field) {
                     Some(column) => self.column_test(field, column, test),
@@ -523,6 +534,30 @@ pub fn field_values(field: &str, first: usize) -> FieldValues {
             })
         }
     }
+}
+
+/// The JSON path and its variables that find `term` under `prefix`
+/// (`host.*:web01`): members by name through objects (and, as the path's
+/// lax mode does, one level of arrays), then every value below at any
+/// depth, equal to the text or — when the term is a number — the number.
+pub fn any_field_path(prefix: &str, term: &Term) -> (String, String) {
+    // Field names hold letters, digits, `_`, `@`, `-` and dots only
+    // (`is_field_name`): quoting each part needs no escapes.
+    let members: String = prefix
+        .split('.')
+        .map(|part| format!(".\"{part}\""))
+        .collect();
+    let text = term.text();
+    let number =
+        crate::event::text::numeric(&text).filter(|n| n.is_finite() && !text.trim().is_empty());
+    let (filter, vars) = match number {
+        Some(n) => ("@ == $s || @ == $n", serde_json::json!({"s": text, "n": n})),
+        None => ("@ == $s", serde_json::json!({"s": text})),
+    };
+    (
+        format!("lax ${members}.**{{1 to last}} ? ({filter})"),
+        vars.to_string(),
+    )
 }
 
 /// A string holding a number, as both Postgres and Rust read one alike:

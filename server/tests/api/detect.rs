@@ -241,6 +241,17 @@ const LEAVES: &[&str] = &[
     "event.created:[2026-11-29T10:05 TO 2026-11-29T10:20}",
     "event.created>now-30d",
     "event.created:*",
+    // Lucene's field wildcards: any field under the prefix, at any depth.
+    "host.*:web01",
+    "http.*:500",
+    "http.*:\"500\"",
+    "process.*:-c",
+    "labels.*:prod",
+    "source.*:10.1.2.3",
+    "client.*:10.9.9.9",
+    "event.*:FAILURE",
+    "event.*:iam",
+    "NOT host.*:web01",
     // Lucene's forms.
     "_exists_:labels.env",
     "http.response.status_code:>=500",

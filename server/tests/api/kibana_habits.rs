@@ -215,6 +215,16 @@ async fn the_tables_queries_answer_as_kibana_does() {
     assert_eq!(side_by_side.warnings.len(), 1);
     assert_eq!(side_by_side.warnings[0].position, 15);
 
+    // Field wildcards: any field under the prefix, at any depth.
+    assert_eq!(
+        count(&app, "source.*:\"New York\"").await,
+        counted(&events, |e| e["source"]["geo"]["city_name"] == "New York")
+    );
+    assert_eq!(
+        count(&app, "http.*:404").await,
+        counted(&events, |e| status(e) == 404)
+    );
+
     // Lucene's regular expressions match whole values.
     assert_eq!(
         count(&app, "user.name:/a.*/").await,

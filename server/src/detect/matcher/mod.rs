@@ -98,6 +98,13 @@ enum Node {
         source: Source,
         test: CompareTest,
     },
+    /// `prefix.*:value`: a value under the prefix equals the text or number
+    /// (as search's JSON path reads it: see `any_field_path`).
+    AnyField {
+        prefix: Vec<String>,
+        text: String,
+        number: Option<f64>,
+    },
     /// A part of the event's time (UTC) equals the value (`@timestamp|hour:9`).
     TimePart {
         op: Operator,
@@ -315,6 +322,14 @@ impl Node {
             Query::Or(parts) => merge_contains(each(parts)),
             Query::Not(inner) => Node::Not(Box::new(Node::compile(inner, lists))),
             Query::Text(term) => Node::MessageLike(Pattern::contains(term)),
+            Query::AnyField { prefix, term } => {
+                let text = term.text();
+                Node::AnyField {
+                    prefix: prefix.split('.').map(str::to_owned).collect(),
+                    number: numeric(&text).filter(|n| n.is_finite() && !text.trim().is_empty()),
+                    text,
+                }
+            }
             Query::Field {
                 field,
                 test: Test::Compare { op, term, cased },
@@ -363,12 +378,59 @@ impl Node {
                 test,
             } => eval_compare(field, *source, test, event.document),
             Node::TimePart { op, value } => time_part(*op, event.timestamp) == Some(*value),
+            Node::AnyField {
+                prefix,
+                text,
+                number,
+            } => any_field(event.document, prefix, text, *number),
             Node::ContainsAny { field, source, any } => match field {
                 None => column_text(event.document, "message").is_some_and(|m| any.matches(&m)),
                 Some(field) => for_texts(field, *source, event.document, |text| any.matches(text)),
             },
         }
     }
+}
+
+/// Whether a value under `prefix` equals `text` or `number`, read as
+/// Postgres' lax JSON path `$.a.b.**{1 to last} ? (@ == $s || @ == $n)`:
+/// each member step goes into objects, and into the objects of an array
+/// one level deep; then every value below, array elements included.
+fn any_field(document: &Value, prefix: &[String], text: &str, number: Option<f64>) -> bool {
+    let mut current: Vec<&Value> = vec![document];
+    for key in prefix {
+        let mut next = Vec::new();
+        for value in current {
+            match value {
+                Value::Object(map) => next.extend(map.get(key)),
+                Value::Array(items) => next.extend(
+                    items
+                        .iter()
+                        .filter_map(|item| item.as_object().and_then(|m| m.get(key))),
+                ),
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    fn below(value: &Value, text: &str, number: Option<f64>) -> bool {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(map) => Box::new(map.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            _ => return false,
+        };
+        for child in children {
+            let equal = match child {
+                Value::String(s) => s == text,
+                Value::Number(n) => number.is_some_and(|wanted| n.as_f64() == Some(wanted)),
+                _ => false,
+            };
+            if equal || below(child, text, number) {
+                return true;
+            }
+        }
+        false
+    }
+    current.into_iter().any(|value| below(value, text, number))
 }
 
 /// A part of `time` (UTC) as search's `extract` reads it; None for an

@@ -156,6 +156,9 @@ impl Detection {
             }
             Query::Not(inner) => format!("not {}", self.condition(inner)?),
             Query::Text(term) => self.add(Yaml::Sequence(vec![sigma_value(term)?.into()])),
+            Query::AnyField { prefix, .. } => {
+                return Err(format!("the field wildcard {prefix}.* has no Sigma form"));
+            }
             Query::Field { field, test } => {
                 let mut selection = Mapping::new();
                 for (key, value) in leaf(field, test)? {
