@@ -70,6 +70,8 @@ test('an analyst picks ranges, a time zone and the sort order, and the URL keeps
   await panel.getByLabel('Time zone').selectOption('+05:30');
   await expect(page).toHaveURL(/tz=%2B05%3A30|tz=\+05:30/);
   await expect(toggle).toContainText('UTC+05:30');
+  // Event times are shown in it too.
+  await expect(page.locator('table.hits tbody tr').first()).toContainText('UTC+05:30');
   await expect(panel.getByRole('button', { name: 'Copy link with absolute times' })).toBeVisible();
   await page.keyboard.press('Escape');
 

@@ -10,6 +10,18 @@ pub fn timestamp(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// Returns `ts` in the explorer's chosen zone (`UTC` or an offset such as
+/// `+05:30`), the zone written after it: `2025-01-31 19:35:09 UTC+05:30`.
+pub fn timestamp_in(ts: DateTime<Utc>, zone: &str) -> String {
+    match app::query::time::zone(zone).filter(|offset| offset.local_minus_utc() != 0) {
+        Some(offset) => format!(
+            "{} UTC{zone}",
+            ts.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S")
+        ),
+        None => timestamp(ts),
+    }
+}
+
 /// Returns `ts` as an RFC 3339 string, for `<time datetime>` attributes.
 pub fn machine_timestamp(ts: DateTime<Utc>) -> String {
     ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -119,6 +131,15 @@ mod tests {
         assert_eq!(rate(1249.6), "1,250");
     }
     use chrono::TimeZone;
+
+    #[test]
+    fn times_show_in_the_chosen_zone_with_the_zone_written() {
+        let ts = Utc.with_ymd_and_hms(2026, 12, 3, 23, 30, 5).unwrap();
+        assert_eq!(timestamp_in(ts, "UTC"), "2026-12-03 23:30:05 UTC");
+        assert_eq!(timestamp_in(ts, "+05:30"), "2026-12-04 05:00:05 UTC+05:30");
+        assert_eq!(timestamp_in(ts, "-08:00"), "2026-12-03 15:30:05 UTC-08:00");
+        assert_eq!(timestamp_in(ts, "nonsense"), "2026-12-03 23:30:05 UTC");
+    }
 
     #[test]
     fn durations_keep_the_two_largest_units() {

@@ -36,6 +36,7 @@ pub fn Histogram(state: ExplorerState) -> impl IntoView {
 }
 
 fn bars(histogram: HistogramResponse, state: ExplorerState) -> AnyView {
+    let zone = state.zone.get_untracked();
     let highest = histogram
         .buckets
         .iter()
@@ -50,11 +51,11 @@ fn bars(histogram: HistogramResponse, state: ExplorerState) -> AnyView {
     let first = histogram
         .buckets
         .first()
-        .map(|b| crate::format::timestamp(b.ts));
+        .map(|b| crate::format::timestamp_in(b.ts, &zone));
     let last = histogram
         .buckets
         .last()
-        .map(|b| crate::format::timestamp(b.ts));
+        .map(|b| crate::format::timestamp_in(b.ts, &zone));
     let starts: Vec<chrono::DateTime<chrono::Utc>> =
         histogram.buckets.iter().map(|b| b.ts).collect();
     let count = starts.len();
@@ -127,7 +128,7 @@ fn bars(histogram: HistogramResponse, state: ExplorerState) -> AnyView {
             let height = bucket.count as f64 / highest as f64 * 100.0;
             let label = format!(
                 "{}: {} events",
-                crate::format::timestamp(bucket.ts),
+                crate::format::timestamp_in(bucket.ts, &zone),
                 bucket.count
             );
             view! {

@@ -159,7 +159,8 @@ fn table(hits: Vec<Hit>, state: ExplorerState) -> AnyView {
         .into_iter()
         .map(|hit| {
             let columns = columns.clone();
-            view! { <HitRow hit columns width /> }
+            let zone = state.zone.get_untracked();
+            view! { <HitRow hit columns width zone /> }
         })
         .collect_view();
     view! {
@@ -189,7 +190,7 @@ fn table(hits: Vec<Hit>, state: ExplorerState) -> AnyView {
 
 /// One event: a summary row, and when opened, its fields and JSON.
 #[component]
-fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
+fn HitRow(hit: Hit, columns: Vec<String>, width: usize, zone: String) -> impl IntoView {
     let open = RwSignal::new(false);
     let cells = columns
         .iter()
@@ -221,7 +222,7 @@ fn HitRow(hit: Hit, columns: Vec<String>, width: usize) -> impl IntoView {
                     {move || if open.get() { "▾" } else { "▸" }}
                 </button>
             </td>
-            <td class="cell-time mono">{crate::format::timestamp(hit.timestamp)}</td>
+            <td class="cell-time mono">{crate::format::timestamp_in(hit.timestamp, &zone)}</td>
             {cells}
         </tr>
         {move || open.get().then(|| {
