@@ -400,6 +400,11 @@ const CASES: &[(&str, Expect)] = &[
     ("status = 200", Fails(7, "'=' is not an operator")),
     ("status == 200", Fails(7, "'==' is not an operator")),
     ("user=root", Prints("user=root")),
+    // Found by the query_round_trip fuzz target: escaped, these are words.
+    ("\\=", Prints("\\=")),
+    ("\\!=", Prints("\\!=")),
+    ("o<\"=\"", Prints("o:[* TO \\=}")),
+    ("x:\"!\"", Prints("x:\"!\"")),
     ("! a", Fails(0, "'!' is not an operator")),
     // Where KQL and Lucene differ: read as KQL, with a warning.
     (

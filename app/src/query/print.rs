@@ -119,7 +119,10 @@ fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Resul
         // Only a phrase can be empty.
         return f.write_str("\"\"");
     }
-    if first && super::lex::is_operator_word(text) {
+    // Operators, and the comparisons Vigil refuses as operators (`=`, `!=`).
+    let lead_escaped =
+        first && (super::lex::is_operator_word(text) || matches!(text, "=" | "==" | "!=" | "!"));
+    if lead_escaped {
         f.write_char('\\')?;
     }
     // A leading slash closed by another at the end would read as Lucene's
@@ -144,7 +147,7 @@ fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Resul
                     | '~'
                     | '^'
             )
-            || (first && i == 0 && matches!(c, '-' | '!' | '+'))
+            || (first && i == 0 && !lead_escaped && matches!(c, '-' | '!' | '+'))
             || (regex_like && i == 0);
         if special {
             f.write_char('\\')?;
