@@ -404,6 +404,11 @@ const CASES: &[(&str, Expect)] = &[
     ("\\=", Prints("\\=")),
     ("\\!=", Prints("\\!=")),
     ("o<\"=\"", Prints("o:[* TO \\=}")),
+    (
+        "d: / ODW   *s *s * / ",
+        Warns("read as one value", "d:\\/\\ ODW\\ *s\\ *s\\ *\\ /"),
+    ),
+    ("d:\\/a*/", Prints("d:\\/a*/")),
     ("x:\"!\"", Prints("x:\"!\"")),
     ("! a", Fails(0, "'!' is not an operator")),
     // Where KQL and Lucene differ: read as KQL, with a warning.

@@ -98,6 +98,27 @@ impl fmt::Display for Term {
                 f.write_char('"')
             }
             Term::Word(text) => write_word(f, text, true),
+            // The leading literal decides the slash; later ones may hold the closing one.
+            Term::Pattern(parts)
+                if matches!(parts.first(), Some(PatternPart::Literal(t)) if t.starts_with('/'))
+                    && matches!(parts.last(), Some(PatternPart::Literal(t)) if t.ends_with('/'))
+                    && self.text().len() > 2 =>
+            {
+                f.write_str("\\/")?;
+                for (i, part) in parts.iter().enumerate() {
+                    match part {
+                        PatternPart::Literal(text) => {
+                            let text = if i == 0 { &text[1..] } else { text.as_str() };
+                            if !text.is_empty() {
+                                write_word(f, text, false)?;
+                            }
+                        }
+                        PatternPart::AnyChars => f.write_char('*')?,
+                        PatternPart::AnyChar => f.write_char('?')?,
+                    }
+                }
+                Ok(())
+            }
             Term::Pattern(parts) => {
                 for (i, part) in parts.iter().enumerate() {
                     match part {
@@ -126,7 +147,7 @@ fn write_word(f: &mut fmt::Formatter<'_>, text: &str, first: bool) -> fmt::Resul
         f.write_char('\\')?;
     }
     // A leading slash closed by another at the end would read as Lucene's
-    // `/regex/` after a field.
+    // `/regex/` after a field (the printer never escapes a later slash).
     let regex_like = first && text.len() > 2 && text.starts_with('/') && text.ends_with('/');
     for (i, c) in text.chars().enumerate() {
         let special = c.is_whitespace()
