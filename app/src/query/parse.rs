@@ -243,19 +243,10 @@ impl Parser {
             }
             // Lucene's field wildcard: `host.*:web01`.
             Kind::Word(parts)
-                if self.peek().kind == Kind::Colon
-                    && matches!(&parts[..], [PatternPart::Literal(prefix), PatternPart::AnyChars]
-                        if prefix.ends_with('.')) =>
+                if self.peek().kind == Kind::Colon && wildcard_prefix(&parts).is_some() =>
             {
-                let [PatternPart::Literal(prefix), _] = &parts[..] else {
-                    unreachable!("matched above")
-                };
-                let prefix = field_name(
-                    &[PatternPart::Literal(
-                        prefix.trim_end_matches('.').to_owned(),
-                    )],
-                    token.position,
-                )?;
+                let prefix = wildcard_prefix(&parts).unwrap_or_default().to_owned();
+                let prefix = field_name(&[PatternPart::Literal(prefix)], token.position)?;
                 self.advance();
                 let value = self.peek();
                 match value.kind {
@@ -632,6 +623,14 @@ impl Parser {
                 }),
             },
         })
+    }
+}
+
+/// The prefix of Lucene's field wildcard (`host.` + `*` gives `host`).
+fn wildcard_prefix(parts: &[PatternPart]) -> Option<&str> {
+    match parts {
+        [PatternPart::Literal(prefix), PatternPart::AnyChars] => prefix.strip_suffix('.'),
+        _ => None,
     }
 }
 

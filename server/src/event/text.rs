@@ -57,6 +57,11 @@ pub fn numeric(text: &str) -> Option<f64> {
     core.parse::<f64>().ok()
 }
 
+/// [`numeric`], finite: the number a query's value stands for.
+pub fn finite_number(text: &str) -> Option<f64> {
+    numeric(text).filter(|n| n.is_finite())
+}
+
 /// The time a string holds when it is RFC 3339 as search's SQL reads one
 /// ([`crate::search::compile::TIME_TEXT`]): `T` and the zone (`Z` or
 /// `±hh:mm`) written, seconds below 60, at most six fractional digits.

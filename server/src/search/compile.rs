@@ -548,9 +548,7 @@ pub fn any_field_path(prefix: &str, term: &Term) -> (String, String) {
         .map(|part| format!(".\"{part}\""))
         .collect();
     let text = term.text();
-    let number =
-        crate::event::text::numeric(&text).filter(|n| n.is_finite() && !text.trim().is_empty());
-    let (filter, vars) = match number {
+    let (filter, vars) = match crate::event::text::finite_number(&text) {
         Some(n) => ("@ == $s || @ == $n", serde_json::json!({"s": text, "n": n})),
         None => ("@ == $s", serde_json::json!({"s": text})),
     };
@@ -587,7 +585,7 @@ pub enum RangeType {
 impl RangeType {
     /// The type `bound` gives a comparison.
     pub fn of(bound: &str) -> RangeType {
-        if let Some(number) = crate::event::text::numeric(bound).filter(|n| n.is_finite()) {
+        if let Some(number) = crate::event::text::finite_number(bound) {
             return RangeType::Number(number);
         }
         // A time field's bounds are resolved to RFC 3339 before this.

@@ -133,18 +133,28 @@ impl ExplorerState {
             self.runs.update(|n| *n += 1);
             return;
         }
-        let url = self.url(query, from, to, &self.columns.get_untracked());
-        self.target.set(Some(url));
+        self.go(View {
+            query: query.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            ..self.view()
+        });
     }
 
     /// Reads dates and rounding in `zone` from now on (`UTC` or an offset).
     pub fn set_zone(&self, zone: &str) {
-        self.go(|url| url.zone = zone.to_owned());
+        self.go(View {
+            zone: zone.to_owned(),
+            ..self.view()
+        });
     }
 
     /// Shows the oldest or the newest events first.
     pub fn set_sort(&self, sort: app::search::SortOrder) {
-        self.go(|url| url.sort = sort);
+        self.go(View {
+            sort,
+            ..self.view()
+        });
     }
 
     /// The request's `time_zone`: none for UTC, the default.
@@ -155,39 +165,20 @@ impl ExplorerState {
     /// The path of this view with other ends of the range (for links with
     /// absolute times).
     pub fn path_with_range(&self, from: &str, to: &str) -> String {
-        self.url(
-            &self.query.get_untracked(),
-            from,
-            to,
-            &self.columns.get_untracked(),
-        )
-    }
-
-    fn go(&self, change: impl FnOnce(&mut UrlParts)) {
-        let mut parts = UrlParts {
-            zone: self.zone.get_untracked(),
-            sort: self.sort.get_untracked(),
-        };
-        change(&mut parts);
-        let url = self.url_of(
-            &self.query.get_untracked(),
-            &self.from.get_untracked(),
-            &self.to.get_untracked(),
-            &self.columns.get_untracked(),
-            &parts,
-        );
-        self.target.set(Some(url));
+        View {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            ..self.view()
+        }
+        .url()
     }
 
     /// Shows `columns` in the results, the search unchanged.
     pub fn set_columns(&self, columns: Vec<String>) {
-        let url = self.url(
-            &self.query.get_untracked(),
-            &self.from.get_untracked(),
-            &self.to.get_untracked(),
-            &columns,
-        );
-        self.target.set(Some(url));
+        self.go(View {
+            columns,
+            ..self.view()
+        });
     }
 
     /// Adds `field` as the last column, or removes it when shown.
@@ -210,51 +201,59 @@ impl ExplorerState {
         }
     }
 
-    fn url(&self, query: &str, from: &str, to: &str, columns: &[String]) -> String {
-        let parts = UrlParts {
+    /// What is shown now, as the URL holds it.
+    fn view(&self) -> View {
+        View {
+            query: self.query.get_untracked(),
+            from: self.from.get_untracked(),
+            to: self.to.get_untracked(),
+            columns: self.columns.get_untracked(),
             zone: self.zone.get_untracked(),
             sort: self.sort.get_untracked(),
-        };
-        self.url_of(query, from, to, columns, &parts)
+        }
     }
 
-    fn url_of(
-        &self,
-        query: &str,
-        from: &str,
-        to: &str,
-        columns: &[String],
-        parts: &UrlParts,
-    ) -> String {
+    fn go(&self, view: View) {
+        self.target.set(Some(view.url()));
+    }
+}
+
+/// Everything the explorer's URL holds.
+struct View {
+    query: String,
+    from: String,
+    to: String,
+    columns: Vec<String>,
+    zone: String,
+    sort: app::search::SortOrder,
+}
+
+impl View {
+    fn url(&self) -> String {
         let mut url = format!(
             "/search?q={}&from={}&to={}",
-            encode(query),
-            encode(from),
-            encode(to)
+            encode(&self.query),
+            encode(&self.from),
+            encode(&self.to)
         );
-        if columns
+        if self
+            .columns
             .iter()
             .map(String::as_str)
             .ne(DEFAULT_COLUMNS.iter().copied())
         {
             url.push_str("&cols=");
-            url.push_str(&encode(&columns.join(",")));
+            url.push_str(&encode(&self.columns.join(",")));
         }
-        if parts.zone != "UTC" {
+        if self.zone != "UTC" {
             url.push_str("&tz=");
-            url.push_str(&encode(&parts.zone));
+            url.push_str(&encode(&self.zone));
         }
-        if parts.sort == app::search::SortOrder::Asc {
+        if self.sort == app::search::SortOrder::Asc {
             url.push_str("&sort=asc");
         }
         url
     }
-}
-
-/// The parts of the URL beyond the search itself.
-struct UrlParts {
-    zone: String,
-    sort: app::search::SortOrder,
 }
 
 /// Returns the explorer URL that shows exactly one event.

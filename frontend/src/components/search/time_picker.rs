@@ -124,29 +124,7 @@ pub fn TimePicker(
             );
         }
     };
-    let absolute_problem = Memo::new(move |_| {
-        let clock = clock();
-        app::search::resolve_range(&start.get(), &end.get(), &clock)
-            .err()
-            .map(|(_, message)| message)
-    });
-    let absolute = move |ev: ev::SubmitEvent| {
-        ev.prevent_default();
-        if absolute_problem.get_untracked().is_none() {
-            choose(start.get_untracked(), end.get_untracked());
-        }
-    };
-    let expression_problem = Memo::new(move |_| {
-        app::search::resolve_range(&from.get(), &to.get(), &clock())
-            .err()
-            .map(|(field, message)| format!("{field}: {message}"))
-    });
-    let expression = move |ev: ev::SubmitEvent| {
-        ev.prevent_default();
-        if expression_problem.get_untracked().is_none() {
-            choose(from.get_untracked(), to.get_untracked());
-        }
-    };
+    let apply_pair = Callback::new(move |(a, b): (String, String)| choose(a, b));
     let browser = browser_zone();
     let zones = {
         let mut zones = vec![("UTC".to_owned(), "UTC".to_owned())];
@@ -217,23 +195,13 @@ pub fn TimePicker(
                     </section>
                     <section>
                         <h3>"Absolute, in " {move || zone_label(&state.zone.get())}</h3>
-                        <form class="time-row" on:submit=absolute>
-                            <input type="datetime-local" step="1" aria-label="Start" bind:value=start />
-                            <span aria-hidden="true">"→"</span>
-                            <input type="datetime-local" step="1" aria-label="End" bind:value=end />
-                            <button type="submit" class="btn btn-sm" disabled=move || absolute_problem.get().is_some()>"Apply"</button>
-                        </form>
-                        {move || absolute_problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
+                        <RangeForm start=start end=end kind="datetime-local" labels=("Start", "End")
+                            zone=state.zone apply=apply_pair />
                     </section>
                     <section>
                         <h3>"Expressions"</h3>
-                        <form class="time-row" on:submit=expression>
-                            <input type="text" class="mono range-input" aria-label="From" bind:value=from />
-                            <span aria-hidden="true">"→"</span>
-                            <input type="text" class="mono range-input" aria-label="To" bind:value=to />
-                            <button type="submit" class="btn btn-sm" disabled=move || expression_problem.get().is_some()>"Apply"</button>
-                        </form>
-                        {move || expression_problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
+                        <RangeForm start=from end=to kind="text" labels=("From", "To")
+                            zone=state.zone apply=apply_pair />
                         <p class="muted small">"now-1h, now/d (today), now-1d/d (yesterday), 2026-12-03, 2026-12-03T10:00"</p>
                     </section>
                     <section class="time-row">
@@ -250,5 +218,53 @@ pub fn TimePicker(
                 </div>
             })}
         </div>
+    }
+}
+
+/// Two ends of a range, checked as typed (against now, in `zone`), and
+/// Apply: the absolute fields and the date-math expressions alike.
+#[component]
+fn RangeForm(
+    start: RwSignal<String>,
+    end: RwSignal<String>,
+    /// The inputs' type: `datetime-local` (the browser's calendar) or `text`.
+    kind: &'static str,
+    /// The inputs' accessible names.
+    labels: (&'static str, &'static str),
+    zone: Memo<String>,
+    apply: Callback<(String, String)>,
+) -> impl IntoView {
+    let problem = Memo::new(move |_| {
+        let clock = Clock {
+            now: Utc::now(),
+            zone: time::zone(&zone.get())
+                .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset")),
+        };
+        app::search::resolve_range(&start.get(), &end.get(), &clock)
+            .err()
+            .map(|(field, message)| {
+                let label = if field == "to" { labels.1 } else { labels.0 };
+                format!("{label}: {message}")
+            })
+    });
+    let submit = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        if problem.get_untracked().is_none() {
+            apply.run((start.get_untracked(), end.get_untracked()));
+        }
+    };
+    let class = if kind == "text" {
+        "mono range-input"
+    } else {
+        ""
+    };
+    view! {
+        <form class="time-row" on:submit=submit>
+            <input type=kind step="1" class=class aria-label=labels.0 bind:value=start />
+            <span aria-hidden="true">"→"</span>
+            <input type=kind step="1" class=class aria-label=labels.1 bind:value=end />
+            <button type="submit" class="btn btn-sm" disabled=move || problem.get().is_some()>"Apply"</button>
+        </form>
+        {move || problem.get().map(|p| view! { <p class="field-error">{p}</p> })}
     }
 }

@@ -22,7 +22,7 @@ use self::pattern::Pattern;
 use crate::event::columns::{Column, column};
 use crate::event::path::value_lookup;
 use crate::event::pattern::regex;
-use crate::event::text::{network, numeric, parse_ip, rfc3339_time, scalar_text};
+use crate::event::text::{finite_number, network, numeric, parse_ip, rfc3339_time, scalar_text};
 use crate::search::compile::{RangeType, cidr_term};
 use app::query::{Bound, Operator, Query, Term, Test};
 use chrono::{DateTime, Utc};
@@ -326,7 +326,7 @@ impl Node {
                 let text = term.text();
                 Node::AnyField {
                     prefix: prefix.split('.').map(str::to_owned).collect(),
-                    number: numeric(&text).filter(|n| n.is_finite() && !text.trim().is_empty()),
+                    number: finite_number(&text),
                     text,
                 }
             }
